@@ -1,0 +1,198 @@
+//! [`CrdSpec`]: a custom resource to serve, and how a CRD object becomes a served resource.
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
+    CustomResourceDefinition, CustomResourceDefinitionCondition, CustomResourceDefinitionNames,
+    CustomResourceDefinitionSpec, CustomResourceDefinitionStatus, CustomResourceDefinitionVersion,
+    CustomResourceValidation, JSONSchemaProps,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use stallsim_client::{ApiError, ResourceRef};
+
+/// A custom resource to serve. Its CRD is named `{plural}.{group}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrdSpec {
+    /// API group, e.g. `monitoring.coreos.com`.
+    pub group: String,
+    /// The one version served, e.g. `v1`.
+    pub version: String,
+    /// Kind of one object, e.g. `Prometheus`.
+    pub kind: String,
+    /// Plural resource name, as in the URL, e.g. `prometheuses`.
+    pub plural: String,
+    /// Namespaced (`true`) or cluster-scoped.
+    pub namespaced: bool,
+}
+
+impl CrdSpec {
+    /// The CRD's name: `{plural}.{group}`, e.g. `prometheuses.monitoring.coreos.com`.
+    pub fn name(&self) -> String {
+        format!("{}.{}", self.plural, self.group)
+    }
+
+    /// The resource the CRD serves.
+    pub fn resource(&self) -> ResourceRef {
+        ResourceRef::new(
+            &self.group,
+            &self.version,
+            &self.plural,
+            &self.kind,
+            self.namespaced,
+        )
+    }
+
+    /// The `CustomResourceDefinition` object that serves this resource: one
+    /// served and stored version with a schema that keeps unknown fields.
+    pub fn to_crd(&self) -> CustomResourceDefinition {
+        CustomResourceDefinition {
+            metadata: ObjectMeta {
+                name: Some(self.name()),
+                ..ObjectMeta::default()
+            },
+            spec: CustomResourceDefinitionSpec {
+                group: self.group.clone(),
+                names: CustomResourceDefinitionNames {
+                    kind: self.kind.clone(),
+                    list_kind: Some(format!("{}List", self.kind)),
+                    plural: self.plural.clone(),
+                    singular: Some(self.kind.to_lowercase()),
+                    ..CustomResourceDefinitionNames::default()
+                },
+                scope: scope_name(self.namespaced).to_string(),
+                versions: vec![CustomResourceDefinitionVersion {
+                    name: self.version.clone(),
+                    served: true,
+                    storage: true,
+                    schema: Some(CustomResourceValidation {
+                        open_api_v3_schema: Some(JSONSchemaProps {
+                            type_: Some("object".to_string()),
+                            x_kubernetes_preserve_unknown_fields: Some(true),
+                            ..JSONSchemaProps::default()
+                        }),
+                    }),
+                    ..CustomResourceDefinitionVersion::default()
+                }],
+                ..CustomResourceDefinitionSpec::default()
+            },
+            status: None,
+        }
+    }
+
+    /// `monitoring.coreos.com/v1` `Prometheus` (`prometheuses`), namespaced.
+    pub fn prometheus() -> Self {
+        CrdSpec::monitoring("Prometheus", "prometheuses")
+    }
+
+    /// `monitoring.coreos.com/v1` `Alertmanager` (`alertmanagers`), namespaced.
+    pub fn alertmanager() -> Self {
+        CrdSpec::monitoring("Alertmanager", "alertmanagers")
+    }
+
+    fn monitoring(kind: &str, plural: &str) -> Self {
+        CrdSpec {
+            group: "monitoring.coreos.com".to_string(),
+            version: "v1".to_string(),
+            kind: kind.to_string(),
+            plural: plural.to_string(),
+            namespaced: true,
+        }
+    }
+}
+
+fn scope_name(namespaced: bool) -> &'static str {
+    if namespaced {
+        "Namespaced"
+    } else {
+        "Cluster"
+    }
+}
+
+fn invalid(message: String) -> ApiError {
+    ApiError::Status {
+        code: 422,
+        reason: "Invalid".to_string(),
+        message,
+    }
+}
+
+/// A CRD object as sent by a client, checked and read.
+pub(crate) struct ParsedCrd {
+    /// The typed object.
+    pub(crate) crd: CustomResourceDefinition,
+    /// The resource it serves: its first served version.
+    pub(crate) resource: ResourceRef,
+}
+
+/// Reads a CRD object as a create or update carries it; 422 Invalid when it
+/// does not describe a servable resource.
+pub(crate) fn parse_crd(object: &serde_json::Value) -> Result<ParsedCrd, ApiError> {
+    let crd: CustomResourceDefinition = serde_json::from_value(object.clone())
+        .map_err(|e| invalid(format!("CustomResourceDefinition is invalid: {e}")))?;
+    let spec = &crd.spec;
+    let expected_name = format!("{}.{}", spec.names.plural, spec.group);
+    let name = crd.metadata.name.as_deref().unwrap_or_default();
+    if spec.group.is_empty() || spec.names.plural.is_empty() || spec.names.kind.is_empty() {
+        return Err(invalid(format!(
+            "CustomResourceDefinition {name:?} is invalid: spec.group, spec.names.plural and spec.names.kind are required"
+        )));
+    }
+    if name != expected_name {
+        return Err(invalid(format!(
+            "CustomResourceDefinition {name:?} is invalid: metadata.name: must be spec.names.plural+\".\"+spec.group ({expected_name:?})"
+        )));
+    }
+    let namespaced = match spec.scope.as_str() {
+        "Namespaced" => true,
+        "Cluster" => false,
+        other => {
+            return Err(invalid(format!(
+                "CustomResourceDefinition {name:?} is invalid: spec.scope: unsupported value {other:?}: supported values: \"Cluster\", \"Namespaced\""
+            )))
+        }
+    };
+    let Some(version) = spec.versions.iter().find(|v| v.served) else {
+        return Err(invalid(format!(
+            "CustomResourceDefinition {name:?} is invalid: spec.versions: must have at least one served version"
+        )));
+    };
+    let resource = ResourceRef::new(
+        &spec.group,
+        &version.name,
+        &spec.names.plural,
+        &spec.names.kind,
+        namespaced,
+    );
+    Ok(ParsedCrd { crd, resource })
+}
+
+/// The status a CRD has once its names are accepted and it is established.
+pub(crate) fn established_status(
+    crd: &CustomResourceDefinition,
+    now: Time,
+) -> CustomResourceDefinitionStatus {
+    let condition = |type_: &str, reason: &str, message: &str| CustomResourceDefinitionCondition {
+        last_transition_time: Some(now.clone()),
+        message: Some(message.to_string()),
+        reason: Some(reason.to_string()),
+        status: "True".to_string(),
+        type_: type_.to_string(),
+    };
+    CustomResourceDefinitionStatus {
+        accepted_names: Some(crd.spec.names.clone()),
+        conditions: Some(vec![
+            condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+            condition(
+                "Established",
+                "InitialNamesAccepted",
+                "the initial names have been accepted",
+            ),
+        ]),
+        stored_versions: Some(
+            crd.spec
+                .versions
+                .iter()
+                .filter(|v| v.storage)
+                .map(|v| v.name.clone())
+                .collect(),
+        ),
+    }
+}

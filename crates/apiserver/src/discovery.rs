@@ -1,0 +1,92 @@
+//! Discovery documents: `/api`, `/apis`, `/api/v1`, `/apis/{group}/{version}` and `/version`.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    APIGroup, APIGroupList, APIResource, APIResourceList, APIVersions, GroupVersionForDiscovery,
+};
+use k8s_openapi::apimachinery::pkg::version::Info;
+use stallsim_client::ResourceRef;
+
+/// The verbs every served resource supports.
+const VERBS: [&str; 6] = ["create", "delete", "get", "list", "update", "watch"];
+
+/// `GET /api`: the core group's versions.
+pub(crate) fn api_versions() -> APIVersions {
+    APIVersions {
+        versions: vec!["v1".to_string()],
+        ..APIVersions::default()
+    }
+}
+
+/// `GET /apis`: every group of `resources`, in order of first appearance,
+/// each with its versions in order of first appearance, the first preferred.
+///
+/// The core group (named `""`) is listed too when it serves anything, so
+/// that one request discovers every group version, as
+/// [`ApiClient::server_groups`](stallsim_client::ApiClient::server_groups)
+/// promises.
+pub(crate) fn group_list(resources: &[ResourceRef]) -> APIGroupList {
+    let mut groups: Vec<APIGroup> = Vec::new();
+    for resource in resources {
+        let version = GroupVersionForDiscovery {
+            group_version: resource.api_version(),
+            version: resource.version.clone(),
+        };
+        match groups.iter_mut().find(|g| g.name == resource.group) {
+            Some(group) => {
+                if !group.versions.contains(&version) {
+                    group.versions.push(version);
+                }
+            }
+            None => groups.push(APIGroup {
+                name: resource.group.clone(),
+                preferred_version: Some(version.clone()),
+                versions: vec![version],
+                ..APIGroup::default()
+            }),
+        }
+    }
+    APIGroupList { groups }
+}
+
+/// `GET /api/v1` or `/apis/{group}/{version}`; `None` when nothing is served there.
+pub(crate) fn resource_list(
+    resources: &[ResourceRef],
+    group: &str,
+    version: &str,
+) -> Option<APIResourceList> {
+    let served: Vec<APIResource> = resources
+        .iter()
+        .filter(|r| r.group == group && r.version == version)
+        .map(|r| APIResource {
+            name: r.plural.clone(),
+            singular_name: r.kind.to_lowercase(),
+            namespaced: r.namespaced,
+            kind: r.kind.clone(),
+            verbs: VERBS.iter().map(|v| v.to_string()).collect(),
+            ..APIResource::default()
+        })
+        .collect();
+    let first = resources
+        .iter()
+        .find(|r| r.group == group && r.version == version)?;
+    Some(APIResourceList {
+        group_version: first.api_version(),
+        resources: served,
+    })
+}
+
+/// `GET /version`: the Kubernetes version the fake server poses as.
+pub(crate) fn version_info() -> Info {
+    Info {
+        major: "1".to_string(),
+        minor: "33".to_string(),
+        git_version: "v1.33.0-stallsim".to_string(),
+        git_commit: "0000000000000000000000000000000000000000".to_string(),
+        git_tree_state: "clean".to_string(),
+        build_date: "2025-04-01T00:00:00Z".to_string(),
+        go_version: "go1.24.0".to_string(),
+        compiler: "gc".to_string(),
+        platform: "linux/amd64".to_string(),
+        ..Info::default()
+    }
+}

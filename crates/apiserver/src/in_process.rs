@@ -1,0 +1,84 @@
+//! [`InProcessTransport`]: a [`Transport`] that calls an [`ApiServer`] directly, no network.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde_json::Value;
+use stallsim_client::{ApiError, FrameStream, Request, Response, Transport};
+use tokio::time::Instant;
+
+use crate::pump::FramePump;
+use crate::server::{ApiServer, Reply};
+
+/// Carries requests straight to an [`ApiServer`] in the same task, for
+/// tests of code written against [`RestClient`](stallsim_client::RestClient).
+///
+/// The server's `now` is the tokio time elapsed since the transport was
+/// created. Watches end after their `timeoutSeconds` and carry bookmarks, as
+/// over the network.
+#[derive(Clone)]
+pub struct InProcessTransport {
+    server: Rc<RefCell<ApiServer>>,
+    start: Instant,
+}
+
+impl InProcessTransport {
+    /// A transport to `server`; its clock starts now.
+    pub fn new(server: Rc<RefCell<ApiServer>>) -> Self {
+        InProcessTransport {
+            server,
+            start: Instant::now(),
+        }
+    }
+
+    fn handle(&self, request: Request) -> Reply {
+        let now = self.start.elapsed();
+        self.server.borrow_mut().handle(request, now)
+    }
+}
+
+impl std::fmt::Debug for InProcessTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InProcessTransport")
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `200` head of a watch.
+fn watch_head() -> Response {
+    Response::ok(Value::Null)
+}
+
+impl Transport for InProcessTransport {
+    type Stream = InProcessFrames;
+
+    /// One answer. A watch request gets only its head (the feed is dropped).
+    async fn request(&self, request: Request) -> Result<Response, ApiError> {
+        match self.handle(request) {
+            Reply::Response(response) => Ok(response),
+            Reply::Watch(_) => Ok(watch_head()),
+        }
+    }
+
+    async fn stream(&self, request: Request) -> Result<(Response, Option<Self::Stream>), ApiError> {
+        match self.handle(request) {
+            Reply::Response(response) => Ok((response, None)),
+            Reply::Watch(feed) => {
+                let pump = FramePump::new(feed, Rc::clone(&self.server));
+                Ok((watch_head(), Some(InProcessFrames { pump })))
+            }
+        }
+    }
+}
+
+/// The frames of a watch through an [`InProcessTransport`].
+pub struct InProcessFrames {
+    pump: FramePump,
+}
+
+impl FrameStream for InProcessFrames {
+    async fn next_frame(&mut self) -> Option<Result<Value, ApiError>> {
+        self.pump.next_frame().await.map(Ok)
+    }
+}

@@ -1,0 +1,45 @@
+//! An in-memory fake Kubernetes API server: store, watches, discovery, CRDs and leases.
+//!
+//! [`ApiServer`] is the whole state of the server, driven one [`Request`] at a
+//! time through [`ApiServer::handle`], with simulated time passed in by the
+//! caller. It is deterministic: no clock reads, no randomness, no hash-order
+//! iteration. Two fronts carry requests to it:
+//!
+//! - [`serve`] answers the wire format of [`stallsim_client`] over turmoil's
+//!   simulated TCP, one request per connection (a watch keeps its connection);
+//! - [`InProcessTransport`] is a [`Transport`] that calls the server directly,
+//!   for tests of code written against [`RestClient`].
+//!
+//! What it models, after the Kubernetes API server: one global, monotonically
+//! increasing `resourceVersion`; LIST with equality label selectors; WATCH from
+//! a version with a bounded history (a compacted version is an in-stream `410
+//! Expired`); optimistic concurrency on update; discovery; and CRDs whose
+//! deletion removes their objects, ends their watches, answers later requests
+//! with 404 and leaves discovery only after [`ApiServerConfig::discovery_lag`].
+//!
+//! [`Request`]: stallsim_client::Request
+//! [`Transport`]: stallsim_client::Transport
+//! [`RestClient`]: stallsim_client::RestClient
+
+mod config;
+mod crd;
+mod discovery;
+mod history;
+mod in_process;
+mod object;
+mod pump;
+mod resources;
+mod route;
+mod selector;
+mod serve;
+mod server;
+mod status;
+mod watch;
+
+pub use config::ApiServerConfig;
+pub use crd::CrdSpec;
+pub use in_process::{InProcessFrames, InProcessTransport};
+pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};
+pub use serve::serve;
+pub use server::{ApiServer, Reply};
+pub use watch::WatchFeed;

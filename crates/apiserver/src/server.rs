@@ -1,0 +1,600 @@
+//! [`ApiServer`]: the store, its versions and watchers, and how one request is answered.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use stallsim_client::{ApiError, Method, Request, ResourceRef, Response};
+
+use crate::config::ApiServerConfig;
+use crate::crd::{established_status, parse_crd, CrdSpec, ParsedCrd};
+use crate::discovery;
+use crate::history::{Change, ChangeKind, History};
+use crate::object::{
+    desired_state, meta_str, metadata_mut, set_resource_version, set_type, time_at, ObjectKey,
+    ResourceKey,
+};
+use crate::resources::{builtin_resources, crd_resource};
+use crate::route::{Route, Target};
+use crate::selector::LabelSelector;
+use crate::status::{
+    bad_request, failure, invalid, method_not_allowed, no_route, object_not_found,
+};
+use crate::watch::{self, error_frame, frame, WatchFeed, WatchFilter, WatchRequest, Watcher};
+
+/// The answer to one request.
+#[derive(Debug)]
+pub enum Reply {
+    /// A single answer: status code and JSON body.
+    Response(Response),
+    /// A watch: answer with a `200` head (`body: null`), then the feed's frames.
+    Watch(WatchFeed),
+}
+
+/// A deleted CRD's resource, still listed in discovery for a while.
+#[derive(Debug)]
+struct Retiring {
+    resource: ResourceRef,
+    listed_until: Duration,
+}
+
+/// The fake API server's whole state.
+///
+/// Deterministic: ordered maps and vectors only, no clock reads (the caller
+/// passes simulated time to every call), no randomness. Every create, update
+/// and delete bumps one global `resourceVersion`; watchers are served in the
+/// order they were opened.
+#[derive(Debug)]
+pub struct ApiServer {
+    config: ApiServerConfig,
+    resource_version: u64,
+    uids_issued: u64,
+    builtins: Vec<ResourceRef>,
+    /// Served custom resources, by CRD name.
+    custom: BTreeMap<String, ResourceRef>,
+    /// Custom resources whose CRD is gone but discovery still lists, by CRD name.
+    retiring: BTreeMap<String, Retiring>,
+    objects: BTreeMap<ResourceKey, BTreeMap<ObjectKey, Value>>,
+    history: History,
+    watchers: Vec<Watcher>,
+}
+
+impl ApiServer {
+    /// An empty server serving the [built-in resources](builtin_resources).
+    pub fn new(config: ApiServerConfig) -> Self {
+        ApiServer {
+            history: History::new(config.history_events_max),
+            config,
+            resource_version: 0,
+            uids_issued: 0,
+            builtins: builtin_resources(),
+            custom: BTreeMap::new(),
+            retiring: BTreeMap::new(),
+            objects: BTreeMap::new(),
+            watchers: Vec::new(),
+        }
+    }
+
+    /// The configuration the server was built with.
+    pub fn config(&self) -> &ApiServerConfig {
+        &self.config
+    }
+
+    /// The current global resourceVersion: that of the latest change, 0 before any.
+    pub fn resource_version(&self) -> u64 {
+        self.resource_version
+    }
+
+    /// Serves the custom resource: creates its CRD object as a `POST` would
+    /// (with the events and version bump that go with it). Nothing changes
+    /// when a CRD of that name exists already.
+    pub fn install_crd(&mut self, crd: &CrdSpec, now: Duration) {
+        let body = serde_json::to_value(crd.to_crd()).ok();
+        let request = Request {
+            method: Method::Post,
+            path: crd_resource().collection_path(None),
+            query: BTreeMap::new(),
+            body,
+        };
+        let _ = self.handle(request, now);
+    }
+
+    /// Answers one request. `now` is simulated time since the start of the
+    /// run, the only clock the server has.
+    pub fn handle(&mut self, request: Request, now: Duration) -> Reply {
+        self.retiring.retain(|_, r| now < r.listed_until);
+        match self.route(request, now) {
+            Ok(reply) => reply,
+            Err(error) => Reply::Response(failure(&error)),
+        }
+    }
+
+    fn route(&mut self, request: Request, now: Duration) -> Result<Reply, ApiError> {
+        let route = Route::parse(&request.path).ok_or_else(no_route)?;
+        let method = request.method;
+        let get_only = || match method {
+            Method::Get => Ok(()),
+            _ => Err(method_not_allowed()),
+        };
+        match route {
+            Route::CoreVersions => get_only().and_then(|()| document(discovery::api_versions())),
+            Route::Groups => {
+                get_only()?;
+                document(discovery::group_list(&self.discoverable()))
+            }
+            Route::Version => get_only().and_then(|()| document(discovery::version_info())),
+            Route::Resources { group, version } => {
+                get_only()?;
+                let list = discovery::resource_list(&self.discoverable(), &group, &version)
+                    .ok_or_else(no_route)?;
+                document(list)
+            }
+            Route::Collection { target, namespace } => {
+                let resource = self.lookup(&target, namespace.as_deref())?;
+                let ns = namespace.as_deref();
+                let response = match method {
+                    Method::Get if request.is_watch() => {
+                        return self.watch(&resource, namespace, &request.query);
+                    }
+                    Method::Get => self.list(&resource, namespace, &request.query)?,
+                    Method::Post => self.create(&resource, ns, request.body, now)?,
+                    Method::Put | Method::Delete => return Err(method_not_allowed()),
+                };
+                Ok(Reply::Response(response))
+            }
+            Route::Object {
+                target,
+                namespace,
+                name,
+            } => {
+                let resource = self.lookup(&target, namespace.as_deref())?;
+                if resource.namespaced && namespace.is_none() {
+                    return Err(no_route());
+                }
+                let at: ObjectKey = (namespace.unwrap_or_default(), name);
+                let response = match method {
+                    Method::Get => self.get(&resource, &at)?,
+                    Method::Put => self.update(&resource, at, request.body, now)?,
+                    Method::Delete => self.delete(&resource, &at, now)?,
+                    Method::Post => return Err(method_not_allowed()),
+                };
+                Ok(Reply::Response(response))
+            }
+        }
+    }
+
+    /// Every resource discovery lists: built-ins in their fixed order, then
+    /// custom ones (served or retiring) sorted by group, version and plural.
+    fn discoverable(&self) -> Vec<ResourceRef> {
+        let mut custom: Vec<ResourceRef> = self
+            .custom
+            .values()
+            .chain(self.retiring.values().map(|r| &r.resource))
+            .cloned()
+            .collect();
+        custom.sort_by(|a, b| {
+            (&a.group, &a.version, &a.plural).cmp(&(&b.group, &b.version, &b.plural))
+        });
+        self.builtins.iter().cloned().chain(custom).collect()
+    }
+
+    /// The served resource a path names; 404 when none is (or when a
+    /// cluster-scoped resource is asked for within a namespace).
+    fn lookup(&self, target: &Target, namespace: Option<&str>) -> Result<ResourceRef, ApiError> {
+        let resource = self
+            .builtins
+            .iter()
+            .chain(self.custom.values())
+            .find(|r| {
+                r.group == target.group && r.version == target.version && r.plural == target.plural
+            })
+            .ok_or_else(no_route)?;
+        if namespace.is_some() && !resource.namespaced {
+            return Err(no_route());
+        }
+        Ok(resource.clone())
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    /// Delivers a change to every watcher that sees it (closing those that
+    /// cannot take it), then records it for later watches.
+    fn publish(&mut self, change: Change) {
+        self.watchers.retain(|watcher| watcher.offer(&change));
+        self.history.record(change);
+    }
+
+    fn stored(&self, resource: &ResourceRef, at: &ObjectKey) -> Option<&Value> {
+        self.objects.get(&ResourceKey::of(resource))?.get(at)
+    }
+
+    fn list(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<String>,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Response, ApiError> {
+        let filter = WatchFilter {
+            namespace,
+            selector: selector(query)?,
+        };
+        let items: Vec<Value> = self
+            .objects
+            .get(&ResourceKey::of(resource))
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .filter(|object| filter.matches(object))
+            .cloned()
+            .collect();
+        Ok(Response::ok(json!({
+            "apiVersion": resource.api_version(),
+            "kind": format!("{}List", resource.kind),
+            "metadata": {"resourceVersion": self.resource_version.to_string()},
+            "items": items,
+        })))
+    }
+
+    fn get(&self, resource: &ResourceRef, at: &ObjectKey) -> Result<Response, ApiError> {
+        let object = self
+            .stored(resource, at)
+            .ok_or_else(|| object_not_found(resource, &at.1))?;
+        Ok(Response::ok(object.clone()))
+    }
+
+    fn create(
+        &mut self,
+        resource: &ResourceRef,
+        path_namespace: Option<&str>,
+        body: Option<Value>,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        let mut object = body_object(body)?;
+        let namespace = resolve_namespace(resource, path_namespace, &object)?;
+        let uid_number = self.uids_issued + 1;
+        let name = match field(&object, "name") {
+            Some(name) => name.to_string(),
+            None => match field(&object, "generateName") {
+                Some(prefix) => format!("{prefix}{uid_number:05}"),
+                None => {
+                    return Err(invalid(
+                        "metadata.name or metadata.generateName is required",
+                    ))
+                }
+            },
+        };
+        let at: ObjectKey = (namespace.clone().unwrap_or_default(), name.clone());
+        if self.stored(resource, &at).is_some() {
+            return Err(ApiError::AlreadyExists(format!(
+                "{} {name:?} already exists",
+                resource.qualified_name()
+            )));
+        }
+        let metadata = metadata_mut(&mut object);
+        metadata.insert("name".to_string(), Value::String(name.clone()));
+        match &namespace {
+            Some(ns) => metadata.insert("namespace".to_string(), Value::String(ns.clone())),
+            None => metadata.remove("namespace"),
+        };
+        let crd = self.check_crd(resource, &object)?;
+
+        let resource_version = self.bump();
+        self.uids_issued = uid_number;
+        let metadata = metadata_mut(&mut object);
+        metadata.insert(
+            "uid".to_string(),
+            Value::String(format!("uid-{uid_number}")),
+        );
+        metadata.insert("creationTimestamp".to_string(), json!(time_at(now)));
+        metadata.insert("generation".to_string(), json!(1));
+        set_type(&mut object, resource);
+        if let Some(parsed) = crd {
+            self.serve_crd(&name, &parsed, &mut object, now);
+        }
+        let mut object = Value::Object(object);
+        set_resource_version(&mut object, resource_version);
+        self.store(resource, at, object.clone());
+        self.publish(Change {
+            resource_version,
+            resource: ResourceKey::of(resource),
+            kind: ChangeKind::Added,
+            object: object.clone(),
+            previous: None,
+        });
+        Ok(Response {
+            code: 201,
+            body: object,
+        })
+    }
+
+    fn update(
+        &mut self,
+        resource: &ResourceRef,
+        at: ObjectKey,
+        body: Option<Value>,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        let mut object = body_object(body)?;
+        let name = at.1.clone();
+        if let Some(body_name) = field(&object, "name") {
+            if body_name != name {
+                return Err(bad_request(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
+            }
+        }
+        let path_namespace = resource.namespaced.then_some(at.0.as_str());
+        resolve_namespace(resource, path_namespace, &object)?;
+        let previous = self
+            .stored(resource, &at)
+            .ok_or_else(|| object_not_found(resource, &name))?
+            .clone();
+        let expected = field(&object, "resourceVersion").unwrap_or_default();
+        if !expected.is_empty() && Some(expected) != meta_str(&previous, "resourceVersion") {
+            return Err(ApiError::Conflict(format!(
+                "Operation cannot be fulfilled on {} {name:?}: the object has been modified; \
+                 please apply your changes to the latest version and try again",
+                resource.qualified_name()
+            )));
+        }
+        let metadata = metadata_mut(&mut object);
+        metadata.insert("name".to_string(), Value::String(name.clone()));
+        match path_namespace {
+            Some(ns) => metadata.insert("namespace".to_string(), Value::String(ns.to_string())),
+            None => metadata.remove("namespace"),
+        };
+        let crd = self.check_crd(resource, &object)?;
+
+        let resource_version = self.bump();
+        let previous_object = previous.as_object().cloned().unwrap_or_default();
+        let generation = previous
+            .get("metadata")
+            .and_then(|m| m.get("generation"))
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let spec_changed = desired_state(&previous_object) != desired_state(&object);
+        let metadata = metadata_mut(&mut object);
+        for kept in ["uid", "creationTimestamp"] {
+            match previous.get("metadata").and_then(|m| m.get(kept)) {
+                Some(value) => metadata.insert(kept.to_string(), value.clone()),
+                None => metadata.remove(kept),
+            };
+        }
+        metadata.insert(
+            "generation".to_string(),
+            json!(generation + i64::from(spec_changed)),
+        );
+        set_type(&mut object, resource);
+        if let Some(parsed) = crd {
+            self.serve_crd(&name, &parsed, &mut object, now);
+        }
+        let mut object = Value::Object(object);
+        set_resource_version(&mut object, resource_version);
+        self.store(resource, at, object.clone());
+        self.publish(Change {
+            resource_version,
+            resource: ResourceKey::of(resource),
+            kind: ChangeKind::Modified,
+            object: object.clone(),
+            previous: Some(previous),
+        });
+        Ok(Response::ok(object))
+    }
+
+    fn delete(
+        &mut self,
+        resource: &ResourceRef,
+        at: &ObjectKey,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        if self.stored(resource, at).is_none() {
+            return Err(object_not_found(resource, &at.1));
+        }
+        if is_crd_resource(resource) {
+            self.retire_crd(&at.1, now);
+        }
+        let key = ResourceKey::of(resource);
+        let mut object = self
+            .objects
+            .get_mut(&key)
+            .and_then(|objects| objects.remove(at))
+            .ok_or_else(|| object_not_found(resource, &at.1))?;
+        let resource_version = self.bump();
+        set_resource_version(&mut object, resource_version);
+        self.publish(Change {
+            resource_version,
+            resource: key,
+            kind: ChangeKind::Deleted,
+            object: object.clone(),
+            previous: None,
+        });
+        Ok(Response::ok(object))
+    }
+
+    fn store(&mut self, resource: &ResourceRef, at: ObjectKey, object: Value) {
+        self.objects
+            .entry(ResourceKey::of(resource))
+            .or_default()
+            .insert(at, object);
+    }
+
+    /// For a CRD object: reads it, and refuses one that would shadow a
+    /// built-in resource.
+    fn check_crd(
+        &self,
+        resource: &ResourceRef,
+        object: &Map<String, Value>,
+    ) -> Result<Option<ParsedCrd>, ApiError> {
+        if !is_crd_resource(resource) {
+            return Ok(None);
+        }
+        let parsed = parse_crd(&Value::Object(object.clone()))?;
+        let key = ResourceKey::of(&parsed.resource);
+        if self.builtins.iter().any(|b| ResourceKey::of(b) == key) {
+            return Err(invalid(format!(
+                "CustomResourceDefinition {:?} is invalid: it would shadow a built-in resource",
+                parsed.resource.qualified_name()
+            )));
+        }
+        Ok(Some(parsed))
+    }
+
+    /// Serves a created or updated CRD's resource at once and marks it established.
+    fn serve_crd(
+        &mut self,
+        name: &str,
+        parsed: &ParsedCrd,
+        object: &mut Map<String, Value>,
+        now: Duration,
+    ) {
+        let status = established_status(&parsed.crd, time_at(now));
+        object.insert("status".to_string(), json!(status));
+        self.retiring.remove(name);
+        self.custom
+            .insert(name.to_string(), parsed.resource.clone());
+    }
+
+    /// A CRD is being deleted: delete its objects (a `DELETED` event each),
+    /// end every watch on its resource, stop serving it, and keep it in
+    /// discovery for `discovery_lag`.
+    fn retire_crd(&mut self, name: &str, now: Duration) {
+        let Some(resource) = self.custom.remove(name) else {
+            return;
+        };
+        let key = ResourceKey::of(&resource);
+        for (_, mut object) in self.objects.remove(&key).unwrap_or_default() {
+            let resource_version = self.bump();
+            set_resource_version(&mut object, resource_version);
+            self.publish(Change {
+                resource_version,
+                resource: key.clone(),
+                kind: ChangeKind::Deleted,
+                object,
+                previous: None,
+            });
+        }
+        self.watchers.retain(|watcher| watcher.resource != key);
+        let listed_until = now.saturating_add(self.config.discovery_lag);
+        self.retiring.insert(
+            name.to_string(),
+            Retiring {
+                resource,
+                listed_until,
+            },
+        );
+    }
+
+    fn watch(
+        &mut self,
+        resource: &ResourceRef,
+        namespace: Option<String>,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Reply, ApiError> {
+        let filter = WatchFilter {
+            namespace,
+            selector: selector(query)?,
+        };
+        let timeout_seconds = query
+            .get("timeoutSeconds")
+            .map(|text| {
+                text.parse::<u64>()
+                    .map_err(|_| bad_request(format!("invalid timeoutSeconds {text:?}")))
+            })
+            .transpose()?;
+        let allows_bookmarks = query
+            .get("allowWatchBookmarks")
+            .is_some_and(|v| v == "true" || v == "1");
+        let key = ResourceKey::of(resource);
+        let backlog = match query.get("resourceVersion").map_or("", String::as_str) {
+            "" | "0" => Ok(self
+                .objects
+                .get(&key)
+                .into_iter()
+                .flat_map(BTreeMap::values)
+                .filter(|object| filter.matches(object))
+                .map(|object| frame("ADDED", object.clone()))
+                .collect::<Vec<Value>>()),
+            text => {
+                let since = text
+                    .parse::<u64>()
+                    .map_err(|_| bad_request(format!("invalid resourceVersion {text:?}")))?;
+                match self.history.since(since) {
+                    Ok(changes) => Ok(changes
+                        .filter(|change| change.resource == key)
+                        .filter_map(|change| filter.frame_for(change))
+                        .collect()),
+                    Err(oldest) => Err(ApiError::Expired(format!(
+                        "too old resource version: {since} ({oldest})"
+                    ))),
+                }
+            }
+        };
+        let request = WatchRequest {
+            resource: resource.clone(),
+            filter,
+            timeout_seconds,
+            allows_bookmarks,
+        };
+        let (feed, watcher) = match backlog {
+            Ok(frames) => watch::open(request, frames, self.config.watch_channel_capacity, true),
+            Err(expired) => watch::open(request, vec![error_frame(&expired)], 0, false),
+        };
+        self.watchers.extend(watcher);
+        Ok(Reply::Watch(feed))
+    }
+}
+
+fn is_crd_resource(resource: &ResourceRef) -> bool {
+    ResourceKey::of(resource) == ResourceKey::of(&crd_resource())
+}
+
+/// A discovery document as a `200` answer.
+fn document(body: impl Serialize) -> Result<Reply, ApiError> {
+    let body = serde_json::to_value(body).map_err(|e| ApiError::Decode(e.to_string()))?;
+    Ok(Reply::Response(Response::ok(body)))
+}
+
+fn selector(query: &BTreeMap<String, String>) -> Result<LabelSelector, ApiError> {
+    LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str)).map_err(bad_request)
+}
+
+fn body_object(body: Option<Value>) -> Result<Map<String, Value>, ApiError> {
+    match body {
+        Some(Value::Object(object)) => Ok(object),
+        _ => Err(bad_request("the request body must be a JSON object")),
+    }
+}
+
+/// A non-empty string field of the body's `metadata`.
+fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    object
+        .get("metadata")?
+        .get(name)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+/// The namespace an object is written to: the path's, else the body's; none
+/// for a cluster-scoped resource.
+fn resolve_namespace(
+    resource: &ResourceRef,
+    path_namespace: Option<&str>,
+    object: &Map<String, Value>,
+) -> Result<Option<String>, ApiError> {
+    if !resource.namespaced {
+        return Ok(None);
+    }
+    match (path_namespace, field(object, "namespace")) {
+        (Some(path), Some(body)) if path != body => Err(bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        )),
+        (Some(namespace), _) | (None, Some(namespace)) => Ok(Some(namespace.to_string())),
+        (None, None) => Err(bad_request(format!(
+            "{} is namespaced: a namespace is required",
+            resource.qualified_name()
+        ))),
+    }
+}

@@ -1,0 +1,82 @@
+//! Failure answers: an HTTP code with a `Status` body, and the errors the server gives.
+
+use serde_json::Value;
+use stallsim_client::{ApiError, ResourceRef, Response};
+
+/// The `Status` body of an error, with `kind` and `apiVersion` set.
+pub(crate) fn status_body(error: &ApiError) -> Value {
+    let mut body = serde_json::to_value(error.to_status()).unwrap_or_default();
+    if let Value::Object(map) = &mut body {
+        map.insert("kind".to_string(), Value::String("Status".to_string()));
+        map.insert("apiVersion".to_string(), Value::String("v1".to_string()));
+    }
+    body
+}
+
+/// The answer to a failed request.
+pub(crate) fn failure(error: &ApiError) -> Response {
+    Response {
+        code: error.to_status().code,
+        body: status_body(error),
+    }
+}
+
+/// 404 for a path nothing is served at.
+pub(crate) fn no_route() -> ApiError {
+    ApiError::NotFound("the server could not find the requested resource".to_string())
+}
+
+/// 404 for a missing object.
+pub(crate) fn object_not_found(resource: &ResourceRef, name: &str) -> ApiError {
+    ApiError::NotFound(format!("{} {name:?} not found", resource.qualified_name()))
+}
+
+/// 400 for a malformed request.
+pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::Status {
+        code: 400,
+        reason: "BadRequest".to_string(),
+        message: message.into(),
+    }
+}
+
+/// 422 for an object the server refuses.
+pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::Status {
+        code: 422,
+        reason: "Invalid".to_string(),
+        message: message.into(),
+    }
+}
+
+/// 405 for a method the path does not take.
+pub(crate) fn method_not_allowed() -> ApiError {
+    ApiError::Status {
+        code: 405,
+        reason: "MethodNotAllowed".to_string(),
+        message: "the server does not allow this method on the requested resource".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_not_found_answer_is_a_full_status() {
+        let response = failure(&no_route());
+        assert_eq!(response.code, 404);
+        assert_eq!(
+            response.body,
+            json!({
+                "kind": "Status",
+                "apiVersion": "v1",
+                "status": "Failure",
+                "reason": "NotFound",
+                "code": 404,
+                "message": "the server could not find the requested resource",
+            })
+        );
+    }
+}

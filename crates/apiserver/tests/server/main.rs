@@ -1,0 +1,9 @@
+//! Tests of the fake API server, through `handle` and through `RestClient`.
+
+mod crd;
+mod discovery;
+mod lease;
+mod net;
+mod store;
+mod support;
+mod watch;

@@ -1,0 +1,55 @@
+//! The [`ApiClient`] trait: everything the core asks of a cluster.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
+use kube::core::{DynamicObject, ObjectList, WatchEvent};
+
+use crate::{ApiError, ResourceRef};
+
+/// Parameters of a LIST.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListParams {
+    /// Restrict to one namespace; all namespaces when `None`.
+    pub namespace: Option<String>,
+    /// `key=value[,key=value]` equality selector.
+    pub label_selector: Option<String>,
+}
+
+/// Parameters of a WATCH.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WatchParams {
+    pub namespace: Option<String>,
+    pub label_selector: Option<String>,
+    /// Deliver every change after this version.
+    pub resource_version: String,
+    /// The server ends the stream after this many seconds.
+    pub timeout_seconds: Option<u32>,
+    pub allow_bookmarks: bool,
+}
+
+/// A cluster as the core sees it.
+///
+/// Mirrors the Kubernetes REST API: discovery, then list, watch, get, create,
+/// update and delete of any served resource. Every error is an [`ApiError`].
+#[allow(async_fn_in_trait)] // every simulated host runs on one thread; no Send bound wanted
+pub trait ApiClient {
+    type Watch: WatchStream;
+
+    /// `GET /apis` (the core group `v1` is listed first, as `GET /api` would).
+    async fn server_groups(&self) -> Result<APIGroupList, ApiError>;
+    /// `GET /api/v1` or `GET /apis/{group}/{version}`.
+    async fn server_resources(&self, group_version: &str) -> Result<APIResourceList, ApiError>;
+    async fn list(&self, resource: &ResourceRef, params: &ListParams) -> Result<ObjectList<DynamicObject>, ApiError>;
+    async fn watch(&self, resource: &ResourceRef, params: &WatchParams) -> Result<Self::Watch, ApiError>;
+    async fn get(&self, resource: &ResourceRef, namespace: Option<&str>, name: &str) -> Result<DynamicObject, ApiError>;
+    async fn create(&self, resource: &ResourceRef, object: &DynamicObject) -> Result<DynamicObject, ApiError>;
+    /// Replaces the object; fails with [`ApiError::Conflict`] when its
+    /// `metadata.resourceVersion` is not the stored one.
+    async fn update(&self, resource: &ResourceRef, object: &DynamicObject) -> Result<DynamicObject, ApiError>;
+    async fn delete(&self, resource: &ResourceRef, namespace: Option<&str>, name: &str) -> Result<(), ApiError>;
+}
+
+/// The events of one watch, in order; `None` when the server ends it.
+#[allow(async_fn_in_trait)]
+pub trait WatchStream {
+    async fn next(&mut self) -> Option<Result<WatchEvent<DynamicObject>, ApiError>>;
+}

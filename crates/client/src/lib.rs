@@ -1,0 +1,29 @@
+//! How a component talks to a cluster: the [`ApiClient`] trait, its errors,
+//! the wire format shared with the fake API server, and the transports.
+//!
+//! The core (`stallsim-manager`) is written against [`ApiClient`] only. The one
+//! implementation here, [`RestClient`], speaks Kubernetes REST paths and JSON
+//! bodies over a [`Transport`]; the simulation's transport crosses turmoil's
+//! network ([`TurmoilTransport`]), so latency, partitions and a crashed server
+//! reach the core as they would in a cluster. An HTTP transport can replace it
+//! without touching the core.
+
+mod api;
+mod error;
+mod resource;
+mod rest;
+mod transport;
+mod turmoil_net;
+mod typed;
+mod wire;
+
+pub use api::{ApiClient, ListParams, WatchParams, WatchStream};
+pub use error::ApiError;
+pub use resource::ResourceRef;
+pub use rest::RestClient;
+pub use transport::{FrameStream, Transport};
+pub use turmoil_net::TurmoilTransport;
+pub use typed::{from_dynamic, to_dynamic};
+pub use wire::{Method, Request, Response};
+
+pub use kube::core::{DynamicObject, ObjectList, WatchEvent};

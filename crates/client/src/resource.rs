@@ -1,0 +1,95 @@
+//! A served resource: group, version, plural and scope, and its REST paths.
+
+use serde::{Deserialize, Serialize};
+
+/// A resource as the API server serves it (what a REST mapping resolves to).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ResourceRef {
+    /// API group; empty for the core group.
+    pub group: String,
+    pub version: String,
+    /// Plural resource name, as in the URL (`prometheuses`).
+    pub plural: String,
+    /// Kind of one object (`Prometheus`).
+    pub kind: String,
+    pub namespaced: bool,
+}
+
+impl ResourceRef {
+    pub fn new(group: &str, version: &str, plural: &str, kind: &str, namespaced: bool) -> Self {
+        ResourceRef {
+            group: group.to_string(),
+            version: version.to_string(),
+            plural: plural.to_string(),
+            kind: kind.to_string(),
+            namespaced,
+        }
+    }
+
+    /// `v1` for the core group, `group/version` otherwise.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The group/version prefix of every path: `/api/v1` or `/apis/g/v`.
+    pub fn group_version_path(&self) -> String {
+        if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The collection path, namespaced when a namespace is given.
+    pub fn collection_path(&self, namespace: Option<&str>) -> String {
+        match namespace {
+            Some(ns) if self.namespaced => {
+                format!("{}/namespaces/{}/{}", self.group_version_path(), ns, self.plural)
+            }
+            _ => format!("{}/{}", self.group_version_path(), self.plural),
+        }
+    }
+
+    /// The path of one object.
+    pub fn object_path(&self, namespace: Option<&str>, name: &str) -> String {
+        format!("{}/{}", self.collection_path(namespace), name)
+    }
+
+    /// `plural.group` (or the plural alone for the core group), as in a CRD name.
+    pub fn qualified_name(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+}
+
+impl std::fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, Kind={}", self.api_version(), self.kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_the_kubernetes_layout() {
+        let lease = ResourceRef::new("coordination.k8s.io", "v1", "leases", "Lease", true);
+        assert_eq!(
+            lease.object_path(Some("garden"), "grm"),
+            "/apis/coordination.k8s.io/v1/namespaces/garden/leases/grm"
+        );
+        let pods = ResourceRef::new("", "v1", "pods", "Pod", true);
+        assert_eq!(pods.collection_path(None), "/api/v1/pods");
+        assert_eq!(pods.api_version(), "v1");
+        let crd = ResourceRef::new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false);
+        assert_eq!(crd.collection_path(Some("ignored")), "/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+    }
+}

@@ -1,0 +1,70 @@
+//! The wire format: HTTP's shape (method, path, query, status code, JSON
+//! body) framed as one JSON document per line, so a request can cross any
+//! byte stream and an HTTP front can be mapped onto it one to one.
+//!
+//! A watch answers with one [`Response`] line (code 200, no body) followed by
+//! one `{"type": ..., "object": ...}` line per event until the stream ends.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Delete,
+}
+
+/// One request, as HTTP would carry it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub query: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+}
+
+impl Request {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Request { method, path: path.into(), query: BTreeMap::new(), body: None }
+    }
+
+    pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.query.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// True for `?watch=true`.
+    pub fn is_watch(&self) -> bool {
+        self.query.get("watch").is_some_and(|v| v == "true" || v == "1")
+    }
+}
+
+/// One answer: an HTTP status code and a JSON body (`Null` for a watch head).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub code: u16,
+    #[serde(default)]
+    pub body: Value,
+}
+
+impl Response {
+    pub fn ok(body: Value) -> Self {
+        Response { code: 200, body }
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.code)
+    }
+}

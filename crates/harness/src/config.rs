@@ -1,0 +1,167 @@
+//! What a world is made of: the whole input of one simulated run. A scenario
+//! file becomes a [`WorldConfig`]; the harness knows nothing of files.
+
+use std::time::Duration;
+
+use stallsim_apiserver::{ApiServerConfig, CrdSpec};
+use stallsim_manager::ManagerConfig;
+
+/// One run's complete input; the seed comes with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorldConfig {
+    pub name: String,
+    pub seed: u64,
+    /// Simulated time the run lasts.
+    pub duration: Duration,
+    /// turmoil's step; the main cost of a run.
+    pub tick: Duration,
+    pub network: NetworkConfig,
+    pub apiserver: ApiServerConfig,
+    /// Custom resources served from the start.
+    pub crds: Vec<CrdSpec>,
+    /// The deployment's pods.
+    pub replicas: Vec<ReplicaSpec>,
+    /// The process every replica runs; `identity` is set per replica.
+    pub manager: ManagerConfig,
+    pub kubelet: KubeletConfig,
+    pub flow: Option<DeletionFlowConfig>,
+    pub faults: Vec<Fault>,
+    pub checker: CheckerConfig,
+}
+
+/// Latency of every simulated link.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkConfig {
+    pub latency_min: Duration,
+    pub latency_max: Duration,
+    /// A client request not answered within this fails with a timeout.
+    pub request_timeout: Duration,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            latency_min: Duration::from_millis(1),
+            latency_max: Duration::from_millis(5),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One pod of the deployment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicaSpec {
+    pub name: String,
+    /// When its container first starts.
+    pub start_at: Duration,
+}
+
+/// A kubelet probe (`httpGet` on `/readyz` or `/healthz`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeConfig {
+    pub initial_delay: Duration,
+    pub period: Duration,
+    pub timeout: Duration,
+    pub failure_threshold: u32,
+}
+
+/// Container restarts back off: `initial` doubling to `cap`; the backoff is
+/// forgotten after the container ran `reset_after` without a restart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrashLoopConfig {
+    pub initial: Duration,
+    pub cap: Duration,
+    pub reset_after: Duration,
+}
+
+/// The node agent of every replica.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KubeletConfig {
+    pub liveness: ProbeConfig,
+    pub readiness: ProbeConfig,
+    pub crash_loop: CrashLoopConfig,
+    /// A container asked to stop is killed after this long.
+    pub termination_grace_period: Duration,
+}
+
+impl Default for KubeletConfig {
+    fn default() -> Self {
+        KubeletConfig {
+            liveness: ProbeConfig {
+                initial_delay: Duration::from_secs(30),
+                period: Duration::from_secs(10),
+                timeout: Duration::from_secs(5),
+                failure_threshold: 5,
+            },
+            readiness: ProbeConfig {
+                initial_delay: Duration::from_secs(10),
+                period: Duration::from_secs(10),
+                timeout: Duration::from_secs(1),
+                failure_threshold: 3,
+            },
+            crash_loop: CrashLoopConfig {
+                initial: Duration::from_secs(10),
+                cap: Duration::from_secs(300),
+                reset_after: Duration::from_secs(600),
+            },
+            termination_grace_period: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Gardener's deletion flow: delete the CRDs, then wait for the resource
+/// manager deployment to be ready; a failed wait is retried later.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeletionFlowConfig {
+    pub delete_at: Duration,
+    /// CRD names (`prometheuses.monitoring.coreos.com`).
+    pub crds: Vec<String>,
+    pub wait_timeout: Duration,
+    pub poll_interval: Duration,
+    /// After a failed wait, the flow tries the task again after this long.
+    pub retry_after: Duration,
+}
+
+impl DeletionFlowConfig {
+    pub fn new(delete_at: Duration, crds: Vec<String>) -> Self {
+        DeletionFlowConfig {
+            delete_at,
+            crds,
+            wait_timeout: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(5),
+            retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A fault injected at a simulated time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub at: Duration,
+    pub action: FaultAction,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// The process dies at once (no lease release). The kubelet restarts it
+    /// after its crash-loop backoff, but not before `down` has passed (a lost
+    /// node; zero for a plain crash).
+    Kill { replica: String, down: Duration },
+    /// The kubelet restarts the container gracefully (a stopping leader releases).
+    Restart { replica: String },
+    /// The replica cannot reach the API server, or be reached, for `duration`.
+    Partition { replica: String, duration: Duration },
+}
+
+/// What the convergence checker holds the world to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckerConfig {
+    /// A replica that is not ready must become ready or be restarted within this.
+    pub stall_bound: Duration,
+}
+
+impl Default for CheckerConfig {
+    fn default() -> Self {
+        CheckerConfig { stall_bound: Duration::from_secs(300) }
+    }
+}

@@ -1,0 +1,176 @@
+//! The kubelet: probes every replica's readiness and liveness on schedule,
+//! publishes each pod's Ready condition, and asks for a restart after the
+//! liveness failure threshold.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition, PodStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use stallsim_client::{from_dynamic, to_dynamic, ApiClient, ApiError, RestClient, TurmoilTransport};
+use tokio::sync::watch;
+
+use crate::pods::Pods;
+use crate::replica::probe;
+use crate::trace::{Probe, Recorder, WorldEvent};
+use crate::{ProbeConfig, KubeletConfig, API_PORT, APISERVER_HOST};
+
+/// The label the deployment selects its pods by.
+pub(crate) const APP_LABEL: (&str, &str) = ("app", "gardener-resource-manager");
+
+type Client = RestClient<TurmoilTransport>;
+
+pub(crate) struct Kubelet {
+    pub config: KubeletConfig,
+    pub pods: Pods,
+    pub recorder: Recorder,
+    pub namespace: String,
+    pub request_timeout: Duration,
+}
+
+impl Kubelet {
+    pub async fn run(self: Rc<Self>) -> turmoil::Result {
+        let client = RestClient::new(TurmoilTransport::new(APISERVER_HOST, API_PORT), self.request_timeout);
+        for name in self.pods.names() {
+            tokio::task::spawn_local(self.clone().supervise(name, client.clone()));
+        }
+        std::future::pending().await
+    }
+
+    /// Follows one pod's containers: probes each start until it stops.
+    async fn supervise(self: Rc<Self>, name: String, client: Client) {
+        let mut state = self.pods.state(&name);
+        let status = PodPublisher { client, namespace: self.namespace.clone(), name: name.clone() };
+        let mut ready = false;
+        loop {
+            let (generation, running) = *state.borrow_and_update();
+            if ready {
+                ready = false;
+                self.recorder.world(&name, WorldEvent::ReadinessChanged { ready });
+            }
+            self.publish(&status, false).await;
+            if running {
+                let readiness = self.readiness(&name, &status, &mut ready);
+                let liveness = self.liveness(&name);
+                tokio::select! {
+                    biased;
+                    _ = wait_change(&mut state, generation) => {}
+                    _ = readiness => {}
+                    _ = liveness => { wait_change(&mut state, generation).await; }
+                }
+            } else if state.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    async fn readiness(&self, name: &str, status: &PodPublisher, ready: &mut bool) {
+        let probe_config = &self.config.readiness;
+        let mut failures = 0;
+        tokio::time::sleep(probe_config.initial_delay).await;
+        loop {
+            let ok = self.probe(name, Probe::Readiness, "/readyz", probe_config).await;
+            failures = if ok { 0 } else { failures + 1 };
+            let now_ready = if ok { true } else if failures >= probe_config.failure_threshold { false } else { *ready };
+            if now_ready != *ready {
+                *ready = now_ready;
+                self.recorder.world(name, WorldEvent::ReadinessChanged { ready: now_ready });
+                self.publish(status, now_ready).await;
+            }
+            tokio::time::sleep(probe_config.period).await;
+        }
+    }
+
+    /// Returns once the liveness failure threshold is reached (and a restart asked for).
+    async fn liveness(&self, name: &str) {
+        let probe_config = &self.config.liveness;
+        let mut failures = 0;
+        tokio::time::sleep(probe_config.initial_delay).await;
+        loop {
+            let ok = self.probe(name, Probe::Liveness, "/healthz", probe_config).await;
+            failures = if ok { 0 } else { failures + 1 };
+            if failures >= probe_config.failure_threshold {
+                self.recorder.world(name, WorldEvent::LivenessFailed { failures });
+                self.pods.request_restart(name, "liveness probe failed");
+                return;
+            }
+            tokio::time::sleep(probe_config.period).await;
+        }
+    }
+
+    async fn probe(&self, name: &str, kind: Probe, path: &str, config: &ProbeConfig) -> bool {
+        let result = probe(name, path, config.timeout).await;
+        let ok = result.is_ok();
+        self.recorder.world(name, WorldEvent::ProbeResult { probe: kind, ok, detail: result.err().unwrap_or_default() });
+        ok
+    }
+
+    async fn publish(&self, status: &PodPublisher, ready: bool) {
+        let restarts = self.pods.restarts(&status.name);
+        if let Err(error) = status.publish(ready, restarts).await {
+            self.recorder.world(&status.name, WorldEvent::PodStatusFailed { error: error.to_string() });
+        }
+    }
+}
+
+/// Resolves when the container of `generation` stopped or was replaced.
+async fn wait_change(state: &mut watch::Receiver<(u64, bool)>, generation: u64) {
+    let _ = state.wait_for(|(g, running)| *g != generation || !running).await;
+}
+
+/// Writes a pod's status to the API server.
+struct PodPublisher {
+    client: Client,
+    namespace: String,
+    name: String,
+}
+
+impl PodPublisher {
+    async fn publish(&self, ready: bool, restarts: u32) -> Result<(), ApiError> {
+        let resource = stallsim_apiserver::pod_resource();
+        let status = PodStatus {
+            phase: Some("Running".to_string()),
+            conditions: Some(vec![PodCondition {
+                type_: "Ready".to_string(),
+                status: if ready { "True" } else { "False" }.to_string(),
+                ..PodCondition::default()
+            }]),
+            container_statuses: Some(vec![ContainerStatus {
+                name: "gardener-resource-manager".to_string(),
+                ready,
+                restart_count: restarts as i32,
+                ..ContainerStatus::default()
+            }]),
+            ..PodStatus::default()
+        };
+        // Read, modify, write; one retry on a conflict.
+        for _ in 0..2 {
+            let result = match self.client.get(&resource, Some(&self.namespace), &self.name).await {
+                Ok(object) => {
+                    let mut pod: Pod = from_dynamic(&object)?;
+                    pod.status = Some(status.clone());
+                    self.client.update(&resource, &to_dynamic(&pod)?).await
+                }
+                Err(ApiError::NotFound(_)) => {
+                    let pod = Pod {
+                        metadata: ObjectMeta {
+                            name: Some(self.name.clone()),
+                            namespace: Some(self.namespace.clone()),
+                            labels: Some([(APP_LABEL.0.to_string(), APP_LABEL.1.to_string())].into()),
+                            ..ObjectMeta::default()
+                        },
+                        spec: None,
+                        status: Some(status.clone()),
+                    };
+                    self.client.create(&resource, &to_dynamic(&pod)?).await
+                }
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(ApiError::Conflict(_)) | Err(ApiError::AlreadyExists(_)) => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(ApiError::Conflict("pod status kept conflicting".to_string()))
+    }
+}

@@ -1,0 +1,66 @@
+//! The outcome of one run, as the checkers found it.
+
+use std::time::Duration;
+
+/// What a run came to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub scenario: String,
+    pub seed: u64,
+    pub verdict: Verdict,
+    /// The deletion flow's wait for the deployment, if the world had a flow.
+    pub flow: Option<FlowOutcome>,
+    /// Container restarts per replica, in replica order.
+    pub restarts: Vec<(String, u32)>,
+    /// Simulated time the run covered.
+    pub simulated: Duration,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Every replica that was not ready became ready or was restarted within the bound.
+    Converges,
+    Stall(Stall),
+}
+
+impl Verdict {
+    pub fn is_stall(&self) -> bool {
+        matches!(self, Verdict::Stall(_))
+    }
+
+    /// `converges` or `stall`, as in scenario files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Converges => "converges",
+            Verdict::Stall(_) => "stall",
+        }
+    }
+}
+
+/// A replica that stayed not ready, without a restart, past the bound.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stall {
+    pub replica: String,
+    /// When it last turned (or started) not ready.
+    pub not_ready_since: Duration,
+    /// When the bound ran out.
+    pub detected_at: Duration,
+    /// Informers of the replica that never synced, as `group/version, Kind=K`.
+    pub unsynced_informers: Vec<String>,
+    /// The last error the unsynced informers' LISTs got.
+    pub last_list_error: Option<String>,
+    /// Who held the lease when the bound ran out.
+    pub lease_holder: Option<String>,
+}
+
+/// How the deletion flow's wait for the deployment went.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowOutcome {
+    pub deleted_at: Option<Duration>,
+    /// The deployment was ready within the first wait's timeout.
+    pub ready_within_timeout: bool,
+    /// When the flow first saw the deployment ready.
+    pub ready_at: Option<Duration>,
+    /// Waits that timed out.
+    pub failed_waits: u32,
+}

@@ -1,0 +1,108 @@
+//! The trace: every event of a run, stamped with simulated time and source.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use serde::Serialize;
+use stallsim_manager::{EventSink, ManagerEvent};
+
+/// Something the world's parts (kubelet, container runtime, flow, faults) did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum WorldEvent {
+    ContainerStarted { restarts: u32 },
+    /// The process ended by itself (an exit, or after a stop request).
+    ContainerExited,
+    /// The process was killed (a fault, or the grace period ran out).
+    ContainerKilled { reason: String },
+    /// The kubelet asked the container to stop (SIGTERM).
+    StopRequested { reason: String },
+    RestartScheduled { delay_ms: u64 },
+    ProbeResult { probe: Probe, ok: bool, detail: String },
+    ReadinessChanged { ready: bool },
+    LivenessFailed { failures: u32 },
+    CrdDeleted { name: String },
+    CrdDeleteFailed { name: String, error: String },
+    FlowWaitStarted { timeout_ms: u64 },
+    FlowWaitSucceeded { ready: u32, replicas: u32 },
+    FlowWaitTimedOut { ready: u32, replicas: u32 },
+    PartitionStarted { from: String },
+    PartitionHealed { from: String },
+    PodStatusFailed { error: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Probe {
+    Readiness,
+    Liveness,
+}
+
+/// An event of either layer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum What {
+    Manager(ManagerEvent),
+    World(WorldEvent),
+}
+
+/// One line of the trace.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TraceEvent {
+    /// Simulated milliseconds since the start of the run.
+    pub at_ms: u64,
+    /// The host (replica name, `kubelet`, `flow`, `world`) it happened on or to.
+    pub source: String,
+    #[serde(flatten)]
+    pub what: What,
+}
+
+impl TraceEvent {
+    pub fn at(&self) -> Duration {
+        Duration::from_millis(self.at_ms)
+    }
+
+    /// One JSON line, without the newline.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).expect("trace events always serialize")
+    }
+}
+
+/// Collects the trace of a run; shared by every host (they all run on one thread).
+#[derive(Clone, Default)]
+pub struct Recorder {
+    events: Rc<RefCell<Vec<TraceEvent>>>,
+}
+
+impl Recorder {
+    /// Records at the current simulated time.
+    pub fn record(&self, source: &str, what: What) {
+        let at_ms = turmoil::sim_elapsed().unwrap_or_default().as_millis() as u64;
+        self.record_at(at_ms, source, what);
+    }
+
+    pub fn record_at(&self, at_ms: u64, source: &str, what: What) {
+        self.events.borrow_mut().push(TraceEvent { at_ms, source: source.to_string(), what });
+    }
+
+    pub fn world(&self, source: &str, event: WorldEvent) {
+        self.record(source, What::World(event));
+    }
+
+    pub fn take(&self) -> Vec<TraceEvent> {
+        std::mem::take(&mut self.events.borrow_mut())
+    }
+}
+
+/// A manager's [`EventSink`] that writes into the trace under its replica's name.
+pub(crate) struct ReplicaSink {
+    pub recorder: Recorder,
+    pub replica: String,
+}
+
+impl EventSink for ReplicaSink {
+    fn record(&self, event: ManagerEvent) {
+        self.recorder.record(&self.replica, What::Manager(event));
+    }
+}

@@ -1,0 +1,246 @@
+//! The world's driver: builds the turmoil simulation from a [`WorldConfig`]
+//! and steps it, playing the container runtime (start, crash, bounce),
+//! the faults and the partitions between ticks.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use stallsim_apiserver::ApiServer;
+use turmoil::Sim;
+
+use crate::flow::DeletionFlow;
+use crate::kubelet::Kubelet;
+use crate::pods::{Phase, Pods};
+use crate::replica::{self, ReplicaImage};
+use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
+use crate::{judge, FaultAction, Report, WorldConfig, API_PORT, APISERVER_HOST};
+
+const KUBELET_HOST: &str = "kubelet";
+const FLOW_HOST: &str = "flow";
+
+/// A finished run.
+pub struct Run {
+    pub report: Report,
+    pub trace: Vec<TraceEvent>,
+}
+
+/// Runs `config` to its end and judges it.
+pub fn run(config: &WorldConfig) -> Run {
+    let mut world = World::new(config);
+    while world.step() {}
+    world.finish()
+}
+
+/// A world in progress; [`World::step`] advances it one tick.
+pub struct World<'a> {
+    sim: Sim<'a>,
+    config: WorldConfig,
+    pods: Pods,
+    recorder: Recorder,
+    /// Faults not applied yet, in time order.
+    faults: Vec<(Duration, FaultAction)>,
+    /// Partitions to heal: when, and which replica.
+    repairs: Vec<(Duration, String)>,
+}
+
+impl World<'_> {
+    pub fn new(config: &WorldConfig) -> Self {
+        let mut sim = turmoil::Builder::new()
+            .simulation_duration(config.duration + Duration::from_secs(3600))
+            .tick_duration(config.tick)
+            .min_message_latency(config.network.latency_min)
+            .max_message_latency(config.network.latency_max)
+            .rng_seed(config.seed)
+            .build();
+        let recorder = Recorder::default();
+        let pods = Pods::default();
+
+        let server = Rc::new(RefCell::new(ApiServer::new(config.apiserver.clone())));
+        for crd in &config.crds {
+            server.borrow_mut().install_crd(crd, Duration::ZERO);
+        }
+        sim.host(APISERVER_HOST, move || {
+            let server = server.clone();
+            async move {
+                let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
+                stallsim_apiserver::serve(listener, server).await?;
+                Ok(())
+            }
+        });
+
+        for replica in &config.replicas {
+            pods.add(&replica.name, replica.start_at);
+            let image = Rc::new(ReplicaImage {
+                name: replica.name.clone(),
+                config: config.manager.clone(),
+                request_timeout: config.network.request_timeout,
+                world_seed: config.seed,
+                pods: pods.clone(),
+                recorder: recorder.clone(),
+            });
+            sim.host(replica.name.as_str(), move || replica::run(image.clone()));
+            // Not running until its start time; the driver bounces it then.
+            sim.crash(replica.name.as_str());
+        }
+
+        let kubelet = Rc::new(Kubelet {
+            config: config.kubelet.clone(),
+            pods: pods.clone(),
+            recorder: recorder.clone(),
+            namespace: config.manager.namespace.clone(),
+            request_timeout: config.network.request_timeout,
+        });
+        sim.host(KUBELET_HOST, move || kubelet.clone().run());
+
+        if let Some(flow) = &config.flow {
+            let flow = flow.clone();
+            let recorder = recorder.clone();
+            let namespace = config.manager.namespace.clone();
+            let replicas = config.replicas.len() as u32;
+            let request_timeout = config.network.request_timeout;
+            sim.host(FLOW_HOST, move || {
+                DeletionFlow {
+                    config: flow.clone(),
+                    recorder: recorder.clone(),
+                    namespace: namespace.clone(),
+                    replicas,
+                    request_timeout,
+                }
+                .run()
+            });
+        }
+
+        let mut faults: Vec<(Duration, FaultAction)> = config.faults.iter().map(|f| (f.at, f.action.clone())).collect();
+        faults.sort_by_key(|(at, _)| *at);
+        faults.reverse();
+        World { sim, config: config.clone(), pods, recorder, faults, repairs: Vec::new() }
+    }
+
+    /// Simulated time so far.
+    pub fn elapsed(&self) -> Duration {
+        self.sim.elapsed()
+    }
+
+    /// Plays the runtime's due actions, then one tick. False once the run's
+    /// duration is reached.
+    pub fn step(&mut self) -> bool {
+        if self.sim.elapsed() >= self.config.duration {
+            return false;
+        }
+        self.drive();
+        self.sim.step().expect("hosts never fail the simulation");
+        true
+    }
+
+    /// The trace so far, judged.
+    pub fn finish(self) -> Run {
+        let mut trace = self.recorder.take();
+        // Events recorded by the driver and by hosts in the same tick: keep
+        // time order, stable otherwise.
+        trace.sort_by_key(|e| e.at_ms);
+        let report = judge(&self.config, &trace, self.sim.elapsed());
+        Run { report, trace }
+    }
+
+    fn record(&self, source: &str, event: WorldEvent) {
+        self.recorder.record_at(self.sim.elapsed().as_millis() as u64, source, What::World(event));
+    }
+
+    fn drive(&mut self) {
+        let now = self.sim.elapsed();
+        while self.faults.last().is_some_and(|(at, _)| *at <= now) {
+            let (_, action) = self.faults.pop().expect("checked above");
+            self.apply(action, now);
+        }
+        let (due, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut self.repairs).into_iter().partition(|(at, _)| *at <= now);
+        self.repairs = pending;
+        for (_, replica) in due {
+            self.sim.repair(replica.as_str(), APISERVER_HOST);
+            self.record(&replica, WorldEvent::PartitionHealed { from: APISERVER_HOST.to_string() });
+        }
+        for (name, reason) in self.pods.take_requests() {
+            self.request_stop(&name, &reason, now);
+        }
+        for name in self.pods.names() {
+            self.advance_pod(&name, now);
+        }
+    }
+
+    fn apply(&mut self, action: FaultAction, now: Duration) {
+        match action {
+            FaultAction::Kill { replica, down } => {
+                self.kill(&replica, "killed by fault", now);
+                self.pods.with(&replica, |pod| {
+                    if let Phase::Waiting { restart_at } = &mut pod.phase {
+                        *restart_at = (*restart_at).max(now + down);
+                    }
+                });
+            }
+            FaultAction::Restart { replica } => self.request_stop(&replica, "restarted by fault", now),
+            FaultAction::Partition { replica, duration } => {
+                self.sim.partition(replica.as_str(), APISERVER_HOST);
+                self.record(&replica, WorldEvent::PartitionStarted { from: APISERVER_HOST.to_string() });
+                self.repairs.push((now + duration, replica));
+            }
+        }
+    }
+
+    /// SIGTERM: the process is told to stop and killed after the grace period.
+    fn request_stop(&mut self, name: &str, reason: &str, now: Duration) {
+        let grace = self.config.kubelet.termination_grace_period;
+        let stopping = self.pods.with(name, |pod| {
+            if pod.phase != Phase::Running {
+                return false;
+            }
+            pod.stop.send_replace(true);
+            pod.phase = Phase::Terminating { kill_at: now + grace };
+            true
+        });
+        if stopping {
+            self.record(name, WorldEvent::StopRequested { reason: reason.to_string() });
+        }
+    }
+
+    fn kill(&mut self, name: &str, reason: &str, now: Duration) {
+        let alive = self.pods.with(name, |pod| matches!(pod.phase, Phase::Running | Phase::Terminating { .. }));
+        if alive {
+            self.sim.crash(name);
+            self.record(name, WorldEvent::ContainerKilled { reason: reason.to_string() });
+            self.exited(name, now);
+        }
+    }
+
+    fn exited(&mut self, name: &str, now: Duration) {
+        let crash_loop = self.config.kubelet.crash_loop.clone();
+        self.pods.with(name, |pod| pod.exited(now, &crash_loop));
+    }
+
+    fn advance_pod(&mut self, name: &str, now: Duration) {
+        if let Some(restart_at) = self.pods.with(name, |pod| pod.restart_announced()) {
+            let delay_ms = restart_at.saturating_sub(now).as_millis() as u64;
+            self.record(name, WorldEvent::RestartScheduled { delay_ms });
+        }
+        let phase = self.pods.with(name, |pod| pod.phase.clone());
+        match phase {
+            Phase::Pending { start_at } if now >= start_at => self.start(name, now),
+            Phase::Waiting { restart_at } if now >= restart_at => self.start(name, now),
+            Phase::Running | Phase::Terminating { .. } if !self.sim.is_host_running(name) => {
+                self.record(name, WorldEvent::ContainerExited);
+                self.exited(name, now);
+            }
+            Phase::Terminating { kill_at } if now >= kill_at => self.kill(name, "grace period over", now),
+            _ => {}
+        }
+    }
+
+    fn start(&mut self, name: &str, now: Duration) {
+        let restarts = self.pods.with(name, |pod| {
+            pod.start(now);
+            pod.restarts
+        });
+        self.sim.bounce(name);
+        self.record(name, WorldEvent::ContainerStarted { restarts });
+    }
+}
+

@@ -1,0 +1,139 @@
+//! The informer cache behind the cached client: one informer per kind,
+//! created on first read, each with its reflector task.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rand::{rngs::SmallRng, Rng, SeedableRng};
+use stallsim_client::{ApiClient, DynamicObject};
+use tokio::task::JoinHandle;
+use tokio::time::{Duration, Instant};
+
+use crate::informer::Reflector;
+use crate::{EventSink, Gvk, Informer, ManagerEvent, MapperError, ReflectorConfig, RestMapper};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CacheError {
+    Mapping(MapperError),
+    /// The caller's deadline passed before the informer synced.
+    SyncTimeout(Gvk),
+}
+
+impl CacheError {
+    pub fn is_no_match(&self) -> bool {
+        matches!(self, CacheError::Mapping(MapperError::NoMatch(_)))
+    }
+}
+
+impl std::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CacheError::Mapping(e) => e.fmt(f),
+            CacheError::SyncTimeout(gvk) => write!(
+                f,
+                "failed to list {}List: Timeout: failed waiting for *v1.PartialObjectMetadata Informer to sync",
+                gvk
+            ),
+        }
+    }
+}
+
+struct Entry {
+    informer: Rc<Informer>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Entry {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Informers by kind, created lazily. Dropping the cache stops them all.
+pub struct Cache<C> {
+    client: C,
+    mapper: Rc<RestMapper>,
+    config: ReflectorConfig,
+    not_found_list_is_empty: bool,
+    sink: Rc<dyn EventSink>,
+    rng: RefCell<SmallRng>,
+    informers: RefCell<BTreeMap<Gvk, Entry>>,
+}
+
+impl<C: ApiClient + Clone + 'static> Cache<C> {
+    pub fn new(
+        client: C,
+        mapper: Rc<RestMapper>,
+        config: ReflectorConfig,
+        not_found_list_is_empty: bool,
+        sink: Rc<dyn EventSink>,
+        seed: u64,
+    ) -> Self {
+        Cache {
+            client,
+            mapper,
+            config,
+            not_found_list_is_empty,
+            sink,
+            rng: RefCell::new(SmallRng::seed_from_u64(seed)),
+            informers: RefCell::default(),
+        }
+    }
+
+    /// The informer for `kind`, created and started on first use.
+    pub async fn informer(&self, kind: &Gvk) -> Result<Rc<Informer>, CacheError> {
+        if let Some(entry) = self.informers.borrow().get(kind) {
+            return Ok(entry.informer.clone());
+        }
+        let resource = self.mapper.mapping(&self.client, kind, &*self.sink).await.map_err(CacheError::Mapping)?;
+        // Another task may have created it while the mapper was asking.
+        if let Some(entry) = self.informers.borrow().get(kind) {
+            return Ok(entry.informer.clone());
+        }
+        let informer = Informer::new(kind.clone(), resource.clone());
+        self.sink.record(ManagerEvent::InformerCreated { kind: kind.to_string(), resource: resource.qualified_name() });
+        let reflector = Reflector {
+            client: self.client.clone(),
+            config: self.config.clone(),
+            sink: self.sink.clone(),
+            rng: SmallRng::seed_from_u64(self.rng.borrow_mut().random()),
+            not_found_list_is_empty: self.not_found_list_is_empty,
+        };
+        let task = tokio::task::spawn_local(reflector.run(informer.clone()));
+        self.informers.borrow_mut().insert(kind.clone(), Entry { informer: informer.clone(), task });
+        Ok(informer)
+    }
+
+    /// Lists `kind` from the cache, waiting until `deadline` for its informer
+    /// to sync (controller-runtime's cached `List`).
+    pub async fn list(&self, kind: &Gvk, deadline: Instant) -> Result<Vec<DynamicObject>, CacheError> {
+        let informer = self.informer(kind).await?;
+        if !informer.has_synced() && tokio::time::timeout_at(deadline, informer.wait_for_sync()).await.is_err() {
+            return Err(CacheError::SyncTimeout(kind.clone()));
+        }
+        Ok(informer.items())
+    }
+
+    /// Stops and forgets the informer of `kind`.
+    pub fn remove(&self, kind: &Gvk) {
+        if self.informers.borrow_mut().remove(kind).is_some() {
+            self.sink.record(ManagerEvent::InformerRemoved { kind: kind.to_string() });
+        }
+    }
+
+    /// Every informer that has not synced yet, oldest first by kind order.
+    pub fn unsynced(&self) -> Vec<Rc<Informer>> {
+        self.informers.borrow().values().filter(|e| !e.informer.has_synced()).map(|e| e.informer.clone()).collect()
+    }
+
+    /// Waits until every informer in `kinds` synced, or `timeout` passes.
+    pub async fn wait_for_sync(&self, informers: &[Rc<Informer>], timeout: Duration) -> bool {
+        let all = async {
+            for informer in informers {
+                informer.wait_for_sync().await;
+            }
+        };
+        tokio::time::timeout(timeout, all).await.is_ok()
+    }
+}

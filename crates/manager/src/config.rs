@@ -1,0 +1,222 @@
+//! Configuration of one manager process: every timing and bound is a value
+//! here, so a scenario can vary it. Defaults are the resource manager's.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// A kind as controllers name it: group, version, kind.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Gvk {
+    /// Empty for the core group.
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl Gvk {
+    pub fn new(group: &str, version: &str, kind: &str) -> Self {
+        Gvk { group: group.to_string(), version: version.to_string(), kind: kind.to_string() }
+    }
+
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+}
+
+impl std::fmt::Display for Gvk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, Kind={}", self.api_version(), self.kind)
+    }
+}
+
+/// When the REST mapper first asks the server what it serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiscoveryMode {
+    /// At process start, before anything else (as the incident describes).
+    Eager,
+    /// On the first lookup.
+    Lazy,
+}
+
+/// Lease-based leader election (client-go's leaderelection with a Lease lock).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LeaderElectionConfig {
+    pub lease_name: String,
+    /// How long a lease is valid after its last renewal, as observed locally.
+    pub lease_duration: Duration,
+    /// A leader that could not renew for this long gives up.
+    pub renew_deadline: Duration,
+    /// Between attempts to acquire or renew.
+    pub retry_period: Duration,
+    /// A stopping leader releases the lease (`ReleaseOnCancel`).
+    pub release_on_cancel: bool,
+}
+
+impl Default for LeaderElectionConfig {
+    fn default() -> Self {
+        LeaderElectionConfig {
+            lease_name: "gardener-resource-manager".to_string(),
+            lease_duration: Duration::from_secs(15),
+            renew_deadline: Duration::from_secs(10),
+            retry_period: Duration::from_secs(2),
+            release_on_cancel: true,
+        }
+    }
+}
+
+/// client-go's exponential backoff manager, as the reflector uses it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackoffConfig {
+    pub initial: Duration,
+    pub factor: f64,
+    pub cap: Duration,
+    /// Each wait is `d + random(0..jitter*d)`.
+    pub jitter: f64,
+    /// The backoff resets when this long passed since the previous backoff.
+    pub reset_after: Duration,
+}
+
+impl Default for BackoffConfig {
+    fn default() -> Self {
+        BackoffConfig {
+            initial: Duration::from_millis(800),
+            factor: 2.0,
+            cap: Duration::from_secs(30),
+            jitter: 1.0,
+            reset_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The informers' reflectors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReflectorConfig {
+    pub backoff: BackoffConfig,
+    /// Watches ask the server to end after a random time in
+    /// `[watch_timeout_min, 2*watch_timeout_min)` (client-go's minWatchTimeout).
+    pub watch_timeout_min: Duration,
+}
+
+impl Default for ReflectorConfig {
+    fn default() -> Self {
+        ReflectorConfig { backoff: BackoffConfig::default(), watch_timeout_min: Duration::from_secs(300) }
+    }
+}
+
+/// One kind a controller lists through the cached reader on every reconcile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CachedRead {
+    pub kind: Gvk,
+    /// Skip this kind when the mapper has no match for it (`meta.IsNoMatchError`).
+    pub tolerate_no_match: bool,
+}
+
+/// A controller: what it watches, what it reads, and how often it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControllerConfig {
+    pub name: String,
+    /// Runs only on the elected leader.
+    pub leader_only: bool,
+    /// Watch sources: informers started with the controller and awaited for
+    /// `cache_sync_timeout`; on expiry the controller fails to start and the
+    /// manager exits.
+    pub watches: Vec<Gvk>,
+    /// Listed in this order on each reconcile; the first read of a kind
+    /// creates its informer lazily and waits for it to sync.
+    pub reads: Vec<CachedRead>,
+    /// A reconcile is requeued after this long, and its context ends after it.
+    pub sync_period: Duration,
+    /// A failed reconcile is retried after this delay, doubling up to `sync_period`.
+    pub error_backoff_initial: Duration,
+}
+
+impl ControllerConfig {
+    /// The resource manager's leader-only garbage collector.
+    pub fn garbage_collector(extra_reads: &[Gvk]) -> Self {
+        let strict = |g: &str, v: &str, k: &str| CachedRead { kind: Gvk::new(g, v, k), tolerate_no_match: false };
+        let tolerant = |kind: Gvk| CachedRead { kind, tolerate_no_match: true };
+        let mut reads = vec![strict("", "v1", "Secret"), strict("", "v1", "ConfigMap")];
+        reads.extend(
+            [
+                Gvk::new("apps", "v1", "Deployment"),
+                Gvk::new("apps", "v1", "StatefulSet"),
+                Gvk::new("apps", "v1", "DaemonSet"),
+                Gvk::new("batch", "v1", "Job"),
+                Gvk::new("", "v1", "Pod"),
+                Gvk::new("batch", "v1", "CronJob"),
+            ]
+            .into_iter()
+            .chain(extra_reads.iter().cloned())
+            .map(tolerant),
+        );
+        ControllerConfig {
+            name: "garbage-collector".to_string(),
+            leader_only: true,
+            watches: Vec::new(),
+            reads,
+            sync_period: Duration::from_secs(3600),
+            error_backoff_initial: Duration::from_millis(5),
+        }
+    }
+}
+
+/// The candidate fixes. Each is off by default (the incident's code).
+///
+/// To add one: add a field here, read it at the one place whose mechanism it
+/// changes, accept it in the scenario file (`stallsim-scenario`), and add a
+/// scenario that shows its effect.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Mitigations {
+    /// Gardener PR 11966: `/healthz` fails once the caches have been unsynced
+    /// for this long, so the kubelet restarts the process.
+    pub liveness_cache_sync_deadline: Option<Duration>,
+    /// Gardener PR 11705: a controller read that fails with NotFound is
+    /// skipped like a missing kind.
+    pub ignore_not_found: bool,
+    /// Re-run discovery (reset the mapper) after winning the election.
+    pub rediscover_on_leadership: bool,
+    /// Kubernetes PR 121084: a reflector LIST answered 404 counts as an empty,
+    /// synced list.
+    pub not_found_list_is_empty: bool,
+    /// Waiting for a lazily created informer gives up after this long, and
+    /// the unsynced informer is removed from the cache.
+    pub lazy_informer_sync_timeout: Option<Duration>,
+}
+
+/// Everything one manager process needs to know.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ManagerConfig {
+    /// This replica's identity (the lease holder name).
+    pub identity: String,
+    /// Namespace of the lease.
+    pub namespace: String,
+    pub discovery: DiscoveryMode,
+    pub leader_election: LeaderElectionConfig,
+    pub reflector: ReflectorConfig,
+    pub controllers: Vec<ControllerConfig>,
+    /// How long a controller waits for its watch sources to sync.
+    pub cache_sync_timeout: Duration,
+    pub mitigations: Mitigations,
+}
+
+impl Default for ManagerConfig {
+    fn default() -> Self {
+        ManagerConfig {
+            identity: "grm".to_string(),
+            namespace: "garden".to_string(),
+            discovery: DiscoveryMode::Eager,
+            leader_election: LeaderElectionConfig::default(),
+            reflector: ReflectorConfig::default(),
+            controllers: vec![ControllerConfig::garbage_collector(&[
+                Gvk::new("monitoring.coreos.com", "v1", "Prometheus"),
+            ])],
+            cache_sync_timeout: Duration::from_secs(120),
+            mitigations: Mitigations::default(),
+        }
+    }
+}

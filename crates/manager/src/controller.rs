@@ -1,0 +1,99 @@
+//! A controller: start its watch sources, then reconcile by reading kinds
+//! through the cache, on a period, retrying failures with backoff.
+
+use std::rc::Rc;
+
+use stallsim_client::ApiClient;
+use tokio::time::{Duration, Instant};
+
+use crate::{Cache, CacheError, ControllerConfig, EventSink, ManagerEvent, Mitigations};
+
+/// controller-runtime's per-item failure backoff cap.
+const ERROR_BACKOFF_CAP: Duration = Duration::from_secs(1000);
+
+/// A controller could not start: the manager exits.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StartFailed(pub String);
+
+pub(crate) struct Controller<C> {
+    pub config: ControllerConfig,
+    pub cache: Rc<Cache<C>>,
+    pub sink: Rc<dyn EventSink>,
+    pub mitigations: Mitigations,
+    pub cache_sync_timeout: Duration,
+}
+
+impl<C: ApiClient + Clone + 'static> Controller<C> {
+    /// Starts the watch sources (failing after `cache_sync_timeout`), then
+    /// reconciles forever.
+    pub async fn run(self) -> StartFailed {
+        let name = self.config.name.clone();
+        if let Err(error) = self.start_sources().await {
+            self.sink.record(ManagerEvent::ControllerFailedToStart { controller: name, error: error.clone() });
+            return StartFailed(error);
+        }
+        self.sink.record(ManagerEvent::ControllerStarted { controller: name.clone() });
+        let mut error_backoff = self.config.error_backoff_initial;
+        loop {
+            self.sink.record(ManagerEvent::ReconcileStarted { controller: name.clone() });
+            let deadline = Instant::now() + self.config.sync_period;
+            match self.reconcile(deadline).await {
+                Ok(()) => {
+                    error_backoff = self.config.error_backoff_initial;
+                    self.sink.record(ManagerEvent::ReconcileSucceeded { controller: name.clone() });
+                    tokio::time::sleep(self.config.sync_period).await;
+                }
+                Err(error) => {
+                    let wait = error_backoff;
+                    error_backoff = (error_backoff * 2).min(ERROR_BACKOFF_CAP);
+                    self.sink.record(ManagerEvent::ReconcileFailed {
+                        controller: name.clone(),
+                        error: error.to_string(),
+                        retry_in_ms: wait.as_millis() as u64,
+                    });
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn start_sources(&self) -> Result<(), String> {
+        let started = async {
+            let mut informers = Vec::new();
+            for kind in &self.config.watches {
+                informers.push(self.cache.informer(kind).await.map_err(|e| e.to_string())?);
+            }
+            Ok::<_, String>(informers)
+        };
+        let informers = match tokio::time::timeout(self.cache_sync_timeout, started).await {
+            Ok(result) => result?,
+            Err(_) => return Err("timed out starting watch sources".to_string()),
+        };
+        if self.cache.wait_for_sync(&informers, self.cache_sync_timeout).await {
+            Ok(())
+        } else {
+            Err("timed out waiting for cache to be synced".to_string())
+        }
+    }
+
+    async fn reconcile(&self, deadline: Instant) -> Result<(), CacheError> {
+        for read in &self.config.reads {
+            let wait_until = match self.mitigations.lazy_informer_sync_timeout {
+                Some(timeout) => deadline.min(Instant::now() + timeout),
+                None => deadline,
+            };
+            match self.cache.list(&read.kind, wait_until).await {
+                Ok(_) => {}
+                Err(error) if read.tolerate_no_match && error.is_no_match() => {}
+                Err(CacheError::SyncTimeout(kind)) => {
+                    if self.mitigations.lazy_informer_sync_timeout.is_some() {
+                        self.cache.remove(&kind);
+                    }
+                    return Err(CacheError::SyncTimeout(kind));
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,33 @@
+//! The resource-manager core: REST mapper, leader election, informers and
+//! their cache, controllers and health checks, written against
+//! [`stallsim_client::ApiClient`] and tokio's clock only.
+//!
+//! A manager is one configuration ([`ManagerConfig`]) of a general
+//! informer-based component: the resource manager's garbage collector is a
+//! [`ControllerConfig`] like any other. Candidate fixes are switches in
+//! [`Mitigations`]. What happens is reported as [`ManagerEvent`]s to an
+//! [`EventSink`]; the core never learns who listens.
+
+mod backoff;
+mod cache;
+mod config;
+mod controller;
+mod election;
+mod events;
+mod health;
+mod informer;
+mod manager;
+mod mapper;
+
+pub use backoff::Backoff;
+pub use cache::{Cache, CacheError};
+pub use config::{
+    BackoffConfig, CachedRead, ControllerConfig, DiscoveryMode, Gvk, LeaderElectionConfig, ManagerConfig,
+    Mitigations, ReflectorConfig,
+};
+pub use election::LeaderElector;
+pub use events::{EventSink, ManagerEvent};
+pub use health::Health;
+pub use informer::Informer;
+pub use manager::{Exit, Manager, ProcessContext};
+pub use mapper::{MapperError, RestMapper};

@@ -1,0 +1,151 @@
+//! One manager process: discovery, cache, leader election, controllers,
+//! from start to exit.
+
+use std::rc::Rc;
+
+use k8s_openapi::jiff::Timestamp;
+use rand::{rngs::SmallRng, Rng, SeedableRng};
+use stallsim_client::ApiClient;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::controller::{Controller, StartFailed};
+use crate::election::WallClock;
+use crate::{Cache, ControllerConfig, DiscoveryMode, EventSink, Health, LeaderElector, ManagerConfig, ManagerEvent, RestMapper};
+
+/// What a process gets from where it runs.
+pub struct ProcessContext<C> {
+    pub client: C,
+    pub sink: Rc<dyn EventSink>,
+    /// Seeds every random choice of the process (jitter, watch timeouts).
+    pub seed: u64,
+    /// Wall time at process start, for timestamps written into objects.
+    pub wall_clock_origin: Timestamp,
+}
+
+/// Why a process ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Asked to stop; the lease was released if held and configured so.
+    Stopped,
+    /// Exited with an error (the container's process dies with it).
+    Failed(String),
+}
+
+/// A manager, built and ready to run.
+pub struct Manager<C> {
+    config: ManagerConfig,
+    client: C,
+    sink: Rc<dyn EventSink>,
+    mapper: Rc<RestMapper>,
+    cache: Rc<Cache<C>>,
+    health: Rc<Health<C>>,
+    elector: LeaderElector<C>,
+}
+
+impl<C: ApiClient + Clone + 'static> Manager<C> {
+    pub fn new(config: ManagerConfig, context: ProcessContext<C>) -> Self {
+        let ProcessContext { client, sink, seed, wall_clock_origin } = context;
+        let mut rng = SmallRng::seed_from_u64(seed);
+        let mapper = Rc::new(RestMapper::new());
+        let cache = Rc::new(Cache::new(
+            client.clone(),
+            mapper.clone(),
+            config.reflector.clone(),
+            config.mitigations.not_found_list_is_empty,
+            sink.clone(),
+            rng.random(),
+        ));
+        let health = Rc::new(Health::new(cache.clone(), config.mitigations.liveness_cache_sync_deadline));
+        let elector = LeaderElector::new(
+            client.clone(),
+            config.leader_election.clone(),
+            config.identity.clone(),
+            config.namespace.clone(),
+            sink.clone(),
+            SmallRng::seed_from_u64(rng.random()),
+            WallClock { origin: wall_clock_origin, started: Instant::now() },
+        );
+        Manager { config, client, sink, mapper, cache, health, elector }
+    }
+
+    /// The health checks, for whoever serves the probe endpoints.
+    pub fn health(&self) -> Rc<Health<C>> {
+        self.health.clone()
+    }
+
+    /// Runs until `stop` turns true or something fatal happens.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> Exit {
+        self.sink.record(ManagerEvent::ProcessStarted);
+        let exit = tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => None,
+            exit = self.lead() => Some(exit),
+        };
+        let exit = match exit {
+            Some(exit) => exit,
+            None => {
+                if self.config.leader_election.release_on_cancel {
+                    self.elector.release().await;
+                }
+                Exit::Stopped
+            }
+        };
+        let reason = match &exit {
+            Exit::Stopped => "stopped".to_string(),
+            Exit::Failed(error) => error.clone(),
+        };
+        self.sink.record(ManagerEvent::ProcessExited { reason });
+        exit
+    }
+
+    /// Discovery, then controllers; leader-only ones once elected. Returns
+    /// only on a fatal error.
+    async fn lead(&mut self) -> Exit {
+        if self.config.discovery == DiscoveryMode::Eager {
+            if let Err(error) = self.mapper.discover(&self.client, &*self.sink).await {
+                return Exit::Failed(format!("discovery failed: {error}"));
+            }
+        }
+        let mut controllers = JoinSet::new();
+        for config in self.config.controllers.iter().filter(|c| !c.leader_only) {
+            controllers.spawn_local(self.controller(config).run());
+        }
+        tokio::select! {
+            biased;
+            Some(failed) = controllers.join_next() => return fatal(failed),
+            _ = self.elector.acquire() => {}
+        }
+        if self.config.mitigations.rediscover_on_leadership {
+            self.mapper.reset();
+            // A failure here leaves the mapper to discover on first lookup.
+            let _ = self.mapper.discover(&self.client, &*self.sink).await;
+        }
+        for config in self.config.controllers.iter().filter(|c| c.leader_only) {
+            controllers.spawn_local(self.controller(config).run());
+        }
+        tokio::select! {
+            biased;
+            Some(failed) = controllers.join_next() => fatal(failed),
+            _ = self.elector.hold() => Exit::Failed("leader election lost".to_string()),
+        }
+    }
+
+    fn controller(&self, config: &ControllerConfig) -> Controller<C> {
+        Controller {
+            config: config.clone(),
+            cache: self.cache.clone(),
+            sink: self.sink.clone(),
+            mitigations: self.config.mitigations.clone(),
+            cache_sync_timeout: self.config.cache_sync_timeout,
+        }
+    }
+}
+
+fn fatal(joined: Result<StartFailed, tokio::task::JoinError>) -> Exit {
+    match joined {
+        Ok(StartFailed(error)) => Exit::Failed(format!("failed to start controller: {error}")),
+        Err(error) => Exit::Failed(format!("controller task ended: {error}")),
+    }
+}

@@ -1,0 +1,21 @@
+# Named recipes; each is one plain cargo command you can run without `just`.
+
+# The main job: the incident scenario, with its verdict and timeline.
+run file="scenarios/grm-deletion-stall.yaml" *args="":
+    cargo run --release -- run {{file}} {{args}}
+
+# Every test, every bundled scenario's expectation among them.
+test:
+    cargo test --workspace
+
+# Check each scenario file's `expect`.
+scenarios *paths="scenarios":
+    cargo run --release -- test {{paths}}
+
+# Cost of a run against an empty turmoil world of the same shape.
+bench file="scenarios/grm-deletion-stall.yaml" runs="5":
+    cargo run --release --example bench -- {{file}} {{runs}}
+
+# What CI runs.
+ci:
+    bash .ci/run

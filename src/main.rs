@@ -1,0 +1,139 @@
+//! `stallsim`: run a scenario and judge it, or check every scenario's expectation.
+
+mod output;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use stallsim_harness::Verdict;
+
+/// Reproduces, explores and judges the resource-manager deletion stall by
+/// deterministic simulation.
+#[derive(Parser)]
+#[command(name = "stallsim", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one scenario; exit 0 when it converges, 1 on a stall, 2 on bad input.
+    Run {
+        /// The scenario file.
+        file: PathBuf,
+        /// Seed of the run (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write every event of the run as JSON lines to this file.
+        #[arg(long, value_name = "OUT.jsonl")]
+        trace: Option<PathBuf>,
+    },
+    /// Check each scenario's `expect`; exit 0 when all hold, 1 otherwise, 2 on bad input.
+    Test {
+        /// Scenario files or directories (default: scenarios/).
+        paths: Vec<PathBuf>,
+    },
+}
+
+const EXIT_CONVERGES: u8 = 0;
+const EXIT_STALL: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_BAD_INPUT } else { 0 });
+        }
+    };
+    ExitCode::from(match cli.command {
+        Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
+        Command::Test { paths } => test(paths),
+    })
+}
+
+fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
+    let scenario = match stallsim_scenario::load(file) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut config = scenario.config;
+    if let Some(seed) = seed {
+        config.seed = seed;
+    }
+    let run = stallsim_harness::run(&config);
+    if let Some(path) = trace_path {
+        if let Err(error) = write_trace(path, &run.trace) {
+            eprintln!("error: cannot write the trace to {}: {error}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    print!("{}", output::run_summary(file, &config, &run));
+    match run.report.verdict {
+        Verdict::Converges => EXIT_CONVERGES,
+        Verdict::Stall(_) => EXIT_STALL,
+    }
+}
+
+fn write_trace(path: &Path, trace: &[stallsim_harness::TraceEvent]) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for event in trace {
+        writeln!(out, "{}", event.to_json_line())?;
+    }
+    out.flush()
+}
+
+fn test(paths: Vec<PathBuf>) -> u8 {
+    let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths };
+    let mut files = Vec::new();
+    for path in &paths {
+        if path.is_dir() {
+            match stallsim_scenario::discover(path) {
+                Ok(found) => files.extend(found),
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return EXIT_BAD_INPUT;
+                }
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut scenarios = Vec::new();
+    for file in &files {
+        match stallsim_scenario::load(file) {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for scenario in &scenarios {
+        let run = stallsim_harness::run(&scenario.config);
+        let mismatches = scenario.expect.check(&run.report);
+        let name = scenario.path.display();
+        if mismatches.is_empty() {
+            passed += 1;
+            println!("ok    {name}: {} (seed {})", run.report.verdict.name(), run.report.seed);
+        } else {
+            failed += 1;
+            println!("FAIL  {name}: {}", mismatches.join("; "));
+            println!("      replay: {}", output::replay_command(&scenario.path, run.report.seed));
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        EXIT_CONVERGES
+    } else {
+        EXIT_STALL
+    }
+}

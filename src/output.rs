@@ -1,0 +1,65 @@
+//! What `stallsim run` prints: the verdict in words, the replay line, the timeline.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use stallsim_harness::{format_duration, render_timeline, Run, Verdict, WorldConfig};
+
+/// The one command that replays a run exactly.
+pub fn replay_command(file: &Path, seed: u64) -> String {
+    format!("cargo run --release -- run {} --seed {seed}", file.display())
+}
+
+pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
+    let report = &run.report;
+    let bound = format_duration(config.checker.stall_bound);
+    let mut out = String::new();
+    let _ = writeln!(out, "scenario: {} ({})", report.scenario, file.display());
+    let _ = writeln!(out, "seed:     {}", report.seed);
+    match &report.verdict {
+        Verdict::Converges => {
+            let _ = writeln!(
+                out,
+                "verdict:  CONVERGES: every replica that was not ready became ready or was restarted within {bound}"
+            );
+        }
+        Verdict::Stall(stall) => {
+            let _ = writeln!(
+                out,
+                "verdict:  STALL: {} not ready since {} and never restarted; bound of {bound} ran out at {}",
+                stall.replica,
+                format_duration(stall.not_ready_since),
+                format_duration(stall.detected_at),
+            );
+            if stall.unsynced_informers.is_empty() {
+                let _ = writeln!(out, "why:      no informer was unsynced (readiness failed for another reason)");
+            } else {
+                let _ = writeln!(out, "why:      informer never synced: {}", stall.unsynced_informers.join("; "));
+            }
+            if let Some(error) = &stall.last_list_error {
+                let _ = writeln!(out, "          its LIST keeps failing: {error}");
+            }
+            let holder = stall.lease_holder.as_deref().unwrap_or("nobody");
+            let _ = writeln!(out, "          lease held by {holder}");
+        }
+    }
+    if let Some(flow) = &report.flow {
+        let deleted = flow.deleted_at.map(format_duration).unwrap_or_else(|| "never".to_string());
+        let ready = match flow.ready_at {
+            Some(at) if flow.ready_within_timeout => format!("ready at {} (within the flow's timeout)", format_duration(at)),
+            Some(at) => format!(
+                "ready at {} only, after {} timed-out wait(s)",
+                format_duration(at),
+                flow.failed_waits
+            ),
+            None => format!("never ready; {} wait(s) timed out", flow.failed_waits),
+        };
+        let _ = writeln!(out, "flow:     CRDs deleted at {deleted}; deployment {ready}");
+    }
+    let restarts: Vec<String> = report.restarts.iter().map(|(name, n)| format!("{name} {n}")).collect();
+    let _ = writeln!(out, "restarts: {}", restarts.join(", "));
+    let _ = writeln!(out, "replay:   {}", replay_command(file, report.seed));
+    let _ = writeln!(out, "\ntimeline (simulated time; {} in all):", format_duration(report.simulated));
+    out.push_str(&render_timeline(&run.trace));
+    out
+}
