@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let file = PathBuf::from(args.next().unwrap_or_else(|| "scenarios/grm-deletion-stall.yaml".to_string()));
+    let file = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "scenarios/grm-deletion-stall.yaml".to_string()),
+    );
     let runs: u32 = args.next().and_then(|n| n.parse().ok()).unwrap_or(5).max(1);
     let scenario = match stallsim_scenario::load(&file) {
         Ok(scenario) => scenario,
@@ -36,7 +39,11 @@ fn main() {
     let per_run = run_wall / runs;
     let per_empty = empty_wall / runs;
     let simulated = config.duration.as_secs_f64();
-    println!("scenario:              {} ({})", config.name, file.display());
+    println!(
+        "scenario:              {} ({})",
+        config.name,
+        file.display()
+    );
     println!(
         "shape:                 {} replicas, tick {:?}, {}s simulated, {} trace events",
         config.replicas.len(),
@@ -44,8 +51,20 @@ fn main() {
         simulated,
         events
     );
-    println!("wall time per run:     {:.1} ms", per_run.as_secs_f64() * 1e3);
-    println!("empty world per run:   {:.1} ms", per_empty.as_secs_f64() * 1e3);
-    println!("ratio to empty world:  {:.2}x", per_run.as_secs_f64() / per_empty.as_secs_f64());
-    println!("simulated s per wall s: {:.0}", simulated / per_run.as_secs_f64());
+    println!(
+        "wall time per run:     {:.1} ms",
+        per_run.as_secs_f64() * 1e3
+    );
+    println!(
+        "empty world per run:   {:.1} ms",
+        per_empty.as_secs_f64() * 1e3
+    );
+    println!(
+        "ratio to empty world:  {:.2}x",
+        per_run.as_secs_f64() / per_empty.as_secs_f64()
+    );
+    println!(
+        "simulated s per wall s: {:.0}",
+        simulated / per_run.as_secs_f64()
+    );
 }

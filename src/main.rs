@@ -47,7 +47,11 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return ExitCode::from(if error.use_stderr() { EXIT_BAD_INPUT } else { 0 });
+            return ExitCode::from(if error.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                0
+            });
         }
     };
     ExitCode::from(match cli.command {
@@ -71,7 +75,10 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
     let run = stallsim_harness::run(&config);
     if let Some(path) = trace_path {
         if let Err(error) = write_trace(path, &run.trace) {
-            eprintln!("error: cannot write the trace to {}: {error}", path.display());
+            eprintln!(
+                "error: cannot write the trace to {}: {error}",
+                path.display()
+            );
             return EXIT_BAD_INPUT;
         }
     }
@@ -91,7 +98,11 @@ fn write_trace(path: &Path, trace: &[stallsim_harness::TraceEvent]) -> std::io::
 }
 
 fn test(paths: Vec<PathBuf>) -> u8 {
-    let paths = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths };
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        paths
+    };
     let mut files = Vec::new();
     for path in &paths {
         if path.is_dir() {
@@ -123,11 +134,18 @@ fn test(paths: Vec<PathBuf>) -> u8 {
         let name = scenario.path.display();
         if mismatches.is_empty() {
             passed += 1;
-            println!("ok    {name}: {} (seed {})", run.report.verdict.name(), run.report.seed);
+            println!(
+                "ok    {name}: {} (seed {})",
+                run.report.verdict.name(),
+                run.report.seed
+            );
         } else {
             failed += 1;
             println!("FAIL  {name}: {}", mismatches.join("; "));
-            println!("      replay: {}", output::replay_command(&scenario.path, run.report.seed));
+            println!(
+                "      replay: {}",
+                output::replay_command(&scenario.path, run.report.seed)
+            );
         }
     }
     println!("{passed} passed, {failed} failed");

@@ -7,7 +7,10 @@ use stallsim_harness::{format_duration, render_timeline, Run, Verdict, WorldConf
 
 /// The one command that replays a run exactly.
 pub fn replay_command(file: &Path, seed: u64) -> String {
-    format!("cargo run --release -- run {} --seed {seed}", file.display())
+    format!(
+        "cargo run --release -- run {} --seed {seed}",
+        file.display()
+    )
 }
 
 pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
@@ -32,9 +35,16 @@ pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
                 format_duration(stall.detected_at),
             );
             if stall.unsynced_informers.is_empty() {
-                let _ = writeln!(out, "why:      no informer was unsynced (readiness failed for another reason)");
+                let _ = writeln!(
+                    out,
+                    "why:      no informer was unsynced (readiness failed for another reason)"
+                );
             } else {
-                let _ = writeln!(out, "why:      informer never synced: {}", stall.unsynced_informers.join("; "));
+                let _ = writeln!(
+                    out,
+                    "why:      informer never synced: {}",
+                    stall.unsynced_informers.join("; ")
+                );
             }
             if let Some(error) = &stall.last_list_error {
                 let _ = writeln!(out, "          its LIST keeps failing: {error}");
@@ -44,9 +54,15 @@ pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
         }
     }
     if let Some(flow) = &report.flow {
-        let deleted = flow.deleted_at.map(format_duration).unwrap_or_else(|| "never".to_string());
+        let deleted = flow
+            .deleted_at
+            .map(format_duration)
+            .unwrap_or_else(|| "never".to_string());
         let ready = match flow.ready_at {
-            Some(at) if flow.ready_within_timeout => format!("ready at {} (within the flow's timeout)", format_duration(at)),
+            Some(at) if flow.ready_within_timeout => format!(
+                "ready at {} (within the flow's timeout)",
+                format_duration(at)
+            ),
             Some(at) => format!(
                 "ready at {} only, after {} timed-out wait(s)",
                 format_duration(at),
@@ -54,12 +70,23 @@ pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
             ),
             None => format!("never ready; {} wait(s) timed out", flow.failed_waits),
         };
-        let _ = writeln!(out, "flow:     CRDs deleted at {deleted}; deployment {ready}");
+        let _ = writeln!(
+            out,
+            "flow:     CRDs deleted at {deleted}; deployment {ready}"
+        );
     }
-    let restarts: Vec<String> = report.restarts.iter().map(|(name, n)| format!("{name} {n}")).collect();
+    let restarts: Vec<String> = report
+        .restarts
+        .iter()
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
     let _ = writeln!(out, "restarts: {}", restarts.join(", "));
     let _ = writeln!(out, "replay:   {}", replay_command(file, report.seed));
-    let _ = writeln!(out, "\ntimeline (simulated time; {} in all):", format_duration(report.simulated));
+    let _ = writeln!(
+        out,
+        "\ntimeline (simulated time; {} in all):",
+        format_duration(report.simulated)
+    );
     out.push_str(&render_timeline(&run.trace));
     out
 }

@@ -9,7 +9,9 @@ fn incident() -> PathBuf {
 }
 
 fn trace_of(seed: u64) -> String {
-    let mut config = stallsim_scenario::load(&incident()).expect("bundled scenario parses").config;
+    let mut config = stallsim_scenario::load(&incident())
+        .expect("bundled scenario parses")
+        .config;
     config.seed = seed;
     let run = stallsim_harness::run(&config);
     run.trace.iter().map(|e| e.to_json_line() + "\n").collect()
@@ -19,7 +21,10 @@ fn trace_of(seed: u64) -> String {
 fn same_seed_same_trace_in_one_process() {
     let first = trace_of(7);
     let second = trace_of(7);
-    assert!(first.lines().count() > 100, "a trace this short shows nothing");
+    assert!(
+        first.lines().count() > 100,
+        "a trace this short shows nothing"
+    );
     assert!(first == second, "two runs with seed 7 differ");
 }
 
@@ -36,13 +41,28 @@ fn same_seed_same_trace_in_two_processes() {
         .map(|name| {
             let out = dir.join(format!("determinism-{name}.jsonl"));
             let status = Command::new(env!("CARGO_BIN_EXE_stallsim"))
-                .args(["run", incident().to_str().unwrap(), "--seed", "11", "--trace", out.to_str().unwrap()])
+                .args([
+                    "run",
+                    incident().to_str().unwrap(),
+                    "--seed",
+                    "11",
+                    "--trace",
+                    out.to_str().unwrap(),
+                ])
                 .output()
                 .expect("the CLI runs");
-            assert_eq!(status.status.code(), Some(1), "the incident stalls: {}", String::from_utf8_lossy(&status.stdout));
+            assert_eq!(
+                status.status.code(),
+                Some(1),
+                "the incident stalls: {}",
+                String::from_utf8_lossy(&status.stdout)
+            );
             std::fs::read(&out).expect("the trace was written")
         })
         .collect();
     assert!(!traces[0].is_empty());
-    assert!(traces[0] == traces[1], "the two processes wrote different traces");
+    assert!(
+        traces[0] == traces[1],
+        "the two processes wrote different traces"
+    );
 }

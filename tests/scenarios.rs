@@ -44,10 +44,18 @@ fn every_bundled_scenario_has_a_test() {
     let mut found: Vec<String> = stallsim_scenario::discover(&dir)
         .expect("scenarios/ is readable")
         .iter()
-        .map(|p| p.strip_prefix(&dir).expect("under scenarios/").to_string_lossy().replace('\\', "/"))
+        .map(|p| {
+            p.strip_prefix(&dir)
+                .expect("under scenarios/")
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
         .collect();
     found.sort();
     let mut tested: Vec<String> = TESTED.iter().map(|s| s.to_string()).collect();
     tested.sort();
-    assert_eq!(found, tested, "add a line to scenario_tests! for each new scenario file");
+    assert_eq!(
+        found, tested,
+        "add a line to scenario_tests! for each new scenario file"
+    );
 }

@@ -17,16 +17,12 @@ pub(crate) fn api_versions() -> APIVersions {
     }
 }
 
-/// `GET /apis`: every group of `resources`, in order of first appearance,
-/// each with its versions in order of first appearance, the first preferred.
-///
-/// The core group (named `""`) is listed too when it serves anything, so
-/// that one request discovers every group version, as
-/// [`ApiClient::server_groups`](stallsim_client::ApiClient::server_groups)
-/// promises.
+/// `GET /apis`: every named group of `resources`, in order of first
+/// appearance, each with its versions in order of first appearance, the
+/// first preferred. The core group is not listed here (it is `GET /api`).
 pub(crate) fn group_list(resources: &[ResourceRef]) -> APIGroupList {
     let mut groups: Vec<APIGroup> = Vec::new();
-    for resource in resources {
+    for resource in resources.iter().filter(|r| !r.group.is_empty()) {
         let version = GroupVersionForDiscovery {
             group_version: resource.api_version(),
             version: resource.version.clone(),

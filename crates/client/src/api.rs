@@ -34,18 +34,44 @@ pub struct WatchParams {
 pub trait ApiClient {
     type Watch: WatchStream;
 
-    /// `GET /apis` (the core group `v1` is listed first, as `GET /api` would).
+    /// `GET /apis`: the named groups (the core group `v1` is not among them).
     async fn server_groups(&self) -> Result<APIGroupList, ApiError>;
     /// `GET /api/v1` or `GET /apis/{group}/{version}`.
     async fn server_resources(&self, group_version: &str) -> Result<APIResourceList, ApiError>;
-    async fn list(&self, resource: &ResourceRef, params: &ListParams) -> Result<ObjectList<DynamicObject>, ApiError>;
-    async fn watch(&self, resource: &ResourceRef, params: &WatchParams) -> Result<Self::Watch, ApiError>;
-    async fn get(&self, resource: &ResourceRef, namespace: Option<&str>, name: &str) -> Result<DynamicObject, ApiError>;
-    async fn create(&self, resource: &ResourceRef, object: &DynamicObject) -> Result<DynamicObject, ApiError>;
+    async fn list(
+        &self,
+        resource: &ResourceRef,
+        params: &ListParams,
+    ) -> Result<ObjectList<DynamicObject>, ApiError>;
+    async fn watch(
+        &self,
+        resource: &ResourceRef,
+        params: &WatchParams,
+    ) -> Result<Self::Watch, ApiError>;
+    async fn get(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<DynamicObject, ApiError>;
+    async fn create(
+        &self,
+        resource: &ResourceRef,
+        object: &DynamicObject,
+    ) -> Result<DynamicObject, ApiError>;
     /// Replaces the object; fails with [`ApiError::Conflict`] when its
     /// `metadata.resourceVersion` is not the stored one.
-    async fn update(&self, resource: &ResourceRef, object: &DynamicObject) -> Result<DynamicObject, ApiError>;
-    async fn delete(&self, resource: &ResourceRef, namespace: Option<&str>, name: &str) -> Result<(), ApiError>;
+    async fn update(
+        &self,
+        resource: &ResourceRef,
+        object: &DynamicObject,
+    ) -> Result<DynamicObject, ApiError>;
+    async fn delete(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(), ApiError>;
 }
 
 /// The events of one watch, in order; `None` when the server ends it.

@@ -18,7 +18,11 @@ pub enum ApiError {
     /// No answer within the client's request timeout.
     Timeout,
     /// Any other failure status.
-    Status { code: u16, reason: String, message: String },
+    Status {
+        code: u16,
+        reason: String,
+        message: String,
+    },
     /// The answer could not be decoded.
     Decode(String),
 }
@@ -32,7 +36,11 @@ impl ApiError {
             (409, "AlreadyExists") => ApiError::AlreadyExists(message),
             (409, _) => ApiError::Conflict(message),
             (410, _) => ApiError::Expired(message),
-            (code, reason) => ApiError::Status { code, reason: reason.to_string(), message },
+            (code, reason) => ApiError::Status {
+                code,
+                reason: reason.to_string(),
+                message,
+            },
         }
     }
 
@@ -45,7 +53,11 @@ impl ApiError {
             ApiError::Expired(m) => (410, "Expired", m.clone()),
             ApiError::Unavailable(m) => (503, "ServiceUnavailable", m.clone()),
             ApiError::Timeout => (504, "Timeout", "request timed out".to_string()),
-            ApiError::Status { code, reason, message } => (*code, reason.as_str(), message.clone()),
+            ApiError::Status {
+                code,
+                reason,
+                message,
+            } => (*code, reason.as_str(), message.clone()),
             ApiError::Decode(m) => (500, "InternalError", m.clone()),
         };
         let mut status = Status::failure(&message, reason);
@@ -76,7 +88,11 @@ impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ApiError::Timeout => write!(f, "Timeout: request timed out"),
-            ApiError::Status { code, reason, message } => write!(f, "{code} {reason}: {message}"),
+            ApiError::Status {
+                code,
+                reason,
+                message,
+            } => write!(f, "{code} {reason}: {message}"),
             other => {
                 let message = match other {
                     ApiError::NotFound(m)
@@ -106,7 +122,11 @@ mod tests {
             ApiError::Conflict("stale".into()),
             ApiError::AlreadyExists("exists".into()),
             ApiError::Expired("too old resource version".into()),
-            ApiError::Status { code: 500, reason: "InternalError".into(), message: "boom".into() },
+            ApiError::Status {
+                code: 500,
+                reason: "InternalError".into(),
+                message: "boom".into(),
+            },
         ] {
             assert_eq!(ApiError::from_status(&error.to_status()), error);
         }

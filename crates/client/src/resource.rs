@@ -48,7 +48,12 @@ impl ResourceRef {
     pub fn collection_path(&self, namespace: Option<&str>) -> String {
         match namespace {
             Some(ns) if self.namespaced => {
-                format!("{}/namespaces/{}/{}", self.group_version_path(), ns, self.plural)
+                format!(
+                    "{}/namespaces/{}/{}",
+                    self.group_version_path(),
+                    ns,
+                    self.plural
+                )
             }
             _ => format!("{}/{}", self.group_version_path(), self.plural),
         }
@@ -89,7 +94,16 @@ mod tests {
         let pods = ResourceRef::new("", "v1", "pods", "Pod", true);
         assert_eq!(pods.collection_path(None), "/api/v1/pods");
         assert_eq!(pods.api_version(), "v1");
-        let crd = ResourceRef::new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false);
-        assert_eq!(crd.collection_path(Some("ignored")), "/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
+        let crd = ResourceRef::new(
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            "CustomResourceDefinition",
+            false,
+        );
+        assert_eq!(
+            crd.collection_path(Some("ignored")),
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        );
     }
 }

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::{
-    ApiClient, ApiError, FrameStream, ListParams, Method, Request, ResourceRef, Response, Transport, WatchParams,
-    WatchStream,
+    ApiClient, ApiError, FrameStream, ListParams, Method, Request, ResourceRef, Response,
+    Transport, WatchParams, WatchStream,
 };
 
 /// Speaks the Kubernetes REST API over any [`Transport`].
@@ -23,7 +23,10 @@ pub struct RestClient<T> {
 
 impl<T: Transport> RestClient<T> {
     pub fn new(transport: T, request_timeout: Duration) -> Self {
-        RestClient { transport, request_timeout }
+        RestClient {
+            transport,
+            request_timeout,
+        }
     }
 
     async fn call<R: DeserializeOwned>(&self, request: Request) -> Result<R, ApiError> {
@@ -44,7 +47,11 @@ fn decode<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
 fn error_from(response: Response) -> ApiError {
     match serde_json::from_value::<Status>(response.body) {
         Ok(status) if status.code != 0 => ApiError::from_status(&status),
-        _ => ApiError::Status { code: response.code, reason: String::new(), message: String::new() },
+        _ => ApiError::Status {
+            code: response.code,
+            reason: String::new(),
+            message: String::new(),
+        },
     }
 }
 
@@ -71,15 +78,30 @@ impl<T: Transport> ApiClient for RestClient<T> {
         self.call(Request::new(Method::Get, path)).await
     }
 
-    async fn list(&self, resource: &ResourceRef, params: &ListParams) -> Result<ObjectList<DynamicObject>, ApiError> {
-        let request = Request::new(Method::Get, resource.collection_path(params.namespace.as_deref()));
-        self.call(with_selector(request, &params.label_selector)).await
+    async fn list(
+        &self,
+        resource: &ResourceRef,
+        params: &ListParams,
+    ) -> Result<ObjectList<DynamicObject>, ApiError> {
+        let request = Request::new(
+            Method::Get,
+            resource.collection_path(params.namespace.as_deref()),
+        );
+        self.call(with_selector(request, &params.label_selector))
+            .await
     }
 
-    async fn watch(&self, resource: &ResourceRef, params: &WatchParams) -> Result<Self::Watch, ApiError> {
-        let mut request = Request::new(Method::Get, resource.collection_path(params.namespace.as_deref()))
-            .query("watch", "true")
-            .query("resourceVersion", params.resource_version.clone());
+    async fn watch(
+        &self,
+        resource: &ResourceRef,
+        params: &WatchParams,
+    ) -> Result<Self::Watch, ApiError> {
+        let mut request = Request::new(
+            Method::Get,
+            resource.collection_path(params.namespace.as_deref()),
+        )
+        .query("watch", "true")
+        .query("resourceVersion", params.resource_version.clone());
         if let Some(seconds) = params.timeout_seconds {
             request = request.query("timeoutSeconds", seconds.to_string());
         }
@@ -87,36 +109,62 @@ impl<T: Transport> ApiClient for RestClient<T> {
             request = request.query("allowWatchBookmarks", "true");
         }
         let request = with_selector(request, &params.label_selector);
-        let (head, stream) = tokio::time::timeout(self.request_timeout, self.transport.stream(request))
-            .await
-            .map_err(|_| ApiError::Timeout)??;
+        let (head, stream) =
+            tokio::time::timeout(self.request_timeout, self.transport.stream(request))
+                .await
+                .map_err(|_| ApiError::Timeout)??;
         match stream {
             Some(frames) if head.is_success() => Ok(RestWatch { frames }),
             _ => Err(error_from(head)),
         }
     }
 
-    async fn get(&self, resource: &ResourceRef, namespace: Option<&str>, name: &str) -> Result<DynamicObject, ApiError> {
-        self.call(Request::new(Method::Get, resource.object_path(namespace, name))).await
+    async fn get(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<DynamicObject, ApiError> {
+        self.call(Request::new(
+            Method::Get,
+            resource.object_path(namespace, name),
+        ))
+        .await
     }
 
-    async fn create(&self, resource: &ResourceRef, object: &DynamicObject) -> Result<DynamicObject, ApiError> {
+    async fn create(
+        &self,
+        resource: &ResourceRef,
+        object: &DynamicObject,
+    ) -> Result<DynamicObject, ApiError> {
         let body = serde_json::to_value(object).map_err(|e| ApiError::Decode(e.to_string()))?;
         let path = resource.collection_path(object.metadata.namespace.as_deref());
         self.call(Request::new(Method::Post, path).body(body)).await
     }
 
-    async fn update(&self, resource: &ResourceRef, object: &DynamicObject) -> Result<DynamicObject, ApiError> {
+    async fn update(
+        &self,
+        resource: &ResourceRef,
+        object: &DynamicObject,
+    ) -> Result<DynamicObject, ApiError> {
         let body = serde_json::to_value(object).map_err(|e| ApiError::Decode(e.to_string()))?;
         let name = object.metadata.name.as_deref().unwrap_or_default();
         let path = resource.object_path(object.metadata.namespace.as_deref(), name);
         self.call(Request::new(Method::Put, path).body(body)).await
     }
 
-    async fn delete(&self, resource: &ResourceRef, namespace: Option<&str>, name: &str) -> Result<(), ApiError> {
-        self.call::<Value>(Request::new(Method::Delete, resource.object_path(namespace, name)))
-            .await
-            .map(|_| ())
+    async fn delete(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        self.call::<Value>(Request::new(
+            Method::Delete,
+            resource.object_path(namespace, name),
+        ))
+        .await
+        .map(|_| ())
     }
 }
 
@@ -128,6 +176,8 @@ pub struct RestWatch<S> {
 impl<S: FrameStream> WatchStream for RestWatch<S> {
     async fn next(&mut self) -> Option<Result<WatchEvent<DynamicObject>, ApiError>> {
         let frame = self.frames.next_frame().await?;
-        Some(frame.and_then(|value| serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))))
+        Some(frame.and_then(|value| {
+            serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
+        }))
     }
 }

@@ -16,11 +16,16 @@ pub struct TurmoilTransport {
 
 impl TurmoilTransport {
     pub fn new(server: impl Into<String>, port: u16) -> Self {
-        TurmoilTransport { server: server.into(), port }
+        TurmoilTransport {
+            server: server.into(),
+            port,
+        }
     }
 
     async fn send(&self, request: &Request) -> Result<Lines<BufReader<OwnedReadHalf>>, ApiError> {
-        let stream = TcpStream::connect((self.server.as_str(), self.port)).await.map_err(unavailable)?;
+        let stream = TcpStream::connect((self.server.as_str(), self.port))
+            .await
+            .map_err(unavailable)?;
         let (read, mut write) = stream.into_split();
         let mut line = serde_json::to_vec(request).map_err(|e| ApiError::Decode(e.to_string()))?;
         line.push(b'\n');
@@ -33,18 +38,24 @@ fn unavailable(error: std::io::Error) -> ApiError {
     ApiError::Unavailable(error.to_string())
 }
 
-async fn read_value(lines: &mut Lines<BufReader<OwnedReadHalf>>) -> Option<Result<Value, ApiError>> {
+async fn read_value(
+    lines: &mut Lines<BufReader<OwnedReadHalf>>,
+) -> Option<Result<Value, ApiError>> {
     match lines.next_line().await {
-        Ok(Some(line)) => Some(serde_json::from_str(&line).map_err(|e| ApiError::Decode(e.to_string()))),
+        Ok(Some(line)) => {
+            Some(serde_json::from_str(&line).map_err(|e| ApiError::Decode(e.to_string())))
+        }
         Ok(None) => None,
         Err(error) => Some(Err(unavailable(error))),
     }
 }
 
 async fn read_head(lines: &mut Lines<BufReader<OwnedReadHalf>>) -> Result<Response, ApiError> {
-    let value = read_value(lines)
-        .await
-        .unwrap_or_else(|| Err(ApiError::Unavailable("connection closed before an answer".into())))?;
+    let value = read_value(lines).await.unwrap_or_else(|| {
+        Err(ApiError::Unavailable(
+            "connection closed before an answer".into(),
+        ))
+    })?;
     serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
 }
 

@@ -32,7 +32,12 @@ pub struct Request {
 
 impl Request {
     pub fn new(method: Method, path: impl Into<String>) -> Self {
-        Request { method, path: path.into(), query: BTreeMap::new(), body: None }
+        Request {
+            method,
+            path: path.into(),
+            query: BTreeMap::new(),
+            body: None,
+        }
     }
 
     pub fn query(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -47,7 +52,9 @@ impl Request {
 
     /// True for `?watch=true`.
     pub fn is_watch(&self) -> bool {
-        self.query.get("watch").is_some_and(|v| v == "true" || v == "1")
+        self.query
+            .get("watch")
+            .is_some_and(|v| v == "true" || v == "1")
     }
 }
 

@@ -30,13 +30,17 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
     let mut running: BTreeMap<&str, bool> = BTreeMap::new();
     for event in trace {
         let (replica, at) = (event.source.as_str(), event.at());
-        let What::World(world) = &event.what else { continue };
+        let What::World(world) = &event.what else {
+            continue;
+        };
         match world {
             WorldEvent::ContainerStarted { .. } => {
                 running.insert(replica, true);
                 open.entry(replica).or_insert(at);
             }
-            WorldEvent::ReadinessChanged { ready: false } if running.get(replica) == Some(&true) => {
+            WorldEvent::ReadinessChanged { ready: false }
+                if running.get(replica) == Some(&true) =>
+            {
                 open.entry(replica).or_insert(at);
             }
             WorldEvent::ReadinessChanged { ready: true } => {
@@ -44,7 +48,9 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
                     note(replica, since, at);
                 }
             }
-            WorldEvent::StopRequested { .. } | WorldEvent::ContainerKilled { .. } | WorldEvent::ContainerExited => {
+            WorldEvent::StopRequested { .. }
+            | WorldEvent::ContainerKilled { .. }
+            | WorldEvent::ContainerExited => {
                 running.insert(replica, false);
                 if let Some(since) = open.remove(replica) {
                     note(replica, since, at);
@@ -76,7 +82,10 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         .map(|r| {
             let starts = trace
                 .iter()
-                .filter(|e| e.source == r.name && matches!(e.what, What::World(WorldEvent::ContainerStarted { .. })))
+                .filter(|e| {
+                    e.source == r.name
+                        && matches!(e.what, What::World(WorldEvent::ContainerStarted { .. }))
+                })
                 .count() as u32;
             (r.name.clone(), starts.saturating_sub(1))
         })
@@ -96,23 +105,32 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
 fn unsynced_at(trace: &[TraceEvent], replica: &str, at: Duration) -> (Vec<String>, Option<String>) {
     let mut unsynced: Vec<String> = Vec::new();
     let mut last_error: BTreeMap<String, String> = BTreeMap::new();
-    for event in trace.iter().take_while(|e| e.at() <= at).filter(|e| e.source == replica) {
+    for event in trace
+        .iter()
+        .take_while(|e| e.at() <= at)
+        .filter(|e| e.source == replica)
+    {
         match &event.what {
             What::World(WorldEvent::ContainerStarted { .. }) => {
                 unsynced.clear();
                 last_error.clear();
             }
-            What::Manager(ManagerEvent::InformerCreated { kind, .. }) => unsynced.push(kind.clone()),
-            What::Manager(ManagerEvent::InformerSynced { kind } | ManagerEvent::InformerRemoved { kind }) => {
-                unsynced.retain(|k| k != kind)
+            What::Manager(ManagerEvent::InformerCreated { kind, .. }) => {
+                unsynced.push(kind.clone())
             }
+            What::Manager(
+                ManagerEvent::InformerSynced { kind } | ManagerEvent::InformerRemoved { kind },
+            ) => unsynced.retain(|k| k != kind),
             What::Manager(ManagerEvent::ListFailed { kind, error, .. }) => {
                 last_error.insert(kind.clone(), error.clone());
             }
             _ => {}
         }
     }
-    let error = unsynced.iter().rev().find_map(|k| last_error.get(k).cloned());
+    let error = unsynced
+        .iter()
+        .rev()
+        .find_map(|k| last_error.get(k).cloned());
     (unsynced, error)
 }
 
@@ -122,7 +140,9 @@ fn lease_holder_at(trace: &[TraceEvent], at: Duration) -> Option<String> {
     for event in trace.iter().take_while(|e| e.at() <= at) {
         match &event.what {
             What::Manager(ManagerEvent::LeaderElected) => holder = Some(event.source.clone()),
-            What::Manager(ManagerEvent::LeaseReleased) if holder.as_deref() == Some(event.source.as_str()) => {
+            What::Manager(ManagerEvent::LeaseReleased)
+                if holder.as_deref() == Some(event.source.as_str()) =>
+            {
                 holder = None
             }
             _ => {}
@@ -132,11 +152,20 @@ fn lease_holder_at(trace: &[TraceEvent], at: Duration) -> Option<String> {
 }
 
 fn flow_outcome(trace: &[TraceEvent]) -> FlowOutcome {
-    let mut outcome = FlowOutcome { deleted_at: None, ready_within_timeout: false, ready_at: None, failed_waits: 0 };
+    let mut outcome = FlowOutcome {
+        deleted_at: None,
+        ready_within_timeout: false,
+        ready_at: None,
+        failed_waits: 0,
+    };
     for event in trace {
-        let What::World(world) = &event.what else { continue };
+        let What::World(world) = &event.what else {
+            continue;
+        };
         match world {
-            WorldEvent::CrdDeleted { .. } if outcome.deleted_at.is_none() => outcome.deleted_at = Some(event.at()),
+            WorldEvent::CrdDeleted { .. } if outcome.deleted_at.is_none() => {
+                outcome.deleted_at = Some(event.at())
+            }
             WorldEvent::FlowWaitSucceeded { .. } if outcome.ready_at.is_none() => {
                 outcome.ready_at = Some(event.at());
                 outcome.ready_within_timeout = outcome.failed_waits == 0;

@@ -162,6 +162,8 @@ pub struct CheckerConfig {
 
 impl Default for CheckerConfig {
     fn default() -> Self {
-        CheckerConfig { stall_bound: Duration::from_secs(300) }
+        CheckerConfig {
+            stall_bound: Duration::from_secs(300),
+        }
     }
 }

@@ -4,11 +4,13 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
-use stallsim_client::{from_dynamic, ApiClient, ApiError, ListParams, RestClient, TurmoilTransport};
+use stallsim_client::{
+    from_dynamic, ApiClient, ApiError, ListParams, RestClient, TurmoilTransport,
+};
 
 use crate::kubelet::APP_LABEL;
 use crate::trace::{Recorder, WorldEvent};
-use crate::{DeletionFlowConfig, API_PORT, APISERVER_HOST};
+use crate::{DeletionFlowConfig, APISERVER_HOST, API_PORT};
 
 /// The flow's source name in traces.
 pub(crate) const FLOW: &str = "flow";
@@ -26,18 +28,28 @@ pub(crate) struct DeletionFlow {
 
 impl DeletionFlow {
     pub async fn run(self) -> turmoil::Result {
-        let client = RestClient::new(TurmoilTransport::new(APISERVER_HOST, API_PORT), self.request_timeout);
+        let client = RestClient::new(
+            TurmoilTransport::new(APISERVER_HOST, API_PORT),
+            self.request_timeout,
+        );
         tokio::time::sleep(self.config.delete_at).await;
         let crds = stallsim_apiserver::crd_resource();
         for name in &self.config.crds {
             loop {
                 match client.delete(&crds, None, name).await {
                     Ok(()) | Err(ApiError::NotFound(_)) => {
-                        self.recorder.world(FLOW, WorldEvent::CrdDeleted { name: name.clone() });
+                        self.recorder
+                            .world(FLOW, WorldEvent::CrdDeleted { name: name.clone() });
                         break;
                     }
                     Err(error) => {
-                        self.recorder.world(FLOW, WorldEvent::CrdDeleteFailed { name: name.clone(), error: error.to_string() });
+                        self.recorder.world(
+                            FLOW,
+                            WorldEvent::CrdDeleteFailed {
+                                name: name.clone(),
+                                error: error.to_string(),
+                            },
+                        );
                         tokio::time::sleep(DELETE_RETRY_INTERVAL).await;
                     }
                 }
@@ -45,15 +57,28 @@ impl DeletionFlow {
         }
         loop {
             let timeout_ms = self.config.wait_timeout.as_millis() as u64;
-            self.recorder.world(FLOW, WorldEvent::FlowWaitStarted { timeout_ms });
+            self.recorder
+                .world(FLOW, WorldEvent::FlowWaitStarted { timeout_ms });
             match tokio::time::timeout(self.config.wait_timeout, self.wait_ready(&client)).await {
                 Ok(ready) => {
-                    self.recorder.world(FLOW, WorldEvent::FlowWaitSucceeded { ready, replicas: self.replicas });
+                    self.recorder.world(
+                        FLOW,
+                        WorldEvent::FlowWaitSucceeded {
+                            ready,
+                            replicas: self.replicas,
+                        },
+                    );
                     return Ok(());
                 }
                 Err(_) => {
                     let ready = self.ready_pods(&client).await.unwrap_or(0);
-                    self.recorder.world(FLOW, WorldEvent::FlowWaitTimedOut { ready, replicas: self.replicas });
+                    self.recorder.world(
+                        FLOW,
+                        WorldEvent::FlowWaitTimedOut {
+                            ready,
+                            replicas: self.replicas,
+                        },
+                    );
                     tokio::time::sleep(self.config.retry_after).await;
                 }
             }
@@ -77,7 +102,9 @@ impl DeletionFlow {
             namespace: Some(self.namespace.clone()),
             label_selector: Some(format!("{}={}", APP_LABEL.0, APP_LABEL.1)),
         };
-        let pods = client.list(&stallsim_apiserver::pod_resource(), &params).await?;
+        let pods = client
+            .list(&stallsim_apiserver::pod_resource(), &params)
+            .await?;
         let mut ready = 0;
         for object in &pods.items {
             let pod: Pod = from_dynamic(object)?;

@@ -7,13 +7,15 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use stallsim_client::{from_dynamic, to_dynamic, ApiClient, ApiError, RestClient, TurmoilTransport};
+use stallsim_client::{
+    from_dynamic, to_dynamic, ApiClient, ApiError, RestClient, TurmoilTransport,
+};
 use tokio::sync::watch;
 
 use crate::pods::Pods;
 use crate::replica::probe;
 use crate::trace::{Probe, Recorder, WorldEvent};
-use crate::{ProbeConfig, KubeletConfig, API_PORT, APISERVER_HOST};
+use crate::{KubeletConfig, ProbeConfig, APISERVER_HOST, API_PORT};
 
 /// The label the deployment selects its pods by.
 pub(crate) const APP_LABEL: (&str, &str) = ("app", "gardener-resource-manager");
@@ -30,7 +32,10 @@ pub(crate) struct Kubelet {
 
 impl Kubelet {
     pub async fn run(self: Rc<Self>) -> turmoil::Result {
-        let client = RestClient::new(TurmoilTransport::new(APISERVER_HOST, API_PORT), self.request_timeout);
+        let client = RestClient::new(
+            TurmoilTransport::new(APISERVER_HOST, API_PORT),
+            self.request_timeout,
+        );
         for name in self.pods.names() {
             tokio::task::spawn_local(self.clone().supervise(name, client.clone()));
         }
@@ -40,13 +45,18 @@ impl Kubelet {
     /// Follows one pod's containers: probes each start until it stops.
     async fn supervise(self: Rc<Self>, name: String, client: Client) {
         let mut state = self.pods.state(&name);
-        let status = PodPublisher { client, namespace: self.namespace.clone(), name: name.clone() };
+        let status = PodPublisher {
+            client,
+            namespace: self.namespace.clone(),
+            name: name.clone(),
+        };
         let mut ready = false;
         loop {
             let (generation, running) = *state.borrow_and_update();
             if ready {
                 ready = false;
-                self.recorder.world(&name, WorldEvent::ReadinessChanged { ready });
+                self.recorder
+                    .world(&name, WorldEvent::ReadinessChanged { ready });
             }
             self.publish(&status, false).await;
             if running {
@@ -69,12 +79,21 @@ impl Kubelet {
         let mut failures = 0;
         tokio::time::sleep(probe_config.initial_delay).await;
         loop {
-            let ok = self.probe(name, Probe::Readiness, "/readyz", probe_config).await;
+            let ok = self
+                .probe(name, Probe::Readiness, "/readyz", probe_config)
+                .await;
             failures = if ok { 0 } else { failures + 1 };
-            let now_ready = if ok { true } else if failures >= probe_config.failure_threshold { false } else { *ready };
+            let now_ready = if ok {
+                true
+            } else if failures >= probe_config.failure_threshold {
+                false
+            } else {
+                *ready
+            };
             if now_ready != *ready {
                 *ready = now_ready;
-                self.recorder.world(name, WorldEvent::ReadinessChanged { ready: now_ready });
+                self.recorder
+                    .world(name, WorldEvent::ReadinessChanged { ready: now_ready });
                 self.publish(status, now_ready).await;
             }
             tokio::time::sleep(probe_config.period).await;
@@ -87,10 +106,13 @@ impl Kubelet {
         let mut failures = 0;
         tokio::time::sleep(probe_config.initial_delay).await;
         loop {
-            let ok = self.probe(name, Probe::Liveness, "/healthz", probe_config).await;
+            let ok = self
+                .probe(name, Probe::Liveness, "/healthz", probe_config)
+                .await;
             failures = if ok { 0 } else { failures + 1 };
             if failures >= probe_config.failure_threshold {
-                self.recorder.world(name, WorldEvent::LivenessFailed { failures });
+                self.recorder
+                    .world(name, WorldEvent::LivenessFailed { failures });
                 self.pods.request_restart(name, "liveness probe failed");
                 return;
             }
@@ -101,21 +123,35 @@ impl Kubelet {
     async fn probe(&self, name: &str, kind: Probe, path: &str, config: &ProbeConfig) -> bool {
         let result = probe(name, path, config.timeout).await;
         let ok = result.is_ok();
-        self.recorder.world(name, WorldEvent::ProbeResult { probe: kind, ok, detail: result.err().unwrap_or_default() });
+        self.recorder.world(
+            name,
+            WorldEvent::ProbeResult {
+                probe: kind,
+                ok,
+                detail: result.err().unwrap_or_default(),
+            },
+        );
         ok
     }
 
     async fn publish(&self, status: &PodPublisher, ready: bool) {
         let restarts = self.pods.restarts(&status.name);
         if let Err(error) = status.publish(ready, restarts).await {
-            self.recorder.world(&status.name, WorldEvent::PodStatusFailed { error: error.to_string() });
+            self.recorder.world(
+                &status.name,
+                WorldEvent::PodStatusFailed {
+                    error: error.to_string(),
+                },
+            );
         }
     }
 }
 
 /// Resolves when the container of `generation` stopped or was replaced.
 async fn wait_change(state: &mut watch::Receiver<(u64, bool)>, generation: u64) {
-    let _ = state.wait_for(|(g, running)| *g != generation || !running).await;
+    let _ = state
+        .wait_for(|(g, running)| *g != generation || !running)
+        .await;
 }
 
 /// Writes a pod's status to the API server.
@@ -145,7 +181,11 @@ impl PodPublisher {
         };
         // Read, modify, write; one retry on a conflict.
         for _ in 0..2 {
-            let result = match self.client.get(&resource, Some(&self.namespace), &self.name).await {
+            let result = match self
+                .client
+                .get(&resource, Some(&self.namespace), &self.name)
+                .await
+            {
                 Ok(object) => {
                     let mut pod: Pod = from_dynamic(&object)?;
                     pod.status = Some(status.clone());
@@ -156,7 +196,9 @@ impl PodPublisher {
                         metadata: ObjectMeta {
                             name: Some(self.name.clone()),
                             namespace: Some(self.namespace.clone()),
-                            labels: Some([(APP_LABEL.0.to_string(), APP_LABEL.1.to_string())].into()),
+                            labels: Some(
+                                [(APP_LABEL.0.to_string(), APP_LABEL.1.to_string())].into(),
+                            ),
                             ..ObjectMeta::default()
                         },
                         spec: None,
@@ -171,6 +213,8 @@ impl PodPublisher {
                 other => return other.map(|_| ()),
             }
         }
-        Err(ApiError::Conflict("pod status kept conflicting".to_string()))
+        Err(ApiError::Conflict(
+            "pod status kept conflicting".to_string(),
+        ))
     }
 }

@@ -14,12 +14,18 @@ use crate::CrashLoopConfig;
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Phase {
     /// Not started yet; starts at the given time.
-    Pending { start_at: Duration },
+    Pending {
+        start_at: Duration,
+    },
     Running,
     /// Asked to stop; killed at the deadline if still running.
-    Terminating { kill_at: Duration },
+    Terminating {
+        kill_at: Duration,
+    },
     /// Waiting out the crash-loop backoff.
-    Waiting { restart_at: Duration },
+    Waiting {
+        restart_at: Duration,
+    },
 }
 
 pub(crate) struct Pod {
@@ -61,7 +67,11 @@ impl Pods {
     }
 
     pub fn with<R>(&self, name: &str, f: impl FnOnce(&mut Pod) -> R) -> R {
-        f(self.inner.borrow_mut().get_mut(name).expect("pods are added before use"))
+        f(self
+            .inner
+            .borrow_mut()
+            .get_mut(name)
+            .expect("pods are added before use"))
     }
 
     pub fn names(&self) -> Vec<String> {
@@ -84,7 +94,9 @@ impl Pods {
 
     /// The kubelet asks for a graceful restart.
     pub fn request_restart(&self, name: &str, reason: &str) {
-        self.requests.borrow_mut().push((name.to_string(), reason.to_string()));
+        self.requests
+            .borrow_mut()
+            .push((name.to_string(), reason.to_string()));
     }
 
     pub fn take_requests(&self) -> Vec<(String, String)> {
@@ -118,9 +130,15 @@ impl Pod {
             self.next_backoff = Duration::ZERO;
         }
         let delay = self.next_backoff;
-        self.next_backoff = if delay.is_zero() { crash_loop.initial } else { (delay * 2).min(crash_loop.cap) };
+        self.next_backoff = if delay.is_zero() {
+            crash_loop.initial
+        } else {
+            (delay * 2).min(crash_loop.cap)
+        };
         self.restarts += 1;
-        self.phase = Phase::Waiting { restart_at: now + delay };
+        self.phase = Phase::Waiting {
+            restart_at: now + delay,
+        };
         self.state.send_replace((self.generation, false));
         self.unannounced_restart = true;
     }

@@ -10,7 +10,7 @@ use turmoil::net::{TcpListener, TcpStream};
 
 use crate::pods::Pods;
 use crate::trace::{Recorder, ReplicaSink};
-use crate::{epoch, mix_seed, API_PORT, APISERVER_HOST};
+use crate::{epoch, mix_seed, APISERVER_HOST, API_PORT};
 
 /// The port of `/readyz` and `/healthz`.
 pub(crate) const HEALTH_PORT: u16 = 8081;
@@ -31,14 +31,20 @@ pub(crate) struct ReplicaImage {
 /// One run of the container's process, from start to exit.
 pub(crate) async fn run(image: Rc<ReplicaImage>) -> turmoil::Result {
     let generation = image.pods.with(&image.name, |pod| pod.generation);
-    let client = RestClient::new(TurmoilTransport::new(APISERVER_HOST, API_PORT), image.request_timeout);
+    let client = RestClient::new(
+        TurmoilTransport::new(APISERVER_HOST, API_PORT),
+        image.request_timeout,
+    );
     let seed = mix_seed(image.world_seed, &image.name, generation);
     let mut config = image.config.clone();
     // Like controller-runtime's `hostname_uuid`: every process is a new candidate.
     config.identity = format!("{}_{:08x}", image.name, seed as u32);
     let context = ProcessContext {
         client,
-        sink: Rc::new(ReplicaSink { recorder: image.recorder.clone(), replica: image.name.clone() }),
+        sink: Rc::new(ReplicaSink {
+            recorder: image.recorder.clone(),
+            replica: image.name.clone(),
+        }),
         seed,
         wall_clock_origin: epoch(),
     };
@@ -56,7 +62,9 @@ async fn serve_probes(listener: TcpListener, health: Rc<Health<Client>>) {
         let health = health.clone();
         tokio::task::spawn_local(async move {
             let (read, mut write) = stream.into_split();
-            let Ok(Some(path)) = BufReader::new(read).lines().next_line().await else { return };
+            let Ok(Some(path)) = BufReader::new(read).lines().next_line().await else {
+                return;
+            };
             let result = match path.as_str() {
                 "/readyz" => health.readyz(),
                 "/healthz" => health.healthz(),
@@ -74,9 +82,14 @@ async fn serve_probes(listener: TcpListener, health: Rc<Health<Client>>) {
 /// The kubelet's side: asks `path` of `replica`, within `timeout`.
 pub(crate) async fn probe(replica: &str, path: &str, timeout: Duration) -> Result<(), String> {
     let ask = async {
-        let stream = TcpStream::connect((replica, HEALTH_PORT)).await.map_err(|e| e.to_string())?;
+        let stream = TcpStream::connect((replica, HEALTH_PORT))
+            .await
+            .map_err(|e| e.to_string())?;
         let (read, mut write) = stream.into_split();
-        write.write_all(format!("{path}\n").as_bytes()).await.map_err(|e| e.to_string())?;
+        write
+            .write_all(format!("{path}\n").as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
         match BufReader::new(read).lines().next_line().await {
             Ok(Some(line)) if line.starts_with("200") => Ok(()),
             Ok(Some(line)) => Err(line.trim_start_matches("500 ").to_string()),

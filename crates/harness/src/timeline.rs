@@ -36,62 +36,86 @@ pub fn render_timeline(trace: &[TraceEvent]) -> String {
         let source = event.source.as_str();
         let line = match &event.what {
             What::Manager(manager) => match manager {
-                ManagerEvent::DiscoveryCompleted { resources } => {
-                    Some(format!("discovery: {} resources, {}", resources.len(), custom(resources)))
+                ManagerEvent::DiscoveryCompleted { resources } => Some(format!(
+                    "discovery: {} resources, {}",
+                    resources.len(),
+                    custom(resources)
+                )),
+                ManagerEvent::DiscoveryFailed { error } => {
+                    Some(format!("discovery failed: {error}"))
                 }
-                ManagerEvent::DiscoveryFailed { error } => Some(format!("discovery failed: {error}")),
-                ManagerEvent::MapperNoMatch { kind } => Some(format!("mapper: no match for {kind}")),
-                ManagerEvent::LeaseObserved { holder } => {
-                    Some(format!("sees lease holder {}", holder.as_deref().unwrap_or("<none>")))
+                ManagerEvent::MapperNoMatch { kind } => {
+                    Some(format!("mapper: no match for {kind}"))
                 }
+                ManagerEvent::LeaseObserved { holder } => Some(format!(
+                    "sees lease holder {}",
+                    holder.as_deref().unwrap_or("<none>")
+                )),
                 ManagerEvent::LeaderElected => Some("became leader".to_string()),
                 ManagerEvent::LeadershipLost => Some("lost leadership".to_string()),
                 ManagerEvent::LeaseReleased => Some("released the lease".to_string()),
                 ManagerEvent::ControllerFailedToStart { controller, error } => {
                     Some(format!("controller {controller} failed to start: {error}"))
                 }
-                ManagerEvent::ReconcileFailed { controller, error, .. } => {
-                    Some(format!("{controller} reconcile failed: {error}"))
-                }
-                ManagerEvent::InformerCreated { kind, .. } if !quiet.contains(&(source.to_string(), kind.clone())) => {
+                ManagerEvent::ReconcileFailed {
+                    controller, error, ..
+                } => Some(format!("{controller} reconcile failed: {error}")),
+                ManagerEvent::InformerCreated { kind, .. }
+                    if !quiet.contains(&(source.to_string(), kind.clone())) =>
+                {
                     Some(format!("informer created for {kind}"))
                 }
-                ManagerEvent::InformerSynced { kind } if !quiet.contains(&(source.to_string(), kind.clone())) => {
+                ManagerEvent::InformerSynced { kind }
+                    if !quiet.contains(&(source.to_string(), kind.clone())) =>
+                {
                     Some(format!("informer synced: {kind}"))
                 }
                 ManagerEvent::InformerRemoved { kind } => Some(format!("informer removed: {kind}")),
                 ManagerEvent::ListFailed { kind, error, .. } => {
-                    let entry = list_failures.entry((source.to_string(), kind.clone())).or_insert((0, event.at(), String::new()));
+                    let entry = list_failures
+                        .entry((source.to_string(), kind.clone()))
+                        .or_insert((0, event.at(), String::new()));
                     entry.0 += 1;
                     entry.1 = event.at();
                     entry.2 = error.clone();
-                    (entry.0 == 1).then(|| format!("LIST {kind} failed: {error} (retrying with backoff)"))
+                    (entry.0 == 1)
+                        .then(|| format!("LIST {kind} failed: {error} (retrying with backoff)"))
                 }
                 ManagerEvent::ProcessExited { reason } => Some(format!("process exited: {reason}")),
                 _ => None,
             },
             What::World(world) => match world {
-                WorldEvent::ContainerStarted { restarts: 0 } => Some("container started".to_string()),
-                WorldEvent::ContainerStarted { restarts } => Some(format!("container restarted (restart #{restarts})")),
+                WorldEvent::ContainerStarted { restarts: 0 } => {
+                    Some("container started".to_string())
+                }
+                WorldEvent::ContainerStarted { restarts } => {
+                    Some(format!("container restarted (restart #{restarts})"))
+                }
                 WorldEvent::ContainerExited => Some("container exited".to_string()),
-                WorldEvent::ContainerKilled { reason } => Some(format!("container killed: {reason}")),
+                WorldEvent::ContainerKilled { reason } => {
+                    Some(format!("container killed: {reason}"))
+                }
                 WorldEvent::StopRequested { reason } => Some(format!("stop requested: {reason}")),
                 WorldEvent::ProbeResult { probe, ok, detail } => {
                     let name = match probe {
                         Probe::Readiness => "readiness",
                         Probe::Liveness => "liveness",
                     };
-                    let previous = probe_ok.insert((source.to_string(), name), *ok).unwrap_or(true);
+                    let previous = probe_ok
+                        .insert((source.to_string(), name), *ok)
+                        .unwrap_or(true);
                     (previous && !*ok).then(|| format!("{name} probe failing: {detail}"))
                 }
                 WorldEvent::ReadinessChanged { ready } => {
                     Some(if *ready { "pod Ready" } else { "pod not Ready" }.to_string())
                 }
-                WorldEvent::LivenessFailed { failures } => {
-                    Some(format!("liveness failed {failures} times: kubelet restarts the container"))
-                }
+                WorldEvent::LivenessFailed { failures } => Some(format!(
+                    "liveness failed {failures} times: kubelet restarts the container"
+                )),
                 WorldEvent::CrdDeleted { name } => Some(format!("deleted CRD {name}")),
-                WorldEvent::CrdDeleteFailed { name, error } => Some(format!("could not delete CRD {name}: {error}")),
+                WorldEvent::CrdDeleteFailed { name, error } => {
+                    Some(format!("could not delete CRD {name}: {error}"))
+                }
                 WorldEvent::FlowWaitStarted { timeout_ms } => Some(format!(
                     "waiting for the deployment to be ready (timeout {})",
                     format_duration(Duration::from_millis(*timeout_ms))
@@ -99,19 +123,29 @@ pub fn render_timeline(trace: &[TraceEvent]) -> String {
                 WorldEvent::FlowWaitSucceeded { ready, replicas } => {
                     Some(format!("deployment ready ({ready}/{replicas})"))
                 }
-                WorldEvent::FlowWaitTimedOut { ready, replicas } => {
-                    Some(format!("wait timed out: {ready}/{replicas} replicas ready (context deadline exceeded)"))
-                }
+                WorldEvent::FlowWaitTimedOut { ready, replicas } => Some(format!(
+                    "wait timed out: {ready}/{replicas} replicas ready (context deadline exceeded)"
+                )),
                 WorldEvent::PartitionStarted { from } => Some(format!("partitioned from {from}")),
-                WorldEvent::PartitionHealed { from } => Some(format!("partition from {from} healed")),
+                WorldEvent::PartitionHealed { from } => {
+                    Some(format!("partition from {from} healed"))
+                }
                 _ => None,
             },
         };
         if let Some(line) = line {
-            let _ = writeln!(out, "{:>12}  {:<9} {}", format_duration(event.at()), source, line);
+            let _ = writeln!(
+                out,
+                "{:>12}  {:<9} {}",
+                format_duration(event.at()),
+                source,
+                line
+            );
         }
     }
-    for ((source, kind), (count, last, error)) in list_failures.iter().filter(|(_, (count, _, _))| *count > 1) {
+    for ((source, kind), (count, last, error)) in
+        list_failures.iter().filter(|(_, (count, _, _))| *count > 1)
+    {
         let _ = writeln!(
             out,
             "{:>12}  {:<9} LIST {kind} failed {count} times in all, the last at {}: {error}",
@@ -134,7 +168,10 @@ fn quietly_synced(trace: &[TraceEvent]) -> Vec<(String, String)> {
             }
             What::Manager(ManagerEvent::InformerSynced { kind }) => {
                 let key = (event.source.clone(), kind.clone());
-                if created.get(&key).is_some_and(|at| event.at().saturating_sub(*at) <= INFORMER_QUIET_SYNC) {
+                if created
+                    .get(&key)
+                    .is_some_and(|at| event.at().saturating_sub(*at) <= INFORMER_QUIET_SYNC)
+                {
                     quiet.push(key);
                 }
             }
@@ -149,7 +186,11 @@ fn custom(resources: &[String]) -> String {
     let builtin = |r: &&String| {
         !r.contains('.') || r.ends_with(".k8s.io") || r.ends_with(".apps") || r.ends_with(".batch")
     };
-    let custom: Vec<&str> = resources.iter().filter(|r| !builtin(r)).map(String::as_str).collect();
+    let custom: Vec<&str> = resources
+        .iter()
+        .filter(|r| !builtin(r))
+        .map(String::as_str)
+        .collect();
     if custom.is_empty() {
         "no custom resources".to_string()
     } else {

@@ -11,25 +11,60 @@ use stallsim_manager::{EventSink, ManagerEvent};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum WorldEvent {
-    ContainerStarted { restarts: u32 },
+    ContainerStarted {
+        restarts: u32,
+    },
     /// The process ended by itself (an exit, or after a stop request).
     ContainerExited,
     /// The process was killed (a fault, or the grace period ran out).
-    ContainerKilled { reason: String },
+    ContainerKilled {
+        reason: String,
+    },
     /// The kubelet asked the container to stop (SIGTERM).
-    StopRequested { reason: String },
-    RestartScheduled { delay_ms: u64 },
-    ProbeResult { probe: Probe, ok: bool, detail: String },
-    ReadinessChanged { ready: bool },
-    LivenessFailed { failures: u32 },
-    CrdDeleted { name: String },
-    CrdDeleteFailed { name: String, error: String },
-    FlowWaitStarted { timeout_ms: u64 },
-    FlowWaitSucceeded { ready: u32, replicas: u32 },
-    FlowWaitTimedOut { ready: u32, replicas: u32 },
-    PartitionStarted { from: String },
-    PartitionHealed { from: String },
-    PodStatusFailed { error: String },
+    StopRequested {
+        reason: String,
+    },
+    RestartScheduled {
+        delay_ms: u64,
+    },
+    ProbeResult {
+        probe: Probe,
+        ok: bool,
+        detail: String,
+    },
+    ReadinessChanged {
+        ready: bool,
+    },
+    LivenessFailed {
+        failures: u32,
+    },
+    CrdDeleted {
+        name: String,
+    },
+    CrdDeleteFailed {
+        name: String,
+        error: String,
+    },
+    FlowWaitStarted {
+        timeout_ms: u64,
+    },
+    FlowWaitSucceeded {
+        ready: u32,
+        replicas: u32,
+    },
+    FlowWaitTimedOut {
+        ready: u32,
+        replicas: u32,
+    },
+    PartitionStarted {
+        from: String,
+    },
+    PartitionHealed {
+        from: String,
+    },
+    PodStatusFailed {
+        error: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -83,7 +118,11 @@ impl Recorder {
     }
 
     pub fn record_at(&self, at_ms: u64, source: &str, what: What) {
-        self.events.borrow_mut().push(TraceEvent { at_ms, source: source.to_string(), what });
+        self.events.borrow_mut().push(TraceEvent {
+            at_ms,
+            source: source.to_string(),
+            what,
+        });
     }
 
     pub fn world(&self, source: &str, event: WorldEvent) {

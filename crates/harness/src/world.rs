@@ -14,7 +14,7 @@ use crate::kubelet::Kubelet;
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
-use crate::{judge, FaultAction, Report, WorldConfig, API_PORT, APISERVER_HOST};
+use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
 
 const KUBELET_HOST: &str = "kubelet";
 const FLOW_HOST: &str = "flow";
@@ -111,10 +111,21 @@ impl World<'_> {
             });
         }
 
-        let mut faults: Vec<(Duration, FaultAction)> = config.faults.iter().map(|f| (f.at, f.action.clone())).collect();
+        let mut faults: Vec<(Duration, FaultAction)> = config
+            .faults
+            .iter()
+            .map(|f| (f.at, f.action.clone()))
+            .collect();
         faults.sort_by_key(|(at, _)| *at);
         faults.reverse();
-        World { sim, config: config.clone(), pods, recorder, faults, repairs: Vec::new() }
+        World {
+            sim,
+            config: config.clone(),
+            pods,
+            recorder,
+            faults,
+            repairs: Vec::new(),
+        }
     }
 
     /// Simulated time so far.
@@ -144,7 +155,11 @@ impl World<'_> {
     }
 
     fn record(&self, source: &str, event: WorldEvent) {
-        self.recorder.record_at(self.sim.elapsed().as_millis() as u64, source, What::World(event));
+        self.recorder.record_at(
+            self.sim.elapsed().as_millis() as u64,
+            source,
+            What::World(event),
+        );
     }
 
     fn drive(&mut self) {
@@ -153,11 +168,18 @@ impl World<'_> {
             let (_, action) = self.faults.pop().expect("checked above");
             self.apply(action, now);
         }
-        let (due, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut self.repairs).into_iter().partition(|(at, _)| *at <= now);
+        let (due, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut self.repairs)
+            .into_iter()
+            .partition(|(at, _)| *at <= now);
         self.repairs = pending;
         for (_, replica) in due {
             self.sim.repair(replica.as_str(), APISERVER_HOST);
-            self.record(&replica, WorldEvent::PartitionHealed { from: APISERVER_HOST.to_string() });
+            self.record(
+                &replica,
+                WorldEvent::PartitionHealed {
+                    from: APISERVER_HOST.to_string(),
+                },
+            );
         }
         for (name, reason) in self.pods.take_requests() {
             self.request_stop(&name, &reason, now);
@@ -177,10 +199,17 @@ impl World<'_> {
                     }
                 });
             }
-            FaultAction::Restart { replica } => self.request_stop(&replica, "restarted by fault", now),
+            FaultAction::Restart { replica } => {
+                self.request_stop(&replica, "restarted by fault", now)
+            }
             FaultAction::Partition { replica, duration } => {
                 self.sim.partition(replica.as_str(), APISERVER_HOST);
-                self.record(&replica, WorldEvent::PartitionStarted { from: APISERVER_HOST.to_string() });
+                self.record(
+                    &replica,
+                    WorldEvent::PartitionStarted {
+                        from: APISERVER_HOST.to_string(),
+                    },
+                );
                 self.repairs.push((now + duration, replica));
             }
         }
@@ -194,19 +223,33 @@ impl World<'_> {
                 return false;
             }
             pod.stop.send_replace(true);
-            pod.phase = Phase::Terminating { kill_at: now + grace };
+            pod.phase = Phase::Terminating {
+                kill_at: now + grace,
+            };
             true
         });
         if stopping {
-            self.record(name, WorldEvent::StopRequested { reason: reason.to_string() });
+            self.record(
+                name,
+                WorldEvent::StopRequested {
+                    reason: reason.to_string(),
+                },
+            );
         }
     }
 
     fn kill(&mut self, name: &str, reason: &str, now: Duration) {
-        let alive = self.pods.with(name, |pod| matches!(pod.phase, Phase::Running | Phase::Terminating { .. }));
+        let alive = self.pods.with(name, |pod| {
+            matches!(pod.phase, Phase::Running | Phase::Terminating { .. })
+        });
         if alive {
             self.sim.crash(name);
-            self.record(name, WorldEvent::ContainerKilled { reason: reason.to_string() });
+            self.record(
+                name,
+                WorldEvent::ContainerKilled {
+                    reason: reason.to_string(),
+                },
+            );
             self.exited(name, now);
         }
     }
@@ -229,7 +272,9 @@ impl World<'_> {
                 self.record(name, WorldEvent::ContainerExited);
                 self.exited(name, now);
             }
-            Phase::Terminating { kill_at } if now >= kill_at => self.kill(name, "grace period over", now),
+            Phase::Terminating { kill_at } if now >= kill_at => {
+                self.kill(name, "grace period over", now)
+            }
             _ => {}
         }
     }
@@ -243,4 +288,3 @@ impl World<'_> {
         self.record(name, WorldEvent::ContainerStarted { restarts });
     }
 }
-

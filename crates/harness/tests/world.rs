@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use stallsim_harness::manager::ManagerConfig;
 use stallsim_harness::{
-    ApiServerConfig, CheckerConfig, CrdSpec, DeletionFlowConfig, Fault, FaultAction, KubeletConfig, NetworkConfig,
-    ReplicaSpec, Verdict, WorldConfig,
+    ApiServerConfig, CheckerConfig, CrdSpec, DeletionFlowConfig, Fault, FaultAction, KubeletConfig,
+    NetworkConfig, ReplicaSpec, Verdict, WorldConfig,
 };
 
 fn secs(s: u64) -> Duration {
@@ -22,15 +22,30 @@ fn incident() -> WorldConfig {
         tick: Duration::from_millis(10),
         network: NetworkConfig::default(),
         apiserver: ApiServerConfig::default(),
-        flow: Some(DeletionFlowConfig::new(secs(60), crds.iter().map(CrdSpec::name).collect())),
+        flow: Some(DeletionFlowConfig::new(
+            secs(60),
+            crds.iter().map(CrdSpec::name).collect(),
+        )),
         crds,
         replicas: vec![
-            ReplicaSpec { name: "grm-0".to_string(), start_at: secs(0) },
-            ReplicaSpec { name: "grm-1".to_string(), start_at: secs(40) },
+            ReplicaSpec {
+                name: "grm-0".to_string(),
+                start_at: secs(0),
+            },
+            ReplicaSpec {
+                name: "grm-1".to_string(),
+                start_at: secs(40),
+            },
         ],
         manager: ManagerConfig::default(),
         kubelet: KubeletConfig::default(),
-        faults: vec![Fault { at: secs(50), action: FaultAction::Kill { replica: "grm-0".to_string(), down: secs(120) } }],
+        faults: vec![Fault {
+            at: secs(50),
+            action: FaultAction::Kill {
+                replica: "grm-0".to_string(),
+                down: secs(120),
+            },
+        }],
         checker: CheckerConfig::default(),
     }
 }
@@ -44,12 +59,31 @@ fn the_incident_stalls_the_new_leader() {
     };
     assert_eq!(stall.replica, "grm-1", "{timeline}");
     assert_eq!(stall.lease_holder.as_deref(), Some("grm-1"), "{timeline}");
-    assert_eq!(stall.unsynced_informers, vec!["monitoring.coreos.com/v1, Kind=Prometheus".to_string()], "{timeline}");
-    assert!(stall.last_list_error.as_deref().is_some_and(|e| e.contains("NotFound")), "{timeline}");
+    assert_eq!(
+        stall.unsynced_informers,
+        vec!["monitoring.coreos.com/v1, Kind=Prometheus".to_string()],
+        "{timeline}"
+    );
+    assert!(
+        stall
+            .last_list_error
+            .as_deref()
+            .is_some_and(|e| e.contains("NotFound")),
+        "{timeline}"
+    );
     let flow = run.report.flow.as_ref().expect("the world has a flow");
     assert!(!flow.ready_within_timeout, "{timeline}");
-    let restarts: u32 = run.report.restarts.iter().filter(|(n, _)| n == "grm-1").map(|(_, r)| *r).sum();
-    assert_eq!(restarts, 0, "the stalled pod is never restarted:\n{timeline}");
+    let restarts: u32 = run
+        .report
+        .restarts
+        .iter()
+        .filter(|(n, _)| n == "grm-1")
+        .map(|(_, r)| *r)
+        .sum();
+    assert_eq!(
+        restarts, 0,
+        "the stalled pod is never restarted:\n{timeline}"
+    );
 }
 
 #[test]
@@ -59,8 +93,17 @@ fn the_liveness_deadline_restarts_the_stalled_leader() {
     let run = stallsim_harness::run(&config);
     let timeline = stallsim_harness::render_timeline(&run.trace);
     assert_eq!(run.report.verdict, Verdict::Converges, "{timeline}");
-    let restarts: u32 = run.report.restarts.iter().filter(|(n, _)| n == "grm-1").map(|(_, r)| *r).sum();
-    assert!(restarts >= 1, "the fix works by restarting grm-1:\n{timeline}");
+    let restarts: u32 = run
+        .report
+        .restarts
+        .iter()
+        .filter(|(n, _)| n == "grm-1")
+        .map(|(_, r)| *r)
+        .sum();
+    assert!(
+        restarts >= 1,
+        "the fix works by restarting grm-1:\n{timeline}"
+    );
 }
 
 #[test]

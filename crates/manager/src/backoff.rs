@@ -18,13 +18,20 @@ pub struct Backoff {
 impl Backoff {
     pub fn new(config: BackoffConfig) -> Self {
         let current = config.initial;
-        Backoff { config, current, last_start: None }
+        Backoff {
+            config,
+            current,
+            last_start: None,
+        }
     }
 
     /// The next wait, starting now.
     pub fn next(&mut self, rng: &mut SmallRng) -> Duration {
         let now = Instant::now();
-        if self.last_start.is_none_or(|start| now.duration_since(start) > self.config.reset_after) {
+        if self
+            .last_start
+            .is_none_or(|start| now.duration_since(start) > self.config.reset_after)
+        {
             self.current = self.config.initial;
         }
         self.last_start = Some(now);
@@ -62,16 +69,25 @@ mod tests {
         let base_ms = [800, 1600, 3200, 6400, 12800, 25600, 30000, 30000, 30000];
         for (wait, base) in waits.iter().zip(base_ms) {
             let base = Duration::from_millis(base);
-            assert!(*wait >= base && *wait < base * 2, "{wait:?} not in [{base:?}, 2x)");
+            assert!(
+                *wait >= base && *wait < base * 2,
+                "{wait:?} not in [{base:?}, 2x)"
+            );
         }
         tokio::time::sleep(Duration::from_secs(121)).await;
         let wait = backoff.next(&mut rng);
-        assert!(wait < Duration::from_millis(1600), "did not reset: {wait:?}");
+        assert!(
+            wait < Duration::from_millis(1600),
+            "did not reset: {wait:?}"
+        );
     }
 
     #[test]
     fn no_jitter_is_exact() {
         let mut rng = SmallRng::seed_from_u64(1);
-        assert_eq!(jitter(Duration::from_secs(2), 0.0, &mut rng), Duration::from_secs(2));
+        assert_eq!(
+            jitter(Duration::from_secs(2), 0.0, &mut rng),
+            Duration::from_secs(2)
+        );
     }
 }

@@ -86,13 +86,20 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
         if let Some(entry) = self.informers.borrow().get(kind) {
             return Ok(entry.informer.clone());
         }
-        let resource = self.mapper.mapping(&self.client, kind, &*self.sink).await.map_err(CacheError::Mapping)?;
+        let resource = self
+            .mapper
+            .mapping(&self.client, kind, &*self.sink)
+            .await
+            .map_err(CacheError::Mapping)?;
         // Another task may have created it while the mapper was asking.
         if let Some(entry) = self.informers.borrow().get(kind) {
             return Ok(entry.informer.clone());
         }
         let informer = Informer::new(kind.clone(), resource.clone());
-        self.sink.record(ManagerEvent::InformerCreated { kind: kind.to_string(), resource: resource.qualified_name() });
+        self.sink.record(ManagerEvent::InformerCreated {
+            kind: kind.to_string(),
+            resource: resource.qualified_name(),
+        });
         let reflector = Reflector {
             client: self.client.clone(),
             config: self.config.clone(),
@@ -101,15 +108,29 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
             not_found_list_is_empty: self.not_found_list_is_empty,
         };
         let task = tokio::task::spawn_local(reflector.run(informer.clone()));
-        self.informers.borrow_mut().insert(kind.clone(), Entry { informer: informer.clone(), task });
+        self.informers.borrow_mut().insert(
+            kind.clone(),
+            Entry {
+                informer: informer.clone(),
+                task,
+            },
+        );
         Ok(informer)
     }
 
     /// Lists `kind` from the cache, waiting until `deadline` for its informer
     /// to sync (controller-runtime's cached `List`).
-    pub async fn list(&self, kind: &Gvk, deadline: Instant) -> Result<Vec<DynamicObject>, CacheError> {
+    pub async fn list(
+        &self,
+        kind: &Gvk,
+        deadline: Instant,
+    ) -> Result<Vec<DynamicObject>, CacheError> {
         let informer = self.informer(kind).await?;
-        if !informer.has_synced() && tokio::time::timeout_at(deadline, informer.wait_for_sync()).await.is_err() {
+        if !informer.has_synced()
+            && tokio::time::timeout_at(deadline, informer.wait_for_sync())
+                .await
+                .is_err()
+        {
             return Err(CacheError::SyncTimeout(kind.clone()));
         }
         Ok(informer.items())
@@ -118,13 +139,20 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
     /// Stops and forgets the informer of `kind`.
     pub fn remove(&self, kind: &Gvk) {
         if self.informers.borrow_mut().remove(kind).is_some() {
-            self.sink.record(ManagerEvent::InformerRemoved { kind: kind.to_string() });
+            self.sink.record(ManagerEvent::InformerRemoved {
+                kind: kind.to_string(),
+            });
         }
     }
 
     /// Every informer that has not synced yet, oldest first by kind order.
     pub fn unsynced(&self) -> Vec<Rc<Informer>> {
-        self.informers.borrow().values().filter(|e| !e.informer.has_synced()).map(|e| e.informer.clone()).collect()
+        self.informers
+            .borrow()
+            .values()
+            .filter(|e| !e.informer.has_synced())
+            .map(|e| e.informer.clone())
+            .collect()
     }
 
     /// Waits until every informer in `kinds` synced, or `timeout` passes.

@@ -16,7 +16,11 @@ pub struct Gvk {
 
 impl Gvk {
     pub fn new(group: &str, version: &str, kind: &str) -> Self {
-        Gvk { group: group.to_string(), version: version.to_string(), kind: kind.to_string() }
+        Gvk {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: kind.to_string(),
+        }
     }
 
     pub fn api_version(&self) -> String {
@@ -104,7 +108,10 @@ pub struct ReflectorConfig {
 
 impl Default for ReflectorConfig {
     fn default() -> Self {
-        ReflectorConfig { backoff: BackoffConfig::default(), watch_timeout_min: Duration::from_secs(300) }
+        ReflectorConfig {
+            backoff: BackoffConfig::default(),
+            watch_timeout_min: Duration::from_secs(300),
+        }
     }
 }
 
@@ -138,8 +145,14 @@ pub struct ControllerConfig {
 impl ControllerConfig {
     /// The resource manager's leader-only garbage collector.
     pub fn garbage_collector(extra_reads: &[Gvk]) -> Self {
-        let strict = |g: &str, v: &str, k: &str| CachedRead { kind: Gvk::new(g, v, k), tolerate_no_match: false };
-        let tolerant = |kind: Gvk| CachedRead { kind, tolerate_no_match: true };
+        let strict = |g: &str, v: &str, k: &str| CachedRead {
+            kind: Gvk::new(g, v, k),
+            tolerate_no_match: false,
+        };
+        let tolerant = |kind: Gvk| CachedRead {
+            kind,
+            tolerate_no_match: true,
+        };
         let mut reads = vec![strict("", "v1", "Secret"), strict("", "v1", "ConfigMap")];
         reads.extend(
             [
@@ -212,9 +225,11 @@ impl Default for ManagerConfig {
             discovery: DiscoveryMode::Eager,
             leader_election: LeaderElectionConfig::default(),
             reflector: ReflectorConfig::default(),
-            controllers: vec![ControllerConfig::garbage_collector(&[
-                Gvk::new("monitoring.coreos.com", "v1", "Prometheus"),
-            ])],
+            controllers: vec![ControllerConfig::garbage_collector(&[Gvk::new(
+                "monitoring.coreos.com",
+                "v1",
+                "Prometheus",
+            )])],
             cache_sync_timeout: Duration::from_secs(120),
             mitigations: Mitigations::default(),
         }

@@ -29,18 +29,27 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
     pub async fn run(self) -> StartFailed {
         let name = self.config.name.clone();
         if let Err(error) = self.start_sources().await {
-            self.sink.record(ManagerEvent::ControllerFailedToStart { controller: name, error: error.clone() });
+            self.sink.record(ManagerEvent::ControllerFailedToStart {
+                controller: name,
+                error: error.clone(),
+            });
             return StartFailed(error);
         }
-        self.sink.record(ManagerEvent::ControllerStarted { controller: name.clone() });
+        self.sink.record(ManagerEvent::ControllerStarted {
+            controller: name.clone(),
+        });
         let mut error_backoff = self.config.error_backoff_initial;
         loop {
-            self.sink.record(ManagerEvent::ReconcileStarted { controller: name.clone() });
+            self.sink.record(ManagerEvent::ReconcileStarted {
+                controller: name.clone(),
+            });
             let deadline = Instant::now() + self.config.sync_period;
             match self.reconcile(deadline).await {
                 Ok(()) => {
                     error_backoff = self.config.error_backoff_initial;
-                    self.sink.record(ManagerEvent::ReconcileSucceeded { controller: name.clone() });
+                    self.sink.record(ManagerEvent::ReconcileSucceeded {
+                        controller: name.clone(),
+                    });
                     tokio::time::sleep(self.config.sync_period).await;
                 }
                 Err(error) => {
@@ -69,7 +78,11 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
             Ok(result) => result?,
             Err(_) => return Err("timed out starting watch sources".to_string()),
         };
-        if self.cache.wait_for_sync(&informers, self.cache_sync_timeout).await {
+        if self
+            .cache
+            .wait_for_sync(&informers, self.cache_sync_timeout)
+            .await
+        {
             Ok(())
         } else {
             Err("timed out waiting for cache to be synced".to_string())

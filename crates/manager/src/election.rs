@@ -10,7 +10,7 @@ use std::rc::Rc;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
-use rand::rngs::SmallRng;
+use rand::{rngs::SmallRng, SeedableRng};
 use stallsim_client::{from_dynamic, to_dynamic, ApiClient, ApiError, ResourceRef};
 use tokio::time::Instant;
 
@@ -27,14 +27,15 @@ pub(crate) fn lease_resource() -> ResourceRef {
 /// A wall clock for timestamps written into objects: a fixed origin plus
 /// tokio's (simulated) time since the process started.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct WallClock {
-    pub origin: Timestamp,
-    pub started: Instant,
+struct WallClock {
+    origin: Timestamp,
+    started: Instant,
 }
 
 impl WallClock {
-    pub fn now(&self) -> MicroTime {
-        let elapsed = SignedDuration::try_from(self.started.elapsed()).unwrap_or(SignedDuration::ZERO);
+    fn now(&self) -> MicroTime {
+        let elapsed =
+            SignedDuration::try_from(self.started.elapsed()).unwrap_or(SignedDuration::ZERO);
         MicroTime(self.origin.checked_add(elapsed).unwrap_or(self.origin))
     }
 }
@@ -54,16 +55,34 @@ pub struct LeaderElector<C> {
 }
 
 impl<C: ApiClient> LeaderElector<C> {
-    pub(crate) fn new(
+    /// A candidate named `identity` for the lease `config.lease_name` in
+    /// `namespace`. `seed` drives its retry jitter; `wall_clock_origin` is
+    /// the wall time now, for the timestamps written into the lease.
+    pub fn new(
         client: C,
         config: LeaderElectionConfig,
         identity: String,
         namespace: String,
         sink: Rc<dyn EventSink>,
-        rng: SmallRng,
-        clock: WallClock,
+        seed: u64,
+        wall_clock_origin: Timestamp,
     ) -> Self {
-        LeaderElector { client, config, identity, namespace, sink, rng, clock, observed: None, is_leader: false }
+        let clock = WallClock {
+            origin: wall_clock_origin,
+            started: Instant::now(),
+        };
+        let rng = SmallRng::seed_from_u64(seed);
+        LeaderElector {
+            client,
+            config,
+            identity,
+            namespace,
+            sink,
+            rng,
+            clock,
+            observed: None,
+            is_leader: false,
+        }
     }
 
     pub fn is_leader(&self) -> bool {
@@ -78,7 +97,12 @@ impl<C: ApiClient> LeaderElector<C> {
                 self.sink.record(ManagerEvent::LeaderElected);
                 return;
             }
-            tokio::time::sleep(jitter(self.config.retry_period, ACQUIRE_JITTER_FACTOR, &mut self.rng)).await;
+            tokio::time::sleep(jitter(
+                self.config.retry_period,
+                ACQUIRE_JITTER_FACTOR,
+                &mut self.rng,
+            ))
+            .await;
         }
     }
 
@@ -90,10 +114,15 @@ impl<C: ApiClient> LeaderElector<C> {
             let renewed = loop {
                 match tokio::time::timeout_at(deadline, self.try_acquire_or_renew()).await {
                     Ok(Ok(())) => break true,
-                    Ok(Err(error)) => self.sink.record(ManagerEvent::LeaseRenewFailed { error: error.to_string() }),
+                    Ok(Err(error)) => self.sink.record(ManagerEvent::LeaseRenewFailed {
+                        error: error.to_string(),
+                    }),
                     Err(_) => break false,
                 }
-                if tokio::time::timeout_at(deadline, tokio::time::sleep(self.config.retry_period)).await.is_err() {
+                if tokio::time::timeout_at(deadline, tokio::time::sleep(self.config.retry_period))
+                    .await
+                    .is_err()
+                {
                     break false;
                 }
             };
@@ -112,10 +141,20 @@ impl<C: ApiClient> LeaderElector<C> {
             return;
         }
         self.is_leader = false;
-        let Ok(object) = self.client.get(&lease_resource(), Some(&self.namespace), &self.config.lease_name).await else {
+        let Ok(object) = self
+            .client
+            .get(
+                &lease_resource(),
+                Some(&self.namespace),
+                &self.config.lease_name,
+            )
+            .await
+        else {
             return;
         };
-        let Ok(mut lease) = from_dynamic::<Lease>(&object) else { return };
+        let Ok(mut lease) = from_dynamic::<Lease>(&object) else {
+            return;
+        };
         let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
         if spec.holder_identity.as_deref() != Some(self.identity.as_str()) {
             return;
@@ -145,7 +184,11 @@ impl<C: ApiClient> LeaderElector<C> {
             ..LeaseSpec::default()
         };
         let resource = lease_resource();
-        let current = match self.client.get(&resource, Some(&self.namespace), &self.config.lease_name).await {
+        let current = match self
+            .client
+            .get(&resource, Some(&self.namespace), &self.config.lease_name)
+            .await
+        {
             Ok(object) => from_dynamic::<Lease>(&object)?,
             Err(ApiError::NotFound(_)) => {
                 let lease = Lease {
@@ -176,8 +219,13 @@ impl<C: ApiClient> LeaderElector<C> {
         } else {
             spec.lease_transitions = Some(old.lease_transitions.unwrap_or(0) + 1);
         }
-        let updated = Lease { metadata: current.metadata, spec: Some(spec.clone()) };
-        self.client.update(&resource, &to_dynamic(&updated)?).await?;
+        let updated = Lease {
+            metadata: current.metadata,
+            spec: Some(spec.clone()),
+        };
+        self.client
+            .update(&resource, &to_dynamic(&updated)?)
+            .await?;
         self.observe(spec);
         Ok(())
     }
@@ -190,14 +238,22 @@ impl<C: ApiClient> LeaderElector<C> {
     }
 
     fn observe(&mut self, spec: LeaseSpec) {
-        if self.observed.as_ref().is_some_and(|(seen, _)| *seen == spec) {
+        if self
+            .observed
+            .as_ref()
+            .is_some_and(|(seen, _)| *seen == spec)
+        {
             return;
         }
-        let previous = self.observed.as_ref().and_then(|(seen, _)| seen.holder_identity.clone());
+        let previous = self
+            .observed
+            .as_ref()
+            .and_then(|(seen, _)| seen.holder_identity.clone());
         if previous != spec.holder_identity || self.observed.is_none() {
-            self.sink.record(ManagerEvent::LeaseObserved { holder: spec.holder_identity.clone() });
+            self.sink.record(ManagerEvent::LeaseObserved {
+                holder: spec.holder_identity.clone(),
+            });
         }
         self.observed = Some((spec, Instant::now()));
     }
 }
-

@@ -9,27 +9,71 @@ use serde::Serialize;
 pub enum ManagerEvent {
     ProcessStarted,
     /// Discovery finished; `resources` are qualified names (`prometheuses.monitoring.coreos.com`).
-    DiscoveryCompleted { resources: Vec<String> },
-    DiscoveryFailed { error: String },
-    MapperNoMatch { kind: String },
+    DiscoveryCompleted {
+        resources: Vec<String>,
+    },
+    DiscoveryFailed {
+        error: String,
+    },
+    MapperNoMatch {
+        kind: String,
+    },
     /// The lease holder this replica observes changed.
-    LeaseObserved { holder: Option<String> },
+    LeaseObserved {
+        holder: Option<String>,
+    },
     LeaderElected,
-    LeaseRenewFailed { error: String },
+    LeaseRenewFailed {
+        error: String,
+    },
     LeadershipLost,
     LeaseReleased,
-    ControllerStarted { controller: String },
-    ControllerFailedToStart { controller: String, error: String },
-    ReconcileStarted { controller: String },
-    ReconcileSucceeded { controller: String },
-    ReconcileFailed { controller: String, error: String, retry_in_ms: u64 },
-    InformerCreated { kind: String, resource: String },
-    InformerRemoved { kind: String },
-    ListFailed { kind: String, error: String, attempt: u32, retry_in_ms: u64 },
-    ListSucceeded { kind: String, items: usize, resource_version: String },
-    InformerSynced { kind: String },
-    WatchEnded { kind: String, reason: String },
-    ProcessExited { reason: String },
+    ControllerStarted {
+        controller: String,
+    },
+    ControllerFailedToStart {
+        controller: String,
+        error: String,
+    },
+    ReconcileStarted {
+        controller: String,
+    },
+    ReconcileSucceeded {
+        controller: String,
+    },
+    ReconcileFailed {
+        controller: String,
+        error: String,
+        retry_in_ms: u64,
+    },
+    InformerCreated {
+        kind: String,
+        resource: String,
+    },
+    InformerRemoved {
+        kind: String,
+    },
+    ListFailed {
+        kind: String,
+        error: String,
+        attempt: u32,
+        retry_in_ms: u64,
+    },
+    ListSucceeded {
+        kind: String,
+        items: usize,
+        resource_version: String,
+    },
+    InformerSynced {
+        kind: String,
+    },
+    WatchEnded {
+        kind: String,
+        reason: String,
+    },
+    ProcessExited {
+        reason: String,
+    },
 }
 
 /// Receives a manager's events, in the order they happen.

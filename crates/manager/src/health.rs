@@ -20,7 +20,11 @@ pub struct Health<C> {
 
 impl<C: ApiClient + Clone + 'static> Health<C> {
     pub fn new(cache: Rc<Cache<C>>, sync_deadline: Option<Duration>) -> Self {
-        Health { cache, sync_deadline, last_synced: Cell::new(Instant::now()) }
+        Health {
+            cache,
+            sync_deadline,
+            last_synced: Cell::new(Instant::now()),
+        }
     }
 
     /// Ready when every informer has synced.
@@ -33,7 +37,9 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
 
     /// Ping; with the fix, also fails after `sync_deadline` unsynced.
     pub fn healthz(&self) -> Result<(), String> {
-        let Some(deadline) = self.sync_deadline else { return Ok(()) };
+        let Some(deadline) = self.sync_deadline else {
+            return Ok(());
+        };
         let now = Instant::now();
         match self.unsynced_message() {
             None => {

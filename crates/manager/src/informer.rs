@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use rand::{rngs::SmallRng, Rng};
-use stallsim_client::{ApiClient, ApiError, DynamicObject, ListParams, ResourceRef, WatchEvent, WatchParams, WatchStream};
+use stallsim_client::{
+    ApiClient, ApiError, DynamicObject, ListParams, ResourceRef, WatchEvent, WatchParams,
+    WatchStream,
+};
 use tokio::sync::watch;
 use tokio::time::{Duration, Instant};
 
@@ -95,7 +98,10 @@ impl Informer {
 }
 
 fn key(object: &DynamicObject) -> ObjectKey {
-    (object.metadata.namespace.clone().unwrap_or_default(), object.metadata.name.clone().unwrap_or_default())
+    (
+        object.metadata.namespace.clone().unwrap_or_default(),
+        object.metadata.name.clone().unwrap_or_default(),
+    )
 }
 
 /// What a reflector needs besides its informer.
@@ -134,19 +140,36 @@ impl<C: ApiClient> Reflector<C> {
     async fn list_and_watch(&mut self, informer: &Informer) -> Option<ApiError> {
         informer.list_attempts.set(informer.list_attempts.get() + 1);
         let kind = informer.kind.to_string();
-        let (items, mut version) = match self.client.list(&informer.resource, &ListParams::default()).await {
-            Ok(list) => (list.items, list.metadata.resource_version.unwrap_or_default()),
-            Err(ApiError::NotFound(_)) if self.not_found_list_is_empty => (Vec::new(), String::new()),
+        let (items, mut version) = match self
+            .client
+            .list(&informer.resource, &ListParams::default())
+            .await
+        {
+            Ok(list) => (
+                list.items,
+                list.metadata.resource_version.unwrap_or_default(),
+            ),
+            Err(ApiError::NotFound(_)) if self.not_found_list_is_empty => {
+                (Vec::new(), String::new())
+            }
             Err(error) => return Some(error),
         };
-        self.sink.record(ManagerEvent::ListSucceeded { kind: kind.clone(), items: items.len(), resource_version: version.clone() });
+        self.sink.record(ManagerEvent::ListSucceeded {
+            kind: kind.clone(),
+            items: items.len(),
+            resource_version: version.clone(),
+        });
         informer.replace(items);
         if !informer.has_synced() {
             informer.synced.send_replace(true);
-            self.sink.record(ManagerEvent::InformerSynced { kind: kind.clone() });
+            self.sink
+                .record(ManagerEvent::InformerSynced { kind: kind.clone() });
         }
         loop {
-            let timeout = self.config.watch_timeout_min.mul_f64(1.0 + self.rng.random::<f64>());
+            let timeout = self
+                .config
+                .watch_timeout_min
+                .mul_f64(1.0 + self.rng.random::<f64>());
             let params = WatchParams {
                 resource_version: version.clone(),
                 timeout_seconds: Some(timeout.as_secs().max(1) as u32),
@@ -196,6 +219,9 @@ impl<C: ApiClient> Reflector<C> {
     }
 
     fn watch_ended(&self, kind: &str, reason: &str) {
-        self.sink.record(ManagerEvent::WatchEnded { kind: kind.to_string(), reason: reason.to_string() });
+        self.sink.record(ManagerEvent::WatchEnded {
+            kind: kind.to_string(),
+            reason: reason.to_string(),
+        });
     }
 }

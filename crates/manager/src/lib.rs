@@ -22,8 +22,8 @@ mod mapper;
 pub use backoff::Backoff;
 pub use cache::{Cache, CacheError};
 pub use config::{
-    BackoffConfig, CachedRead, ControllerConfig, DiscoveryMode, Gvk, LeaderElectionConfig, ManagerConfig,
-    Mitigations, ReflectorConfig,
+    BackoffConfig, CachedRead, ControllerConfig, DiscoveryMode, Gvk, LeaderElectionConfig,
+    ManagerConfig, Mitigations, ReflectorConfig,
 };
 pub use election::LeaderElector;
 pub use events::{EventSink, ManagerEvent};

@@ -8,11 +8,12 @@ use rand::{rngs::SmallRng, Rng, SeedableRng};
 use stallsim_client::ApiClient;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 
 use crate::controller::{Controller, StartFailed};
-use crate::election::WallClock;
-use crate::{Cache, ControllerConfig, DiscoveryMode, EventSink, Health, LeaderElector, ManagerConfig, ManagerEvent, RestMapper};
+use crate::{
+    Cache, ControllerConfig, DiscoveryMode, EventSink, Health, LeaderElector, ManagerConfig,
+    ManagerEvent, RestMapper,
+};
 
 /// What a process gets from where it runs.
 pub struct ProcessContext<C> {
@@ -46,7 +47,12 @@ pub struct Manager<C> {
 
 impl<C: ApiClient + Clone + 'static> Manager<C> {
     pub fn new(config: ManagerConfig, context: ProcessContext<C>) -> Self {
-        let ProcessContext { client, sink, seed, wall_clock_origin } = context;
+        let ProcessContext {
+            client,
+            sink,
+            seed,
+            wall_clock_origin,
+        } = context;
         let mut rng = SmallRng::seed_from_u64(seed);
         let mapper = Rc::new(RestMapper::new());
         let cache = Rc::new(Cache::new(
@@ -57,17 +63,28 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
             sink.clone(),
             rng.random(),
         ));
-        let health = Rc::new(Health::new(cache.clone(), config.mitigations.liveness_cache_sync_deadline));
+        let health = Rc::new(Health::new(
+            cache.clone(),
+            config.mitigations.liveness_cache_sync_deadline,
+        ));
         let elector = LeaderElector::new(
             client.clone(),
             config.leader_election.clone(),
             config.identity.clone(),
             config.namespace.clone(),
             sink.clone(),
-            SmallRng::seed_from_u64(rng.random()),
-            WallClock { origin: wall_clock_origin, started: Instant::now() },
+            rng.random(),
+            wall_clock_origin,
         );
-        Manager { config, client, sink, mapper, cache, health, elector }
+        Manager {
+            config,
+            client,
+            sink,
+            mapper,
+            cache,
+            health,
+            elector,
+        }
     }
 
     /// The health checks, for whoever serves the probe endpoints.

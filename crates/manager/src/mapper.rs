@@ -21,7 +21,12 @@ pub enum MapperError {
 impl std::fmt::Display for MapperError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            MapperError::NoMatch(gvk) => write!(f, "no matches for kind \"{}\" in version \"{}\"", gvk.kind, gvk.api_version()),
+            MapperError::NoMatch(gvk) => write!(
+                f,
+                "no matches for kind \"{}\" in version \"{}\"",
+                gvk.kind,
+                gvk.api_version()
+            ),
             MapperError::Discovery(e) => write!(f, "discovery failed: {e}"),
         }
     }
@@ -41,10 +46,15 @@ impl RestMapper {
 
     /// Asks the server for every group and resource and adds what it serves;
     /// mappings learned before are kept. Returns how many resources were seen.
-    pub async fn discover<C: ApiClient>(&self, client: &C, sink: &dyn EventSink) -> Result<usize, ApiError> {
+    pub async fn discover<C: ApiClient>(
+        &self,
+        client: &C,
+        sink: &dyn EventSink,
+    ) -> Result<usize, ApiError> {
         match fetch(client).await {
             Ok(found) => {
-                let mut names: Vec<String> = found.iter().map(|(_, r)| r.qualified_name()).collect();
+                let mut names: Vec<String> =
+                    found.iter().map(|(_, r)| r.qualified_name()).collect();
                 names.sort();
                 let count = found.len();
                 self.mappings.borrow_mut().extend(found);
@@ -53,7 +63,9 @@ impl RestMapper {
                 Ok(count)
             }
             Err(error) => {
-                sink.record(ManagerEvent::DiscoveryFailed { error: error.to_string() });
+                sink.record(ManagerEvent::DiscoveryFailed {
+                    error: error.to_string(),
+                });
                 Err(error)
             }
         }
@@ -66,15 +78,24 @@ impl RestMapper {
     }
 
     /// The resource serving `gvk`: from what is known, else after one reload.
-    pub async fn mapping<C: ApiClient>(&self, client: &C, gvk: &Gvk, sink: &dyn EventSink) -> Result<ResourceRef, MapperError> {
+    pub async fn mapping<C: ApiClient>(
+        &self,
+        client: &C,
+        gvk: &Gvk,
+        sink: &dyn EventSink,
+    ) -> Result<ResourceRef, MapperError> {
         if *self.discovered.borrow() {
             if let Some(found) = self.known(gvk) {
                 return Ok(found);
             }
         }
-        self.discover(client, sink).await.map_err(MapperError::Discovery)?;
+        self.discover(client, sink)
+            .await
+            .map_err(MapperError::Discovery)?;
         self.known(gvk).ok_or_else(|| {
-            sink.record(ManagerEvent::MapperNoMatch { kind: gvk.to_string() });
+            sink.record(ManagerEvent::MapperNoMatch {
+                kind: gvk.to_string(),
+            });
             MapperError::NoMatch(gvk.clone())
         })
     }
@@ -95,7 +116,11 @@ async fn fetch<C: ApiClient>(client: &C) -> Result<Vec<(Gvk, ResourceRef)>, ApiE
     }
     let mut found = Vec::new();
     for (group, version) in group_versions {
-        let group_version = if group.is_empty() { version.clone() } else { format!("{group}/{version}") };
+        let group_version = if group.is_empty() {
+            version.clone()
+        } else {
+            format!("{group}/{version}")
+        };
         let list = match client.server_resources(&group_version).await {
             Ok(list) => list,
             // The group went away between the two requests.
@@ -104,7 +129,13 @@ async fn fetch<C: ApiClient>(client: &C) -> Result<Vec<(Gvk, ResourceRef)>, ApiE
         };
         for resource in list.resources.iter().filter(|r| !r.name.contains('/')) {
             let gvk = Gvk::new(&group, &version, &resource.kind);
-            let served = ResourceRef::new(&group, &version, &resource.name, &resource.kind, resource.namespaced);
+            let served = ResourceRef::new(
+                &group,
+                &version,
+                &resource.name,
+                &resource.kind,
+                resource.namespaced,
+            );
             found.push((gvk, served));
         }
     }

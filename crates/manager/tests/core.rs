@@ -1,0 +1,285 @@
+//! The core against the in-process fake server, on tokio's paused clock:
+//! mapper, reflector, cache, election and health, one mechanism at a time.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use stallsim_apiserver::{crd_resource, ApiServer, ApiServerConfig, CrdSpec, InProcessTransport};
+use stallsim_client::{ApiClient, RestClient};
+use stallsim_manager::{
+    Cache, CacheError, EventSink, Gvk, LeaderElectionConfig, ManagerEvent, MapperError,
+    ReflectorConfig, RestMapper,
+};
+use tokio::task::LocalSet;
+use tokio::time::Instant;
+
+type Client = RestClient<InProcessTransport>;
+
+#[derive(Default)]
+struct Events(RefCell<Vec<ManagerEvent>>);
+
+impl EventSink for Events {
+    fn record(&self, event: ManagerEvent) {
+        self.0.borrow_mut().push(event);
+    }
+}
+
+impl Events {
+    fn count(&self, pred: impl Fn(&ManagerEvent) -> bool) -> usize {
+        self.0.borrow().iter().filter(|e| pred(e)).count()
+    }
+}
+
+fn server_with_prometheus() -> Rc<RefCell<ApiServer>> {
+    let server = Rc::new(RefCell::new(ApiServer::new(ApiServerConfig::default())));
+    server
+        .borrow_mut()
+        .install_crd(&CrdSpec::prometheus(), Duration::ZERO);
+    server
+}
+
+fn client(server: &Rc<RefCell<ApiServer>>) -> Client {
+    RestClient::new(
+        InProcessTransport::new(server.clone()),
+        Duration::from_secs(30),
+    )
+}
+
+fn prometheus() -> Gvk {
+    Gvk::new("monitoring.coreos.com", "v1", "Prometheus")
+}
+
+async fn delete_prometheus_crd(client: &Client) {
+    client
+        .delete(&crd_resource(), None, &CrdSpec::prometheus().name())
+        .await
+        .expect("the CRD exists");
+}
+
+/// Runs a test body on a paused clock inside a LocalSet (the core spawns local tasks).
+fn paused(body: impl std::future::Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    LocalSet::new().block_on(&runtime, body);
+}
+
+#[test]
+fn a_positive_mapping_survives_crd_deletion() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let mapper = RestMapper::new();
+        mapper.discover(&client, &()).await.unwrap();
+        delete_prometheus_crd(&client).await;
+        tokio::time::sleep(Duration::from_secs(60)).await; // past the discovery lag
+        let mapping = mapper
+            .mapping(&client, &prometheus(), &())
+            .await
+            .expect("still mapped");
+        assert_eq!(
+            mapping.qualified_name(),
+            "prometheuses.monitoring.coreos.com"
+        );
+        // A fresh mapper sees the truth.
+        let fresh = RestMapper::new();
+        assert_eq!(
+            fresh.mapping(&client, &prometheus(), &()).await,
+            Err(MapperError::NoMatch(prometheus()))
+        );
+    });
+}
+
+#[test]
+fn a_no_match_reloads_and_finds_a_new_crd() {
+    paused(async {
+        let server = Rc::new(RefCell::new(ApiServer::new(ApiServerConfig::default())));
+        let client = client(&server);
+        let events = Events::default();
+        let mapper = RestMapper::new();
+        assert!(
+            mapper
+                .mapping(&client, &prometheus(), &events)
+                .await
+                .is_err(),
+            "lazy discovery, no CRD yet"
+        );
+        server
+            .borrow_mut()
+            .install_crd(&CrdSpec::prometheus(), Duration::ZERO);
+        assert!(mapper.known(&prometheus()).is_none());
+        assert!(
+            mapper
+                .mapping(&client, &prometheus(), &events)
+                .await
+                .is_ok(),
+            "reloaded after the no match"
+        );
+        assert_eq!(
+            events.count(|e| matches!(e, ManagerEvent::DiscoveryCompleted { .. })),
+            2
+        );
+    });
+}
+
+fn cache(
+    client: &Client,
+    mapper: Rc<RestMapper>,
+    events: Rc<Events>,
+    not_found_is_empty: bool,
+) -> Cache<Client> {
+    Cache::new(
+        client.clone(),
+        mapper,
+        ReflectorConfig::default(),
+        not_found_is_empty,
+        events,
+        42,
+    )
+}
+
+#[test]
+fn an_informer_for_a_deleted_crd_never_syncs_and_keeps_listing_with_backoff() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let mapper = Rc::new(RestMapper::new());
+        mapper.discover(&client, &()).await.unwrap();
+        delete_prometheus_crd(&client).await;
+        let events = Rc::new(Events::default());
+        let cache = cache(&client, mapper, events.clone(), false);
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let result = cache.list(&prometheus(), deadline).await;
+        assert_eq!(result, Err(CacheError::SyncTimeout(prometheus())));
+        assert_eq!(cache.unsynced().len(), 1);
+        let lists = events.count(|e| matches!(e, ManagerEvent::ListFailed { .. }));
+        // 800ms doubling to 30s with jitter 1.0: 6 growing waits (< 102s in
+        // all), then one per 30..60s for the rest of the 600s.
+        assert!((14..=25).contains(&lists), "{lists} LISTs in 600s");
+        assert!(result
+            .unwrap_err()
+            .to_string()
+            .contains("Timeout: failed waiting for *v1.PartialObjectMetadata Informer to sync"));
+    });
+}
+
+#[test]
+fn a_synced_informer_stays_synced_after_its_crd_is_deleted() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let events = Rc::new(Events::default());
+        let cache = cache(&client, Rc::new(RestMapper::new()), events.clone(), false);
+        let far = Instant::now() + Duration::from_secs(3600);
+        assert_eq!(cache.list(&prometheus(), far).await, Ok(vec![]));
+        delete_prometheus_crd(&client).await;
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        assert!(cache.unsynced().is_empty(), "HasSynced never turns false");
+        assert!(
+            events.count(|e| matches!(e, ManagerEvent::ListFailed { .. })) > 0,
+            "the relists do fail"
+        );
+    });
+}
+
+#[test]
+fn a_watch_keeps_the_store_current() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let cache = cache(
+            &client,
+            Rc::new(RestMapper::new()),
+            Rc::new(Events::default()),
+            false,
+        );
+        let far = Instant::now() + Duration::from_secs(3600);
+        let secret = Gvk::new("", "v1", "Secret");
+        assert!(cache.list(&secret, far).await.unwrap().is_empty());
+        let object: stallsim_client::DynamicObject = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s1", "namespace": "garden"}
+        }))
+        .unwrap();
+        let secrets = stallsim_client::ResourceRef::new("", "v1", "secrets", "Secret", true);
+        client.create(&secrets, &object).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let listed = cache.list(&secret, far).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].metadata.name.as_deref(), Some("s1"));
+    });
+}
+
+#[test]
+fn a_not_found_list_as_empty_syncs_the_informer() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let mapper = Rc::new(RestMapper::new());
+        mapper.discover(&client, &()).await.unwrap();
+        delete_prometheus_crd(&client).await;
+        let cache = cache(&client, mapper, Rc::new(Events::default()), true);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        assert_eq!(cache.list(&prometheus(), deadline).await, Ok(vec![]));
+    });
+}
+
+fn elector(
+    client: &Client,
+    identity: &str,
+    events: Rc<Events>,
+) -> stallsim_manager::LeaderElector<Client> {
+    stallsim_manager::LeaderElector::new(
+        client.clone(),
+        LeaderElectionConfig::default(),
+        identity.to_string(),
+        "garden".to_string(),
+        events,
+        identity.len() as u64,
+        k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+    )
+}
+
+#[test]
+fn a_lease_is_taken_over_only_after_it_expires_or_is_released() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let mut a = elector(&client, "a", Rc::new(Events::default()));
+        let mut b = elector(&client, "bb", Rc::new(Events::default()));
+        a.acquire().await;
+        assert!(a.is_leader());
+        // While `a` renews, `b` never gets the lease.
+        let start = Instant::now();
+        tokio::select! {
+            _ = a.hold() => panic!("a lost its lease while renewing"),
+            _ = b.acquire() => panic!("b took a lease that was being renewed"),
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        // `a` stops renewing (it died): `b` takes over once 15s passed without a change.
+        let died = Instant::now();
+        b.acquire().await;
+        let waited = died.elapsed();
+        assert!(
+            waited >= Duration::from_secs(13) && waited <= Duration::from_secs(20),
+            "took over after {waited:?}"
+        );
+        assert!(start.elapsed() > Duration::from_secs(60));
+        // `b` releases: a new candidate gets it within a retry period or so.
+        let mut c = elector(&client, "ccc", Rc::new(Events::default()));
+        tokio::select! {
+            _ = b.hold() => panic!("b lost its lease"),
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        b.release().await;
+        let released = Instant::now();
+        c.acquire().await;
+        assert!(
+            released.elapsed() <= Duration::from_secs(5),
+            "took {:?} after a release",
+            released.elapsed()
+        );
+    });
+}

@@ -1,0 +1,440 @@
+//! Checks a parsed file and turns it into a [`WorldConfig`] and an [`Expect`]; defaults fill every gap.
+//!
+//! Defaults come from the `Default` impls of the config types (the timing
+//! constants of the incident), so a file names only what differs.
+
+mod kubelet;
+mod manager;
+mod run;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_saphyr::Location;
+use stallsim_apiserver::{ApiServerConfig, CrdSpec};
+use stallsim_harness::{CheckerConfig, NetworkConfig, ReplicaSpec, WorldConfig};
+
+use crate::duration::{self, ACCEPTED as DURATION_ACCEPTED};
+use crate::error::ScenarioError;
+use crate::expect::Expect;
+use crate::file::{self, Dur, File, S};
+
+/// The only `apiVersion` this crate reads.
+pub const API_VERSION: &str = "stallsim/v1alpha1";
+/// The only `kind` this crate reads.
+pub const KIND: &str = "Scenario";
+
+/// Longest simulated run a file may ask for.
+const DURATION_MAX: Duration = Duration::from_secs(24 * 3600);
+/// Longest turmoil tick: coarser steps would blur the probes' timing.
+const TICK_MAX: Duration = Duration::from_secs(1);
+const REPLICAS_MAX: usize = 16;
+const CRDS_MAX: usize = 64;
+/// Kubernetes' limit on a DNS-1123 label (a replica's name).
+const LABEL_CHARS_MAX: usize = 63;
+/// Kubernetes' limit on a DNS-1123 subdomain (a scenario's name).
+const SUBDOMAIN_CHARS_MAX: usize = 253;
+
+const SIM_DURATION_DEFAULT: Duration = Duration::from_secs(20 * 60);
+const TICK_DEFAULT: Duration = Duration::from_millis(10);
+const SEED_DEFAULT: u64 = 1;
+
+/// A checked scenario file.
+pub(crate) struct Converted {
+    pub config: WorldConfig,
+    pub expect: Expect,
+    pub description: Option<String>,
+}
+
+type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// Errors about the file at `path`.
+struct Ctx<'a> {
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn error(
+        &self,
+        location: &Location,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ScenarioError {
+        ScenarioError::at(self.path, location, field, message)
+    }
+
+    /// A duration that, when given, must be above zero.
+    fn positive(&self, value: &Dur, default: Duration, field: &str) -> Result<Duration> {
+        match value {
+            Some(d) if d.value.0.is_zero() => Err(self.error(
+                &d.referenced,
+                field,
+                format!("`0s` is not accepted here; expected {DURATION_ACCEPTED}, above zero"),
+            )),
+            Some(d) => Ok(d.value.0),
+            None => Ok(default),
+        }
+    }
+
+    fn missing(&self, parent: &Location, field: &str, accepted: &str) -> ScenarioError {
+        self.error(parent, field, format!("missing; expected {accepted}"))
+    }
+}
+
+fn dur(value: &Dur, default: Duration) -> Duration {
+    value.as_ref().map_or(default, |d| d.value.0)
+}
+
+/// Where the first given field of `values` was written, for errors about a
+/// relation between fields.
+fn where_given(values: &[&Dur]) -> Location {
+    values
+        .iter()
+        .find_map(|v| v.as_ref().map(|d| d.referenced))
+        .unwrap_or(Location::UNKNOWN)
+}
+
+fn is_dns_label(name: &str) -> bool {
+    let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    !name.is_empty()
+        && name.len() <= LABEL_CHARS_MAX
+        && name.chars().all(ok_char)
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+fn is_dns_subdomain(name: &str) -> bool {
+    name.len() <= SUBDOMAIN_CHARS_MAX && name.split('.').all(is_dns_label)
+}
+
+/// Checks `file` (read from `path`) and builds its world and expectation.
+pub(crate) fn convert(path: &Path, file: &S<File>) -> Result<Converted> {
+    let ctx = Ctx { path };
+    let root = &file.referenced;
+    let file = &file.value;
+
+    match &file.api_version {
+        None => {
+            return Err(ctx.missing(root, "apiVersion", &format!("`apiVersion: {API_VERSION}`")))
+        }
+        Some(v) if v.value != API_VERSION => {
+            return Err(ctx.error(
+                &v.referenced,
+                "apiVersion",
+                format!("`{}` is not supported; expected `{API_VERSION}`", v.value),
+            ))
+        }
+        Some(_) => {}
+    }
+    match &file.kind {
+        None => return Err(ctx.missing(root, "kind", &format!("`kind: {KIND}`"))),
+        Some(k) if k.value != KIND => {
+            return Err(ctx.error(
+                &k.referenced,
+                "kind",
+                format!("`{}` is not supported; expected `{KIND}`", k.value),
+            ))
+        }
+        Some(_) => {}
+    }
+    const NAME_ACCEPTED: &str =
+        "a name of lower-case letters, digits, `-` and `.`, like grm-deletion-stall";
+    let metadata = file
+        .metadata
+        .as_ref()
+        .ok_or_else(|| ctx.missing(root, "metadata.name", NAME_ACCEPTED))?;
+    let name = metadata
+        .value
+        .name
+        .as_ref()
+        .ok_or_else(|| ctx.missing(&metadata.referenced, "metadata.name", NAME_ACCEPTED))?;
+    if !is_dns_subdomain(&name.value) {
+        return Err(ctx.error(
+            &name.referenced,
+            "metadata.name",
+            format!(
+                "`{}` is not a valid name; expected {NAME_ACCEPTED}",
+                name.value
+            ),
+        ));
+    }
+    let spec = file.spec.as_ref().ok_or_else(|| {
+        ctx.missing(
+            root,
+            "spec",
+            "a spec with at least `expect: {verdict: stall}` or `expect: {verdict: converges}`",
+        )
+    })?;
+    let (config, expect) = spec_to_world(&ctx, &name.value, spec)?;
+    Ok(Converted {
+        config,
+        expect,
+        description: metadata.value.description.clone(),
+    })
+}
+
+fn spec_to_world(ctx: &Ctx<'_>, name: &str, spec: &S<file::Spec>) -> Result<(WorldConfig, Expect)> {
+    let spec_location = &spec.referenced;
+    let spec = &spec.value;
+
+    let duration = ctx.positive(&spec.duration, SIM_DURATION_DEFAULT, "spec.duration")?;
+    if duration > DURATION_MAX {
+        return Err(ctx.error(
+            &where_given(&[&spec.duration]),
+            "spec.duration",
+            format!(
+                "{} is too long; expected at most {}",
+                duration::format(duration),
+                duration::format(DURATION_MAX)
+            ),
+        ));
+    }
+    let tick = ctx.positive(&spec.tick, TICK_DEFAULT, "spec.tick")?;
+    if tick > TICK_MAX {
+        return Err(ctx.error(
+            &where_given(&[&spec.tick]),
+            "spec.tick",
+            format!(
+                "{} is too coarse; expected a tick of at most {}, like 10ms",
+                duration::format(tick),
+                duration::format(TICK_MAX)
+            ),
+        ));
+    }
+
+    // In the order of the file format, so that the first error reported is
+    // the first one a reader meets.
+    let network = network(ctx, spec.network.as_ref())?;
+    let apiserver = api_server(ctx, spec.api_server.as_ref())?;
+    let crds = crds(ctx, spec.crds.as_ref())?;
+    let replicas = replicas(ctx, spec.replicas.as_ref())?;
+    let replica_names: BTreeSet<&str> = replicas.iter().map(|r| r.name.as_str()).collect();
+    let manager = manager::manager(ctx, spec.manager.as_ref(), spec.mitigations.as_ref())?;
+    let kubelet = kubelet::kubelet(ctx, spec.kubelet.as_ref())?;
+    let flow = spec
+        .deletion_flow
+        .as_ref()
+        .map(|f| run::deletion_flow(ctx, f, &crds))
+        .transpose()?;
+    let faults = run::faults(ctx, spec.faults.as_ref(), &replica_names)?;
+    let stall_bound = ctx.positive(
+        &spec.check.as_ref().and_then(|c| c.stall_bound.clone()),
+        CheckerConfig::default().stall_bound,
+        "spec.check.stallBound",
+    )?;
+    let expect = run::expect(
+        ctx,
+        spec_location,
+        spec.expect.as_ref(),
+        &replica_names,
+        flow.is_some(),
+    )?;
+
+    let config = WorldConfig {
+        name: name.to_string(),
+        seed: spec.seed.unwrap_or(SEED_DEFAULT),
+        duration,
+        tick,
+        network,
+        apiserver,
+        crds,
+        replicas,
+        manager,
+        kubelet,
+        flow,
+        faults,
+        checker: CheckerConfig { stall_bound },
+    };
+    Ok((config, expect))
+}
+
+fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConfig> {
+    let defaults = NetworkConfig::default();
+    let Some(n) = network else {
+        return Ok(defaults);
+    };
+    let latency_min = dur(&n.latency_min, defaults.latency_min);
+    let latency_max = dur(&n.latency_max, defaults.latency_max);
+    if latency_min > latency_max {
+        return Err(ctx.error(
+            &where_given(&[&n.latency_min, &n.latency_max]),
+            if n.latency_min.is_some() {
+                "spec.network.latencyMin"
+            } else {
+                "spec.network.latencyMax"
+            },
+            format!(
+                "latencyMin {} is above latencyMax {}; expected latencyMin <= latencyMax",
+                duration::format(latency_min),
+                duration::format(latency_max)
+            ),
+        ));
+    }
+    Ok(NetworkConfig {
+        latency_min,
+        latency_max,
+        request_timeout: ctx.positive(
+            &n.request_timeout,
+            defaults.request_timeout,
+            "spec.network.requestTimeout",
+        )?,
+    })
+}
+
+fn api_server(ctx: &Ctx<'_>, api_server: Option<&file::ApiServer>) -> Result<ApiServerConfig> {
+    let defaults = ApiServerConfig::default();
+    let Some(a) = api_server else {
+        return Ok(defaults);
+    };
+    let watch_channel_capacity = match &a.watch_channel_capacity {
+        Some(c) if c.value == 0 => {
+            return Err(ctx.error(
+                &c.referenced,
+                "spec.apiServer.watchChannelCapacity",
+                "0 is not accepted; expected a capacity of 1 or more",
+            ))
+        }
+        Some(c) => c.value,
+        None => defaults.watch_channel_capacity,
+    };
+    Ok(ApiServerConfig {
+        history_events_max: a.history_events_max.unwrap_or(defaults.history_events_max),
+        discovery_lag: dur(&a.discovery_lag, defaults.discovery_lag),
+        watch_channel_capacity,
+        bookmark_interval: ctx.positive(
+            &a.bookmark_interval,
+            defaults.bookmark_interval,
+            "spec.apiServer.bookmarkInterval",
+        )?,
+    })
+}
+
+fn crds(ctx: &Ctx<'_>, crds: Option<&S<Vec<S<file::Crd>>>>) -> Result<Vec<CrdSpec>> {
+    let Some(list) = crds else {
+        return Ok(vec![CrdSpec::prometheus(), CrdSpec::alertmanager()]);
+    };
+    if list.value.len() > CRDS_MAX {
+        return Err(ctx.error(
+            &list.referenced,
+            "spec.crds",
+            format!("{} CRDs; expected at most {CRDS_MAX}", list.value.len()),
+        ));
+    }
+    let mut out: Vec<CrdSpec> = Vec::new();
+    for (i, crd) in list.value.iter().enumerate() {
+        let field = |name: &str| format!("spec.crds[{i}].{name}");
+        let required = |value: &Option<S<String>>, name: &str, example: &str| -> Result<String> {
+            match value {
+                None => Err(ctx.missing(&crd.referenced, &field(name), example)),
+                Some(v) if v.value.is_empty() || v.value.contains(char::is_whitespace) => Err(ctx
+                    .error(
+                        &v.referenced,
+                        field(name),
+                        format!("`{}` is not accepted; expected {example}", v.value),
+                    )),
+                Some(v) => Ok(v.value.clone()),
+            }
+        };
+        let c = &crd.value;
+        let spec = CrdSpec {
+            group: required(
+                &c.group,
+                "group",
+                "an API group, like monitoring.coreos.com",
+            )?,
+            version: required(&c.version, "version", "a version, like v1")?,
+            kind: required(&c.kind, "kind", "a kind, like Prometheus")?,
+            plural: required(
+                &c.plural,
+                "plural",
+                "a plural resource name, like prometheuses",
+            )?,
+            namespaced: c.namespaced.unwrap_or(true),
+        };
+        if out.iter().any(|o| o.name() == spec.name()) {
+            return Err(ctx.error(
+                &crd.referenced,
+                format!("spec.crds[{i}]"),
+                format!(
+                    "the CRD {} is listed twice; expected each CRD once",
+                    spec.name()
+                ),
+            ));
+        }
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+fn replicas(
+    ctx: &Ctx<'_>,
+    replicas: Option<&S<Vec<S<file::Replica>>>>,
+) -> Result<Vec<ReplicaSpec>> {
+    let Some(list) = replicas else {
+        return Ok(["grm-0", "grm-1"]
+            .into_iter()
+            .map(|name| ReplicaSpec {
+                name: name.to_string(),
+                start_at: Duration::ZERO,
+            })
+            .collect());
+    };
+    if list.value.is_empty() || list.value.len() > REPLICAS_MAX {
+        return Err(ctx.error(
+            &list.referenced,
+            "spec.replicas",
+            format!(
+                "{} replicas; expected 1 to {REPLICAS_MAX}",
+                list.value.len()
+            ),
+        ));
+    }
+    const NAME_ACCEPTED: &str = "a name of lower-case letters, digits and `-`, like grm-0";
+    let mut out: Vec<ReplicaSpec> = Vec::new();
+    for (i, replica) in list.value.iter().enumerate() {
+        let field = format!("spec.replicas[{i}].name");
+        let name = replica
+            .value
+            .name
+            .as_ref()
+            .ok_or_else(|| ctx.missing(&replica.referenced, &field, NAME_ACCEPTED))?;
+        if !is_dns_label(&name.value) {
+            return Err(ctx.error(
+                &name.referenced,
+                field,
+                format!(
+                    "`{}` is not a valid name; expected {NAME_ACCEPTED}",
+                    name.value
+                ),
+            ));
+        }
+        if out.iter().any(|r| r.name == name.value) {
+            return Err(ctx.error(
+                &name.referenced,
+                field,
+                format!(
+                    "the replica name `{}` is used twice; expected unique replica names",
+                    name.value
+                ),
+            ));
+        }
+        out.push(ReplicaSpec {
+            name: name.value.clone(),
+            start_at: dur(&replica.value.start_at, Duration::ZERO),
+        });
+    }
+    Ok(out)
+}
+
+/// `a`, `b` as "`a`, `b`", or "none" when empty.
+fn quoted<T: AsRef<str>>(names: &[T]) -> String {
+    if names.is_empty() {
+        return "none".to_string();
+    }
+    names
+        .iter()
+        .map(|n| format!("`{}`", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

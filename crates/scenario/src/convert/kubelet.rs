@@ -1,0 +1,93 @@
+//! The kubelet section: probes, crash-loop backoff, grace period.
+
+use stallsim_harness::{CrashLoopConfig, KubeletConfig, ProbeConfig};
+
+use super::{dur, where_given, Ctx, Result};
+use crate::duration;
+use crate::file;
+
+pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<KubeletConfig> {
+    let defaults = KubeletConfig::default();
+    let Some(k) = kubelet else {
+        return Ok(defaults);
+    };
+    Ok(KubeletConfig {
+        liveness: probe(
+            ctx,
+            k.liveness.as_ref(),
+            defaults.liveness,
+            "spec.kubelet.liveness",
+        )?,
+        readiness: probe(
+            ctx,
+            k.readiness.as_ref(),
+            defaults.readiness,
+            "spec.kubelet.readiness",
+        )?,
+        crash_loop: crash_loop(ctx, k.crash_loop_back_off.as_ref(), defaults.crash_loop)?,
+        termination_grace_period: dur(
+            &k.termination_grace_period,
+            defaults.termination_grace_period,
+        ),
+    })
+}
+
+fn probe(
+    ctx: &Ctx<'_>,
+    probe: Option<&file::Probe>,
+    defaults: ProbeConfig,
+    field: &str,
+) -> Result<ProbeConfig> {
+    let Some(p) = probe else { return Ok(defaults) };
+    let failure_threshold = match &p.failure_threshold {
+        Some(t) if t.value == 0 => {
+            return Err(ctx.error(
+                &t.referenced,
+                format!("{field}.failureThreshold"),
+                "0 is not accepted; expected 1 or more",
+            ))
+        }
+        Some(t) => t.value,
+        None => defaults.failure_threshold,
+    };
+    Ok(ProbeConfig {
+        initial_delay: dur(&p.initial_delay, defaults.initial_delay),
+        period: ctx.positive(&p.period, defaults.period, &format!("{field}.period"))?,
+        timeout: ctx.positive(&p.timeout, defaults.timeout, &format!("{field}.timeout"))?,
+        failure_threshold,
+    })
+}
+
+fn crash_loop(
+    ctx: &Ctx<'_>,
+    crash_loop: Option<&file::CrashLoopBackOff>,
+    defaults: CrashLoopConfig,
+) -> Result<CrashLoopConfig> {
+    let Some(c) = crash_loop else {
+        return Ok(defaults);
+    };
+    const FIELD: &str = "spec.kubelet.crashLoopBackOff";
+    let initial = ctx.positive(&c.initial, defaults.initial, &format!("{FIELD}.initial"))?;
+    let cap = dur(&c.cap, defaults.cap);
+    if cap < initial {
+        let field = if c.cap.is_some() { "cap" } else { "initial" };
+        return Err(ctx.error(
+            &where_given(&[&c.cap, &c.initial]),
+            format!("{FIELD}.{field}"),
+            format!(
+                "cap {} is below initial {}; expected cap >= initial",
+                duration::format(cap),
+                duration::format(initial)
+            ),
+        ));
+    }
+    Ok(CrashLoopConfig {
+        initial,
+        cap,
+        reset_after: ctx.positive(
+            &c.reset_after,
+            defaults.reset_after,
+            &format!("{FIELD}.resetAfter"),
+        )?,
+    })
+}

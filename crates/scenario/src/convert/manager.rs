@@ -1,0 +1,285 @@
+//! The manager section and the mitigations: one [`ManagerConfig`] for every replica.
+
+use std::time::Duration;
+
+use stallsim_manager::{
+    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, LeaderElectionConfig, ManagerConfig,
+    Mitigations as ManagerMitigations, ReflectorConfig,
+};
+
+use super::{dur, where_given, Ctx, Result};
+use crate::duration;
+use crate::file::{self, Dur};
+
+/// client-go's `leaderelection.JitterFactor`: the renew deadline must exceed
+/// the retry period times this.
+const ELECTION_JITTER_FACTOR: f64 = 1.2;
+/// Sync period of the optional watching controller.
+const WATCHER_SYNC_PERIOD: Duration = Duration::from_secs(3600);
+const WATCHER_NAME: &str = "watcher";
+const GARBAGE_COLLECTOR_NAME: &str = "garbage-collector";
+
+pub(super) fn manager(
+    ctx: &Ctx<'_>,
+    manager: Option<&file::Manager>,
+    mitigations: Option<&file::Mitigations>,
+) -> Result<ManagerConfig> {
+    let defaults = ManagerConfig::default();
+    let mitigations = self::mitigations(ctx, mitigations)?;
+    let Some(m) = manager else {
+        return Ok(ManagerConfig {
+            mitigations,
+            ..defaults
+        });
+    };
+
+    let discovery = match m.discovery {
+        None => defaults.discovery,
+        Some(file::Discovery::Eager) => DiscoveryMode::Eager,
+        Some(file::Discovery::Lazy) => DiscoveryMode::Lazy,
+    };
+    let leader_election = leader_election(
+        ctx,
+        m.leader_election.as_ref(),
+        defaults.leader_election.clone(),
+    )?;
+    let reflector = reflector(ctx, m.reflector.as_ref())?;
+    let cache_sync_timeout = ctx.positive(
+        &m.cache_sync_timeout,
+        defaults.cache_sync_timeout,
+        "spec.manager.cacheSyncTimeout",
+    )?;
+
+    let mut controllers = defaults.controllers.clone();
+    if let Some(gc) = &m.garbage_collector {
+        let extra_kinds: Vec<Gvk> = match &gc.extra_kinds {
+            Some(kinds) => kinds.iter().map(|k| k.0.clone()).collect(),
+            None => vec![Gvk::new("monitoring.coreos.com", "v1", "Prometheus")],
+        };
+        let mut controller = ControllerConfig::garbage_collector(&extra_kinds);
+        controller.sync_period = ctx.positive(
+            &gc.sync_period,
+            controller.sync_period,
+            "spec.manager.garbageCollector.syncPeriod",
+        )?;
+        match controllers
+            .iter_mut()
+            .find(|c| c.name == GARBAGE_COLLECTOR_NAME)
+        {
+            Some(existing) => *existing = controller,
+            None => controllers.insert(0, controller),
+        }
+    }
+    if let Some(watching) = &m.watching_controller {
+        let kinds: Vec<Gvk> = watching
+            .value
+            .kinds
+            .iter()
+            .flatten()
+            .map(|k| k.0.clone())
+            .collect();
+        if kinds.is_empty() {
+            return Err(ctx.error(
+                &watching.referenced,
+                "spec.manager.watchingController.kinds",
+                "no kinds to watch; expected at least one kind, like monitoring.coreos.com/v1/Prometheus",
+            ));
+        }
+        controllers.push(ControllerConfig {
+            name: WATCHER_NAME.to_string(),
+            leader_only: true,
+            watches: kinds,
+            reads: Vec::new(),
+            sync_period: WATCHER_SYNC_PERIOD,
+            ..ControllerConfig::garbage_collector(&[])
+        });
+    }
+
+    Ok(ManagerConfig {
+        discovery,
+        leader_election,
+        reflector,
+        controllers,
+        cache_sync_timeout,
+        mitigations,
+        ..defaults
+    })
+}
+
+fn leader_election(
+    ctx: &Ctx<'_>,
+    election: Option<&file::LeaderElection>,
+    defaults: LeaderElectionConfig,
+) -> Result<LeaderElectionConfig> {
+    let Some(e) = election else {
+        return Ok(defaults);
+    };
+    const FIELD: &str = "spec.manager.leaderElection";
+    let lease_duration = ctx.positive(
+        &e.lease_duration,
+        defaults.lease_duration,
+        &format!("{FIELD}.leaseDuration"),
+    )?;
+    let renew_deadline = ctx.positive(
+        &e.renew_deadline,
+        defaults.renew_deadline,
+        &format!("{FIELD}.renewDeadline"),
+    )?;
+    let retry_period = ctx.positive(
+        &e.retry_period,
+        defaults.retry_period,
+        &format!("{FIELD}.retryPeriod"),
+    )?;
+    if renew_deadline >= lease_duration {
+        let (location, field) = if e.renew_deadline.is_some() {
+            (where_given(&[&e.renew_deadline]), "renewDeadline")
+        } else {
+            (where_given(&[&e.lease_duration]), "leaseDuration")
+        };
+        return Err(ctx.error(
+            &location,
+            format!("{FIELD}.{field}"),
+            format!(
+                "renewDeadline {} is not below leaseDuration {}; expected renewDeadline < leaseDuration",
+                duration::format(renew_deadline),
+                duration::format(lease_duration)
+            ),
+        ));
+    }
+    if renew_deadline.as_secs_f64() <= ELECTION_JITTER_FACTOR * retry_period.as_secs_f64() {
+        let (location, field) = if e.retry_period.is_some() {
+            (where_given(&[&e.retry_period]), "retryPeriod")
+        } else {
+            (where_given(&[&e.renew_deadline]), "renewDeadline")
+        };
+        return Err(ctx.error(
+            &location,
+            format!("{FIELD}.{field}"),
+            format!(
+                "renewDeadline {} is not above {ELECTION_JITTER_FACTOR} x retryPeriod {}; \
+                 expected renewDeadline > {ELECTION_JITTER_FACTOR} x retryPeriod (as client-go requires)",
+                duration::format(renew_deadline),
+                duration::format(retry_period)
+            ),
+        ));
+    }
+    Ok(LeaderElectionConfig {
+        lease_duration,
+        renew_deadline,
+        retry_period,
+        release_on_cancel: e.release_on_cancel.unwrap_or(defaults.release_on_cancel),
+        ..defaults
+    })
+}
+
+fn reflector(ctx: &Ctx<'_>, reflector: Option<&file::Reflector>) -> Result<ReflectorConfig> {
+    let defaults = ReflectorConfig::default();
+    let Some(r) = reflector else {
+        return Ok(defaults);
+    };
+    Ok(ReflectorConfig {
+        backoff: backoff(ctx, r.backoff.as_ref(), defaults.backoff)?,
+        watch_timeout_min: ctx.positive(
+            &r.watch_timeout_min,
+            defaults.watch_timeout_min,
+            "spec.manager.reflector.watchTimeoutMin",
+        )?,
+    })
+}
+
+fn backoff(
+    ctx: &Ctx<'_>,
+    backoff: Option<&file::Backoff>,
+    defaults: BackoffConfig,
+) -> Result<BackoffConfig> {
+    let Some(b) = backoff else {
+        return Ok(defaults);
+    };
+    const FIELD: &str = "spec.manager.reflector.backoff";
+    let initial = ctx.positive(&b.initial, defaults.initial, &format!("{FIELD}.initial"))?;
+    let cap = dur(&b.cap, defaults.cap);
+    if cap < initial {
+        let field = if b.cap.is_some() { "cap" } else { "initial" };
+        return Err(ctx.error(
+            &where_given(&[&b.cap, &b.initial]),
+            format!("{FIELD}.{field}"),
+            format!(
+                "cap {} is below initial {}; expected cap >= initial",
+                duration::format(cap),
+                duration::format(initial)
+            ),
+        ));
+    }
+    let factor = match &b.factor {
+        Some(f) if !(f.value.is_finite() && f.value >= 1.0) => {
+            return Err(ctx.error(
+                &f.referenced,
+                format!("{FIELD}.factor"),
+                format!(
+                    "{} is not accepted; expected a number of at least 1, like 2",
+                    f.value
+                ),
+            ))
+        }
+        Some(f) => f.value,
+        None => defaults.factor,
+    };
+    let jitter = match &b.jitter {
+        Some(j) if !(j.value.is_finite() && j.value >= 0.0) => {
+            return Err(ctx.error(
+                &j.referenced,
+                format!("{FIELD}.jitter"),
+                format!(
+                    "{} is not accepted; expected a number of at least 0, like 1.0",
+                    j.value
+                ),
+            ))
+        }
+        Some(j) => j.value,
+        None => defaults.jitter,
+    };
+    Ok(BackoffConfig {
+        initial,
+        factor,
+        cap,
+        jitter,
+        reset_after: ctx.positive(
+            &b.reset_after,
+            defaults.reset_after,
+            &format!("{FIELD}.resetAfter"),
+        )?,
+    })
+}
+
+fn mitigations(
+    ctx: &Ctx<'_>,
+    mitigations: Option<&file::Mitigations>,
+) -> Result<ManagerMitigations> {
+    let defaults = ManagerMitigations::default();
+    let Some(m) = mitigations else {
+        return Ok(defaults);
+    };
+    let optional = |value: &Dur, field: &str| -> Result<Option<Duration>> {
+        value
+            .as_ref()
+            .map(|_| ctx.positive(value, Duration::ZERO, field))
+            .transpose()
+    };
+    Ok(ManagerMitigations {
+        liveness_cache_sync_deadline: optional(
+            &m.liveness_cache_sync_deadline,
+            "spec.mitigations.livenessCacheSyncDeadline",
+        )?,
+        ignore_not_found: m.ignore_not_found.unwrap_or(defaults.ignore_not_found),
+        rediscover_on_leadership: m
+            .rediscover_on_leadership
+            .unwrap_or(defaults.rediscover_on_leadership),
+        not_found_list_is_empty: m
+            .not_found_list_is_empty
+            .unwrap_or(defaults.not_found_list_is_empty),
+        lazy_informer_sync_timeout: optional(
+            &m.lazy_informer_sync_timeout,
+            "spec.mitigations.lazyInformerSyncTimeout",
+        )?,
+    })
+}

@@ -1,0 +1,253 @@
+//! What happens during a run: the deletion flow, the faults, and what the run must come to.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde_saphyr::Location;
+use stallsim_apiserver::CrdSpec;
+use stallsim_harness::{DeletionFlowConfig, Fault as WorldFault, FaultAction};
+
+use super::{dur, quoted, Ctx, Result, DURATION_ACCEPTED};
+use crate::expect::{Expect, ExpectedVerdict};
+use crate::file::{self, Dur, S};
+
+const FAULTS_MAX: usize = 256;
+
+pub(super) fn deletion_flow(
+    ctx: &Ctx<'_>,
+    flow: &S<file::DeletionFlow>,
+    crds: &[CrdSpec],
+) -> Result<DeletionFlowConfig> {
+    const FIELD: &str = "spec.deletionFlow";
+    let f = &flow.value;
+    let delete_at = f
+        .delete_at
+        .as_ref()
+        .ok_or_else(|| {
+            ctx.missing(
+                &flow.referenced,
+                &format!("{FIELD}.deleteAt"),
+                &format!("{DURATION_ACCEPTED}: when the flow deletes the CRDs"),
+            )
+        })?
+        .value
+        .0;
+    let served: Vec<String> = crds.iter().map(CrdSpec::name).collect();
+    let names = match &f.crds {
+        None => served.clone(),
+        Some(names) => {
+            let mut out: Vec<String> = Vec::new();
+            for (i, name) in names.iter().enumerate() {
+                let field = format!("{FIELD}.crds[{i}]");
+                if !served.contains(&name.value) {
+                    return Err(ctx.error(
+                        &name.referenced,
+                        field,
+                        format!(
+                            "`{}` is not a CRD of spec.crds; expected one of {}",
+                            name.value,
+                            quoted(&served)
+                        ),
+                    ));
+                }
+                if out.contains(&name.value) {
+                    return Err(ctx.error(
+                        &name.referenced,
+                        field,
+                        format!("`{}` is listed twice; expected each CRD once", name.value),
+                    ));
+                }
+                out.push(name.value.clone());
+            }
+            out
+        }
+    };
+    let defaults = DeletionFlowConfig::new(delete_at, names);
+    Ok(DeletionFlowConfig {
+        wait_timeout: ctx.positive(
+            &f.wait_timeout,
+            defaults.wait_timeout,
+            &format!("{FIELD}.waitTimeout"),
+        )?,
+        poll_interval: ctx.positive(
+            &f.poll_interval,
+            defaults.poll_interval,
+            &format!("{FIELD}.pollInterval"),
+        )?,
+        retry_after: ctx.positive(
+            &f.retry_after,
+            defaults.retry_after,
+            &format!("{FIELD}.retryAfter"),
+        )?,
+        ..defaults
+    })
+}
+
+pub(super) fn faults(
+    ctx: &Ctx<'_>,
+    faults: Option<&S<Vec<S<file::Fault>>>>,
+    replicas: &BTreeSet<&str>,
+) -> Result<Vec<WorldFault>> {
+    let Some(list) = faults else {
+        return Ok(Vec::new());
+    };
+    if list.value.len() > FAULTS_MAX {
+        return Err(ctx.error(
+            &list.referenced,
+            "spec.faults",
+            format!("{} faults; expected at most {FAULTS_MAX}", list.value.len()),
+        ));
+    }
+    let replica_list = quoted(&replicas.iter().collect::<Vec<_>>());
+    let mut out = Vec::new();
+    for (i, fault) in list.value.iter().enumerate() {
+        let field = |name: &str| format!("spec.faults[{i}].{name}");
+        let f = &fault.value;
+        let at =
+            f.at.as_ref()
+                .ok_or_else(|| {
+                    ctx.missing(
+                        &fault.referenced,
+                        &field("at"),
+                        &format!("{DURATION_ACCEPTED}: when the fault strikes"),
+                    )
+                })?
+                .value
+                .0;
+        let actions: Vec<(&str, &S<String>)> = [
+            ("kill", &f.kill),
+            ("restart", &f.restart),
+            ("partition", &f.partition),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| (name, v)))
+        .collect();
+        let (action, replica) = match actions.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(ctx.error(
+                    &fault.referenced,
+                    format!("spec.faults[{i}]"),
+                    "no action; expected one of `kill: <replica>`, `restart: <replica>`, `partition: <replica>` (with `for`)",
+                ))
+            }
+            [_, (second, value), ..] => {
+                return Err(ctx.error(
+                    &value.referenced,
+                    field(second),
+                    "a fault has one action; expected only one of `kill`, `restart`, `partition`",
+                ))
+            }
+        };
+        if !replicas.contains(replica.value.as_str()) {
+            return Err(ctx.error(
+                &replica.referenced,
+                field(action),
+                format!(
+                    "`{}` is not a replica; expected one of {replica_list}",
+                    replica.value
+                ),
+            ));
+        }
+        let name = replica.value.clone();
+        let only_with = |value: &Dur, name: &str, action: &str| match value {
+            Some(extra) => Err(ctx.error(
+                &extra.referenced,
+                field(name),
+                format!("`{name}` belongs to a {action} fault; expected it only with `{action}`"),
+            )),
+            None => Ok(()),
+        };
+        if action != "partition" {
+            only_with(&f.for_, "for", "partition")?;
+        }
+        if action != "kill" {
+            only_with(&f.down, "down", "kill")?;
+        }
+        let action = match action {
+            "kill" => FaultAction::Kill {
+                replica: name,
+                down: dur(&f.down, Duration::ZERO),
+            },
+            "restart" => FaultAction::Restart { replica: name },
+            _ => {
+                let duration = f.for_.as_ref().ok_or_else(|| {
+                    ctx.missing(
+                        &fault.referenced,
+                        &field("for"),
+                        &format!("{DURATION_ACCEPTED}: how long the partition lasts"),
+                    )
+                })?;
+                FaultAction::Partition {
+                    replica: name,
+                    duration: ctx.positive(&f.for_, duration.value.0, &field("for"))?,
+                }
+            }
+        };
+        out.push(WorldFault { at, action });
+    }
+    Ok(out)
+}
+
+pub(super) fn expect(
+    ctx: &Ctx<'_>,
+    spec: &Location,
+    expect: Option<&S<file::Expect>>,
+    replicas: &BTreeSet<&str>,
+    has_flow: bool,
+) -> Result<Expect> {
+    const VERDICT_ACCEPTED: &str = "`stall` or `converges`";
+    let expect = expect.ok_or_else(|| {
+        ctx.missing(
+            spec,
+            "spec.expect",
+            &format!("`expect: {{verdict: ...}}` with verdict {VERDICT_ACCEPTED}"),
+        )
+    })?;
+    let e = &expect.value;
+    let verdict = e
+        .verdict
+        .as_ref()
+        .ok_or_else(|| ctx.missing(&expect.referenced, "spec.expect.verdict", VERDICT_ACCEPTED))?;
+    let verdict = match verdict.value {
+        file::Verdict::Stall => ExpectedVerdict::Stall,
+        file::Verdict::Converges => ExpectedVerdict::Converges,
+    };
+    if let Some(r) = &e.stalled_replica {
+        if verdict != ExpectedVerdict::Stall {
+            return Err(ctx.error(
+                &r.referenced,
+                "spec.expect.stalledReplica",
+                "a stalled replica with verdict `converges`; expected it only with `verdict: stall`",
+            ));
+        }
+        if !replicas.contains(r.value.as_str()) {
+            return Err(ctx.error(
+                &r.referenced,
+                "spec.expect.stalledReplica",
+                format!(
+                    "`{}` is not a replica; expected one of {}",
+                    r.value,
+                    quoted(&replicas.iter().collect::<Vec<_>>())
+                ),
+            ));
+        }
+    }
+    if let Some(ready) = &e.deployment_ready_within_flow_timeout {
+        if !has_flow {
+            return Err(ctx.error(
+                &ready.referenced,
+                "spec.expect.deploymentReadyWithinFlowTimeout",
+                "there is no deletion flow to time; expected it only with a `spec.deletionFlow`",
+            ));
+        }
+    }
+    Ok(Expect {
+        verdict,
+        stalled_replica: e.stalled_replica.as_ref().map(|r| r.value.clone()),
+        deployment_ready_within_flow_timeout: e
+            .deployment_ready_within_flow_timeout
+            .as_ref()
+            .map(|r| r.value),
+    })
+}

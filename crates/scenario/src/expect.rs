@@ -1,0 +1,116 @@
+//! What a scenario file says its run must come to, and the comparison with a [`Report`].
+
+use stallsim_harness::{Report, Verdict};
+
+use crate::duration;
+
+/// The verdict a scenario expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedVerdict {
+    /// Some replica stays not ready, unrestarted, past the stall bound.
+    Stall,
+    /// Every replica that turned not ready recovered or was restarted in time.
+    Converges,
+}
+
+impl ExpectedVerdict {
+    /// `stall` or `converges`, as in scenario files and [`Verdict::name`].
+    pub fn name(self) -> &'static str {
+        match self {
+            ExpectedVerdict::Stall => "stall",
+            ExpectedVerdict::Converges => "converges",
+        }
+    }
+}
+
+/// A scenario's expectation of its run (`spec.expect`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    /// `spec.expect.verdict`.
+    pub verdict: ExpectedVerdict,
+    /// Which replica must be the one that stalls (only with [`ExpectedVerdict::Stall`]).
+    pub stalled_replica: Option<String>,
+    /// Whether the deletion flow's first wait must see the deployment ready
+    /// in time (only for scenarios with a deletion flow).
+    pub deployment_ready_within_flow_timeout: Option<bool>,
+}
+
+impl Expect {
+    /// Every way the report differs from the expectation, as sentences for
+    /// people; empty when it holds.
+    pub fn check(&self, report: &Report) -> Vec<String> {
+        let mut differences = Vec::new();
+        match (self.verdict, &report.verdict) {
+            (ExpectedVerdict::Stall, Verdict::Converges) => differences.push(format!(
+                "expected a stall{}, but every replica converged within the {} run",
+                self.stalled_replica
+                    .as_ref()
+                    .map(|r| format!(" of {r}"))
+                    .unwrap_or_default(),
+                duration::format(report.simulated),
+            )),
+            (ExpectedVerdict::Converges, Verdict::Stall(stall)) => {
+                let mut sentence = format!(
+                    "expected convergence, but {} stalled: not ready since {}, still unrestarted at {}",
+                    stall.replica,
+                    duration::format(stall.not_ready_since),
+                    duration::format(stall.detected_at),
+                );
+                if !stall.unsynced_informers.is_empty() {
+                    sentence.push_str(&format!(
+                        "; unsynced informers: {}",
+                        stall.unsynced_informers.join(", ")
+                    ));
+                }
+                if let Some(error) = &stall.last_list_error {
+                    sentence.push_str(&format!("; last LIST error: {error}"));
+                }
+                if let Some(holder) = &stall.lease_holder {
+                    sentence.push_str(&format!("; lease held by {holder}"));
+                }
+                differences.push(sentence);
+            }
+            (ExpectedVerdict::Stall, Verdict::Stall(stall)) => {
+                if let Some(expected) = &self.stalled_replica {
+                    if *expected != stall.replica {
+                        differences.push(format!(
+                            "expected {expected} to stall, but {} stalled (not ready since {})",
+                            stall.replica,
+                            duration::format(stall.not_ready_since),
+                        ));
+                    }
+                }
+            }
+            (ExpectedVerdict::Converges, Verdict::Converges) => {}
+        }
+        if let Some(expected) = self.deployment_ready_within_flow_timeout {
+            let should = if expected { "be" } else { "not be" };
+            match &report.flow {
+                None => differences.push(format!(
+                    "expected the deployment to {should} ready within the deletion flow's wait, \
+                     but the run had no deletion flow"
+                )),
+                Some(flow) if flow.ready_within_timeout != expected => {
+                    let what = match (flow.ready_within_timeout, flow.ready_at) {
+                        (true, Some(at)) => format!("it was ready at {}", duration::format(at)),
+                        (true, None) => "it was".to_string(),
+                        (false, Some(at)) => format!(
+                            "the wait timed out {} time(s) and the deployment was first ready at {}",
+                            flow.failed_waits,
+                            duration::format(at)
+                        ),
+                        (false, None) => format!(
+                            "the wait timed out {} time(s) and the deployment was never ready",
+                            flow.failed_waits
+                        ),
+                    };
+                    differences.push(format!(
+                        "expected the deployment to {should} ready within the deletion flow's wait, but {what}"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        differences
+    }
+}
