@@ -10,7 +10,7 @@
 //! spec:
 //!   replicas: [{name: grm-0, startAt: 0s}, {name: grm-1, startAt: 40s}]
 //!   deletionFlow: {deleteAt: 60s}
-//!   faults: [{at: 75s, kill: grm-0}]
+//!   faults: [{at: 50s, kill: grm-0, down: 2m}]
 //!   expect: {verdict: stall, stalledReplica: grm-1}
 //! ```
 //!
