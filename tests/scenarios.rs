@@ -34,8 +34,13 @@ macro_rules! scenario_tests {
 scenario_tests! {
     incident_stalls => "grm-deletion-stall.yaml",
     liveness_deadline_converges => "grm-deletion-stall-fixed.yaml",
+    liveness_deadline_leaders_stall_in_turn => "fixed-leaders-stall-in-turn.yaml",
     deletion_before_start_converges => "crds-deleted-before-start.yaml",
     deletion_after_sync_converges => "crds-deleted-after-sync.yaml",
+    ignore_not_found_alone_still_stalls => "mitigation-ignore-not-found.yaml",
+    rediscovery_on_leadership_converges => "mitigation-rediscover-on-leadership.yaml",
+    not_found_list_as_empty_converges => "mitigation-not-found-list-is-empty.yaml",
+    lazy_informer_timeout_alone_still_stalls => "mitigation-lazy-informer-sync-timeout.yaml",
 }
 
 #[test]

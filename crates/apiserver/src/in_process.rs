@@ -27,7 +27,7 @@ impl InProcessTransport {
     pub fn new(server: Rc<RefCell<ApiServer>>) -> Self {
         InProcessTransport {
             server,
-            start: Instant::now(),
+            start: tokio::time::Instant::now(),
         }
     }
 

@@ -26,7 +26,7 @@ pub(crate) struct FramePump {
 impl FramePump {
     /// Starts the watch's clocks now (tokio time).
     pub(crate) fn new(feed: WatchFeed, server: Rc<RefCell<ApiServer>>) -> Self {
-        let start = Instant::now();
+        let start = tokio::time::Instant::now();
         let bookmark_interval = server.borrow().config().bookmark_interval;
         let deadline = feed
             .timeout_seconds()
@@ -54,7 +54,7 @@ impl FramePump {
     async fn next_or_end(&mut self) -> Option<Value> {
         loop {
             let feed = self.feed.as_mut()?;
-            let now = Instant::now();
+            let now = tokio::time::Instant::now();
             if self.deadline.is_some_and(|deadline| now >= deadline) {
                 return None;
             }

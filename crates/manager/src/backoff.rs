@@ -27,7 +27,7 @@ impl Backoff {
 
     /// The next wait, starting now.
     pub fn next(&mut self, rng: &mut SmallRng) -> Duration {
-        let now = Instant::now();
+        let now = tokio::time::Instant::now();
         if self
             .last_start
             .is_none_or(|start| now.duration_since(start) > self.config.reset_after)

@@ -43,7 +43,7 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
             self.sink.record(ManagerEvent::ReconcileStarted {
                 controller: name.clone(),
             });
-            let deadline = Instant::now() + self.config.sync_period;
+            let deadline = tokio::time::Instant::now() + self.config.sync_period;
             match self.reconcile(deadline).await {
                 Ok(()) => {
                     error_backoff = self.config.error_backoff_initial;
@@ -92,7 +92,7 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
     async fn reconcile(&self, deadline: Instant) -> Result<(), CacheError> {
         for read in &self.config.reads {
             let wait_until = match self.mitigations.lazy_informer_sync_timeout {
-                Some(timeout) => deadline.min(Instant::now() + timeout),
+                Some(timeout) => deadline.min(tokio::time::Instant::now() + timeout),
                 None => deadline,
             };
             match self.cache.list(&read.kind, wait_until).await {

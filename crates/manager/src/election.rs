@@ -69,7 +69,7 @@ impl<C: ApiClient> LeaderElector<C> {
     ) -> Self {
         let clock = WallClock {
             origin: wall_clock_origin,
-            started: Instant::now(),
+            started: tokio::time::Instant::now(),
         };
         let rng = SmallRng::seed_from_u64(seed);
         LeaderElector {
@@ -110,7 +110,7 @@ impl<C: ApiClient> LeaderElector<C> {
     /// succeed within `renew_deadline` (leadership is lost).
     pub async fn hold(&mut self) {
         loop {
-            let deadline = Instant::now() + self.config.renew_deadline;
+            let deadline = tokio::time::Instant::now() + self.config.renew_deadline;
             let renewed = loop {
                 match tokio::time::timeout_at(deadline, self.try_acquire_or_renew()).await {
                     Ok(Ok(())) => break true,
@@ -254,6 +254,6 @@ impl<C: ApiClient> LeaderElector<C> {
                 holder: spec.holder_identity.clone(),
             });
         }
-        self.observed = Some((spec, Instant::now()));
+        self.observed = Some((spec, tokio::time::Instant::now()));
     }
 }

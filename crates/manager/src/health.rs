@@ -23,7 +23,7 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
         Health {
             cache,
             sync_deadline,
-            last_synced: Cell::new(Instant::now()),
+            last_synced: Cell::new(tokio::time::Instant::now()),
         }
     }
 
@@ -40,7 +40,7 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
         let Some(deadline) = self.sync_deadline else {
             return Ok(());
         };
-        let now = Instant::now();
+        let now = tokio::time::Instant::now();
         match self.unsynced_message() {
             None => {
                 self.last_synced.set(now);

@@ -39,7 +39,7 @@ impl Informer {
         Rc::new(Informer {
             kind,
             resource,
-            created_at: Instant::now(),
+            created_at: tokio::time::Instant::now(),
             items: RefCell::default(),
             synced: watch::Sender::new(false),
             last_error: RefCell::default(),
@@ -183,7 +183,7 @@ impl<C: ApiClient> Reflector<C> {
                     return None;
                 }
             };
-            let started = Instant::now();
+            let started = tokio::time::Instant::now();
             // A stream cut by a partition may never end on its own: give up
             // on it a little after the server should have closed it.
             let give_up = started + timeout + WATCH_GRACE;

@@ -283,3 +283,48 @@ fn a_lease_is_taken_over_only_after_it_expires_or_is_released() {
         );
     });
 }
+
+#[test]
+fn healthz_fails_only_after_the_caches_were_unsynced_past_the_deadline() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let mapper = Rc::new(RestMapper::new());
+        mapper.discover(&client, &()).await.unwrap();
+        delete_prometheus_crd(&client).await;
+        let cache = Rc::new(cache(&client, mapper, Rc::new(Events::default()), false));
+        let with_deadline =
+            stallsim_manager::Health::new(cache.clone(), Some(Duration::from_secs(180)));
+        let ping_only = stallsim_manager::Health::new(cache.clone(), None);
+        assert_eq!(
+            (with_deadline.readyz(), with_deadline.healthz()),
+            (Ok(()), Ok(()))
+        );
+        cache.informer(&prometheus()).await.unwrap();
+        for _ in 0..17 {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            assert!(
+                with_deadline.readyz().is_err(),
+                "an unsynced informer fails /readyz"
+            );
+            assert_eq!(with_deadline.healthz(), Ok(()), "within the deadline");
+        }
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let failure = with_deadline.healthz().expect_err("unsynced for 180s");
+        assert!(
+            failure.contains("monitoring.coreos.com/v1, Kind=Prometheus"),
+            "{failure}"
+        );
+        assert_eq!(
+            ping_only.healthz(),
+            Ok(()),
+            "before the fix, /healthz is a ping"
+        );
+        // The informer goes away (a removed informer): synced again, healthy again.
+        cache.remove(&prometheus());
+        assert_eq!(
+            (with_deadline.readyz(), with_deadline.healthz()),
+            (Ok(()), Ok(()))
+        );
+    });
+}
