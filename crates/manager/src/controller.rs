@@ -11,6 +11,9 @@ use crate::{Cache, CacheError, ControllerConfig, EventSink, ManagerEvent, Mitiga
 /// controller-runtime's per-item failure backoff cap.
 const ERROR_BACKOFF_CAP: Duration = Duration::from_secs(1000);
 
+/// Between attempts to resolve a watch source's kind.
+const SOURCE_RETRY_INTERVAL: Duration = Duration::from_secs(10);
+
 /// A controller could not start: the manager exits.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StartFailed(pub String);
@@ -67,16 +70,25 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
     }
 
     async fn start_sources(&self) -> Result<(), String> {
+        // Like controller-runtime's Kind source: a kind without a match is
+        // retried until the cache sync timeout ends the wait.
         let started = async {
             let mut informers = Vec::new();
             for kind in &self.config.watches {
-                informers.push(self.cache.informer(kind).await.map_err(|e| e.to_string())?);
+                loop {
+                    match self.cache.informer(kind).await {
+                        Ok(informer) => break informers.push(informer),
+                        Err(_) => tokio::time::sleep(SOURCE_RETRY_INTERVAL).await,
+                    }
+                }
             }
-            Ok::<_, String>(informers)
+            informers
         };
-        let informers = match tokio::time::timeout(self.cache_sync_timeout, started).await {
-            Ok(result) => result?,
-            Err(_) => return Err("timed out starting watch sources".to_string()),
+        let Ok(informers) = tokio::time::timeout(self.cache_sync_timeout, started).await else {
+            return Err(
+                "timed out waiting for cache to be synced (no match for a watched kind)"
+                    .to_string(),
+            );
         };
         if self
             .cache
