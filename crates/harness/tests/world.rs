@@ -1,12 +1,13 @@
 //! The world built in code, without scenario files: the incident's shape
-//! stalls by mechanism, and the liveness deadline turns it into convergence.
+//! stalls by mechanism, the liveness deadline turns it into convergence, and
+//! partitions and restarts play out as leader election says they must.
 
 use std::time::Duration;
 
-use stallsim_harness::manager::ManagerConfig;
+use stallsim_harness::manager::{ManagerConfig, ManagerEvent};
 use stallsim_harness::{
     ApiServerConfig, CheckerConfig, CrdSpec, DeletionFlowConfig, Fault, FaultAction, KubeletConfig,
-    NetworkConfig, ReplicaSpec, Verdict, WorldConfig,
+    NetworkConfig, ReplicaSpec, Verdict, What, WorldConfig, WorldEvent,
 };
 
 fn secs(s: u64) -> Duration {
@@ -112,5 +113,70 @@ fn a_non_leader_that_discovered_the_crds_stays_ready() {
     config.faults.clear();
     let run = stallsim_harness::run(&config);
     let timeline = stallsim_harness::render_timeline(&run.trace);
+    assert_eq!(run.report.verdict, Verdict::Converges, "{timeline}");
+}
+
+fn first(
+    run: &stallsim_harness::Run,
+    source: &str,
+    pred: impl Fn(&What) -> bool,
+) -> Option<Duration> {
+    run.trace
+        .iter()
+        .find(|e| e.source == source && pred(&e.what))
+        .map(|e| e.at())
+}
+
+#[test]
+fn a_partitioned_leader_gives_up_after_the_renew_deadline_and_a_restarted_one_releases() {
+    let mut config = incident();
+    config.flow = None;
+    config.duration = secs(6 * 60);
+    config.replicas[1].start_at = secs(20);
+    config.faults = vec![
+        Fault {
+            at: secs(60),
+            action: FaultAction::Partition {
+                replica: "grm-0".to_string(),
+                duration: secs(40),
+            },
+        },
+        Fault {
+            at: secs(200),
+            action: FaultAction::Restart {
+                replica: "grm-1".to_string(),
+            },
+        },
+    ];
+    let run = stallsim_harness::run(&config);
+    let timeline = stallsim_harness::render_timeline(&run.trace);
+    let lost = first(&run, "grm-0", |w| {
+        matches!(w, What::Manager(ManagerEvent::LeadershipLost))
+    })
+    .expect(&timeline);
+    assert!(
+        lost >= secs(68) && lost <= secs(72),
+        "renew deadline is 10s:\n{timeline}"
+    );
+    let taken = first(&run, "grm-1", |w| {
+        matches!(w, What::Manager(ManagerEvent::LeaderElected))
+    })
+    .expect(&timeline);
+    assert!(
+        taken > lost && taken <= secs(60 + 15 + 5),
+        "grm-1 takes over once the lease expires:\n{timeline}"
+    );
+    let released = first(&run, "grm-1", |w| {
+        matches!(w, What::Manager(ManagerEvent::LeaseReleased))
+    })
+    .expect(&timeline);
+    assert!(
+        released >= secs(200) && released < secs(201),
+        "a graceful stop releases at once:\n{timeline}"
+    );
+    let healed = first(&run, "grm-0", |w| {
+        matches!(w, What::World(WorldEvent::PartitionHealed { .. }))
+    });
+    assert_eq!(healed, Some(secs(100)), "{timeline}");
     assert_eq!(run.report.verdict, Verdict::Converges, "{timeline}");
 }
