@@ -16,6 +16,16 @@ pub struct Report {
     pub simulated: Duration,
 }
 
+impl Report {
+    /// Container restarts of `replica` (0 for a name not in the world).
+    pub fn restarts_of(&self, replica: &str) -> u32 {
+        self.restarts
+            .iter()
+            .find(|(name, _)| name == replica)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Verdict {
     /// Every replica that was not ready became ready or was restarted within the bound.

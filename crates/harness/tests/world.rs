@@ -74,13 +74,7 @@ fn the_incident_stalls_the_new_leader() {
     );
     let flow = run.report.flow.as_ref().expect("the world has a flow");
     assert!(!flow.ready_within_timeout, "{timeline}");
-    let restarts: u32 = run
-        .report
-        .restarts
-        .iter()
-        .filter(|(n, _)| n == "grm-1")
-        .map(|(_, r)| *r)
-        .sum();
+    let restarts = run.report.restarts_of("grm-1");
     assert_eq!(
         restarts, 0,
         "the stalled pod is never restarted:\n{timeline}"
@@ -94,13 +88,7 @@ fn the_liveness_deadline_restarts_the_stalled_leader() {
     let run = stallsim_harness::run(&config);
     let timeline = stallsim_harness::render_timeline(&run.trace);
     assert_eq!(run.report.verdict, Verdict::Converges, "{timeline}");
-    let restarts: u32 = run
-        .report
-        .restarts
-        .iter()
-        .filter(|(n, _)| n == "grm-1")
-        .map(|(_, r)| *r)
-        .sum();
+    let restarts = run.report.restarts_of("grm-1");
     assert!(
         restarts >= 1,
         "the fix works by restarting grm-1:\n{timeline}"

@@ -92,23 +92,19 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
         self.health.clone()
     }
 
-    /// Runs until `stop` turns true or something fatal happens.
+    /// Runs until `stop` turns true or something fatal happens. Either way a
+    /// leader releases its lease on the way out when `release_on_cancel` is
+    /// set, as controller-runtime's manager does when it stops.
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> Exit {
         self.sink.record(ManagerEvent::ProcessStarted);
         let exit = tokio::select! {
             biased;
-            _ = stop.wait_for(|s| *s) => None,
-            exit = self.lead() => Some(exit),
+            _ = stop.wait_for(|s| *s) => Exit::Stopped,
+            exit = self.lead() => exit,
         };
-        let exit = match exit {
-            Some(exit) => exit,
-            None => {
-                if self.config.leader_election.release_on_cancel {
-                    self.elector.release().await;
-                }
-                Exit::Stopped
-            }
-        };
+        if self.config.leader_election.release_on_cancel {
+            self.elector.release().await;
+        }
         let reason = match &exit {
             Exit::Stopped => "stopped".to_string(),
             Exit::Failed(error) => error.clone(),

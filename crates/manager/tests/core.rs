@@ -57,6 +57,15 @@ async fn delete_prometheus_crd(client: &Client) {
         .expect("the CRD exists");
 }
 
+/// A client and a mapper that discovered Prometheus before its CRD was deleted.
+async fn stale_mapper() -> (Client, Rc<RestMapper>) {
+    let client = client(&server_with_prometheus());
+    let mapper = Rc::new(RestMapper::new());
+    mapper.discover(&client, &()).await.unwrap();
+    delete_prometheus_crd(&client).await;
+    (client, mapper)
+}
+
 /// Runs a test body on a paused clock inside a LocalSet (the core spawns local tasks).
 fn paused(body: impl std::future::Future<Output = ()>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -144,11 +153,7 @@ fn cache(
 #[test]
 fn an_informer_for_a_deleted_crd_never_syncs_and_keeps_listing_with_backoff() {
     paused(async {
-        let server = server_with_prometheus();
-        let client = client(&server);
-        let mapper = Rc::new(RestMapper::new());
-        mapper.discover(&client, &()).await.unwrap();
-        delete_prometheus_crd(&client).await;
+        let (client, mapper) = stale_mapper().await;
         let events = Rc::new(Events::default());
         let cache = cache(&client, mapper, events.clone(), false);
         let deadline = Instant::now() + Duration::from_secs(600);
@@ -215,11 +220,7 @@ fn a_watch_keeps_the_store_current() {
 #[test]
 fn a_not_found_list_as_empty_syncs_the_informer() {
     paused(async {
-        let server = server_with_prometheus();
-        let client = client(&server);
-        let mapper = Rc::new(RestMapper::new());
-        mapper.discover(&client, &()).await.unwrap();
-        delete_prometheus_crd(&client).await;
+        let (client, mapper) = stale_mapper().await;
         let cache = cache(&client, mapper, Rc::new(Events::default()), true);
         let deadline = Instant::now() + Duration::from_secs(10);
         assert_eq!(cache.list(&prometheus(), deadline).await, Ok(vec![]));
@@ -287,11 +288,7 @@ fn a_lease_is_taken_over_only_after_it_expires_or_is_released() {
 #[test]
 fn healthz_fails_only_after_the_caches_were_unsynced_past_the_deadline() {
     paused(async {
-        let server = server_with_prometheus();
-        let client = client(&server);
-        let mapper = Rc::new(RestMapper::new());
-        mapper.discover(&client, &()).await.unwrap();
-        delete_prometheus_crd(&client).await;
+        let (client, mapper) = stale_mapper().await;
         let cache = Rc::new(cache(&client, mapper, Rc::new(Events::default()), false));
         let with_deadline =
             stallsim_manager::Health::new(cache.clone(), Some(Duration::from_secs(180)));
