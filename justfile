@@ -12,6 +12,11 @@ test:
 scenarios *paths="scenarios":
     cargo run --release -- test {{paths}}
 
+# Long exploration: every scenario's expectation under many seeds (each
+# seed draws other latencies and jitters); a failure prints its replay line.
+fuzz-race seeds="1000" *paths="scenarios":
+    cargo run --release -- test --seeds {{seeds}} {{paths}}
+
 # Cost of a run against an empty turmoil world of the same shape.
 bench file="scenarios/grm-deletion-stall.yaml" runs="5":
     cargo run --release --example bench -- {{file}} {{runs}}

@@ -35,6 +35,9 @@ enum Command {
     Test {
         /// Scenario files or directories (default: scenarios/).
         paths: Vec<PathBuf>,
+        /// Check each scenario under this many seeds, from its own seed on.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        seeds: u64,
     },
 }
 
@@ -56,7 +59,7 @@ fn main() -> ExitCode {
     };
     ExitCode::from(match cli.command {
         Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
-        Command::Test { paths } => test(paths),
+        Command::Test { paths, seeds } => test(paths, seeds),
     })
 }
 
@@ -97,7 +100,7 @@ fn write_trace(path: &Path, trace: &[stallsim_harness::TraceEvent]) -> std::io::
     out.flush()
 }
 
-fn test(paths: Vec<PathBuf>) -> u8 {
+fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
     let paths = if paths.is_empty() {
         vec![PathBuf::from("scenarios")]
     } else {
@@ -129,23 +132,41 @@ fn test(paths: Vec<PathBuf>) -> u8 {
     }
     let (mut passed, mut failed) = (0, 0);
     for scenario in &scenarios {
-        let run = stallsim_harness::run(&scenario.config);
-        let mismatches = scenario.expect.check(&run.report);
         let name = scenario.path.display();
-        if mismatches.is_empty() {
-            passed += 1;
-            println!(
-                "ok    {name}: {} (seed {})",
-                run.report.verdict.name(),
-                run.report.seed
-            );
+        let mut failures = Vec::new();
+        let mut verdict = "";
+        for seed in scenario.config.seed..scenario.config.seed.saturating_add(seeds) {
+            let mut config = scenario.config.clone();
+            config.seed = seed;
+            let run = stallsim_harness::run(&config);
+            verdict = run.report.verdict.name();
+            let mismatches = scenario.expect.check(&run.report);
+            if !mismatches.is_empty() {
+                failures.push((seed, mismatches));
+            }
+        }
+        let seed_note = if seeds == 1 {
+            format!("seed {}", scenario.config.seed)
         } else {
-            failed += 1;
-            println!("FAIL  {name}: {}", mismatches.join("; "));
-            println!(
-                "      replay: {}",
-                output::replay_command(&scenario.path, run.report.seed)
-            );
+            format!("{seeds} seeds from {}", scenario.config.seed)
+        };
+        match failures.first() {
+            None => {
+                passed += 1;
+                println!("ok    {name}: {verdict} ({seed_note})");
+            }
+            Some((seed, mismatches)) => {
+                failed += 1;
+                println!(
+                    "FAIL  {name}: {} of {seeds} seeds fail; first, seed {seed}: {}",
+                    failures.len(),
+                    mismatches.join("; ")
+                );
+                println!(
+                    "      replay: {}",
+                    output::replay_command(&scenario.path, *seed)
+                );
+            }
         }
     }
     println!("{passed} passed, {failed} failed");
