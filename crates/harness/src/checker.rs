@@ -176,3 +176,167 @@ fn flow_outcome(trace: &[TraceEvent]) -> FlowOutcome {
     }
     outcome
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(seconds, source, event)` rows, as a trace.
+    fn trace(rows: &[(u64, &str, What)]) -> Vec<TraceEvent> {
+        rows.iter()
+            .map(|(at, source, what)| TraceEvent {
+                at_ms: at * 1000,
+                source: source.to_string(),
+                what: what.clone(),
+            })
+            .collect()
+    }
+
+    fn world(event: WorldEvent) -> What {
+        What::World(event)
+    }
+
+    fn manager(event: ManagerEvent) -> What {
+        What::Manager(event)
+    }
+
+    fn started() -> What {
+        world(WorldEvent::ContainerStarted { restarts: 0 })
+    }
+
+    fn ready(ready: bool) -> What {
+        world(WorldEvent::ReadinessChanged { ready })
+    }
+
+    /// Judges `rows` of a run that ended at `ended` seconds, with a 300s bound.
+    fn check(rows: &[(u64, &str, What)], ended: u64) -> Verdict {
+        judge(
+            &WorldConfig::default(),
+            &trace(rows),
+            Duration::from_secs(ended),
+        )
+        .verdict
+    }
+
+    fn stall_of(verdict: &Verdict) -> (&str, u64, u64) {
+        match verdict {
+            Verdict::Stall(s) => (
+                s.replica.as_str(),
+                s.not_ready_since.as_secs(),
+                s.detected_at.as_secs(),
+            ),
+            Verdict::Converges => panic!("expected a stall"),
+        }
+    }
+
+    #[test]
+    fn a_replica_that_becomes_ready_converges() {
+        assert_eq!(
+            check(&[(0, "grm-0", started()), (10, "grm-0", ready(true))], 1200),
+            Verdict::Converges
+        );
+    }
+
+    #[test]
+    fn never_ready_past_the_bound_is_a_stall_from_the_start() {
+        let verdict = check(&[(5, "grm-0", started())], 1200);
+        assert_eq!(stall_of(&verdict), ("grm-0", 5, 305));
+    }
+
+    #[test]
+    fn a_run_that_ends_within_the_bound_is_not_a_stall() {
+        assert_eq!(check(&[(5, "grm-0", started())], 300), Verdict::Converges);
+    }
+
+    #[test]
+    fn a_restart_within_the_bound_ends_the_interval() {
+        for restart in [
+            world(WorldEvent::StopRequested {
+                reason: "liveness".into(),
+            }),
+            world(WorldEvent::ContainerKilled {
+                reason: "fault".into(),
+            }),
+            world(WorldEvent::ContainerExited),
+        ] {
+            let rows = [
+                (0, "grm-0", started()),
+                (10, "grm-0", ready(true)),
+                (60, "grm-0", ready(false)),
+                (359, "grm-0", restart),
+                (360, "grm-0", ready(false)), // the kubelet's view of a stopped container
+                (361, "grm-0", started()),
+                (371, "grm-0", ready(true)),
+            ];
+            assert_eq!(check(&rows, 1200), Verdict::Converges);
+        }
+    }
+
+    #[test]
+    fn one_second_past_the_bound_is_a_stall() {
+        let rows = [
+            (0, "grm-0", started()),
+            (10, "grm-0", ready(true)),
+            (60, "grm-0", ready(false)),
+        ];
+        assert_eq!(stall_of(&check(&rows, 361)), ("grm-0", 60, 360));
+    }
+
+    #[test]
+    fn the_earliest_detection_is_reported() {
+        let rows = [
+            (0, "grm-0", started()),
+            (0, "grm-1", started()),
+            (10, "grm-1", ready(true)),
+            (20, "grm-1", ready(false)),
+        ];
+        assert_eq!(stall_of(&check(&rows, 1200)).0, "grm-0");
+    }
+
+    #[test]
+    fn a_stall_names_its_unsynced_informers_and_the_lease_holder() {
+        let prometheus = "monitoring.coreos.com/v1, Kind=Prometheus".to_string();
+        let secret = "v1, Kind=Secret".to_string();
+        let rows = [
+            (0, "grm-0", started()),
+            (1, "grm-0", manager(ManagerEvent::LeaderElected)),
+            (
+                2,
+                "grm-0",
+                manager(ManagerEvent::InformerCreated {
+                    kind: secret.clone(),
+                    resource: "secrets".into(),
+                }),
+            ),
+            (
+                2,
+                "grm-0",
+                manager(ManagerEvent::InformerSynced { kind: secret }),
+            ),
+            (
+                3,
+                "grm-0",
+                manager(ManagerEvent::InformerCreated {
+                    kind: prometheus.clone(),
+                    resource: "p".into(),
+                }),
+            ),
+            (
+                4,
+                "grm-0",
+                manager(ManagerEvent::ListFailed {
+                    kind: prometheus.clone(),
+                    error: "NotFound: gone".into(),
+                    attempt: 1,
+                    retry_in_ms: 800,
+                }),
+            ),
+        ];
+        let Verdict::Stall(stall) = check(&rows, 1200) else {
+            panic!("expected a stall")
+        };
+        assert_eq!(stall.unsynced_informers, vec![prometheus]);
+        assert_eq!(stall.last_list_error.as_deref(), Some("NotFound: gone"));
+        assert_eq!(stall.lease_holder.as_deref(), Some("grm-0"));
+    }
+}

@@ -29,6 +29,35 @@ pub struct WorldConfig {
     pub checker: CheckerConfig,
 }
 
+impl Default for WorldConfig {
+    /// The incident's world without its events: two replicas of the
+    /// resource manager starting at once, the monitoring CRDs served, no
+    /// flow, no faults, 20 minutes at a 10ms tick.
+    fn default() -> Self {
+        WorldConfig {
+            name: "world".to_string(),
+            seed: 1,
+            duration: Duration::from_secs(20 * 60),
+            tick: Duration::from_millis(10),
+            network: NetworkConfig::default(),
+            apiserver: ApiServerConfig::default(),
+            crds: vec![CrdSpec::prometheus(), CrdSpec::alertmanager()],
+            replicas: ["grm-0", "grm-1"]
+                .iter()
+                .map(|name| ReplicaSpec {
+                    name: name.to_string(),
+                    start_at: Duration::ZERO,
+                })
+                .collect(),
+            manager: ManagerConfig::default(),
+            kubelet: KubeletConfig::default(),
+            flow: None,
+            faults: Vec::new(),
+            checker: CheckerConfig::default(),
+        }
+    }
+}
+
 /// Latency of every simulated link.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkConfig {

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use stallsim_harness::manager::{ManagerConfig, ManagerEvent};
+use stallsim_harness::manager::ManagerEvent;
 use stallsim_harness::{
-    ApiServerConfig, CheckerConfig, CrdSpec, DeletionFlowConfig, Fault, FaultAction, KubeletConfig,
-    NetworkConfig, ReplicaSpec, Verdict, What, WorldConfig, WorldEvent,
+    CrdSpec, DeletionFlowConfig, Fault, FaultAction, ReplicaSpec, Verdict, What, WorldConfig,
+    WorldEvent,
 };
 
 fn secs(s: u64) -> Duration {
@@ -15,19 +15,13 @@ fn secs(s: u64) -> Duration {
 }
 
 fn incident() -> WorldConfig {
-    let crds = vec![CrdSpec::prometheus(), CrdSpec::alertmanager()];
+    let defaults = WorldConfig::default();
     WorldConfig {
         name: "incident-in-code".to_string(),
-        seed: 1,
-        duration: secs(20 * 60),
-        tick: Duration::from_millis(10),
-        network: NetworkConfig::default(),
-        apiserver: ApiServerConfig::default(),
         flow: Some(DeletionFlowConfig::new(
             secs(60),
-            crds.iter().map(CrdSpec::name).collect(),
+            defaults.crds.iter().map(CrdSpec::name).collect(),
         )),
-        crds,
         replicas: vec![
             ReplicaSpec {
                 name: "grm-0".to_string(),
@@ -38,8 +32,6 @@ fn incident() -> WorldConfig {
                 start_at: secs(40),
             },
         ],
-        manager: ManagerConfig::default(),
-        kubelet: KubeletConfig::default(),
         faults: vec![Fault {
             at: secs(50),
             action: FaultAction::Kill {
@@ -47,7 +39,7 @@ fn incident() -> WorldConfig {
                 down: secs(120),
             },
         }],
-        checker: CheckerConfig::default(),
+        ..defaults
     }
 }
 

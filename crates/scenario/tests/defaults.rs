@@ -364,3 +364,10 @@ fn the_seed_is_the_files_and_yaml_anchors_work() {
         .collect();
     assert_eq!(replicas, [("a", secs(3)), ("b", secs(3))]);
 }
+
+#[test]
+fn a_minimal_file_is_the_harness_default_world() {
+    let mut expected = WorldConfig::default();
+    expected.name = "minimal".to_string();
+    assert_eq!(world(MINIMAL), expected);
+}
