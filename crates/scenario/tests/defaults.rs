@@ -367,7 +367,9 @@ fn the_seed_is_the_files_and_yaml_anchors_work() {
 
 #[test]
 fn a_minimal_file_is_the_harness_default_world() {
-    let mut expected = WorldConfig::default();
-    expected.name = "minimal".to_string();
+    let expected = WorldConfig {
+        name: "minimal".to_string(),
+        ..WorldConfig::default()
+    };
     assert_eq!(world(MINIMAL), expected);
 }
