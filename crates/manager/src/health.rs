@@ -58,7 +58,13 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
         if unsynced.is_empty() {
             return None;
         }
-        let kinds: Vec<String> = unsynced.iter().map(|i| i.kind.to_string()).collect();
+        let kinds: Vec<String> = unsynced
+            .iter()
+            .map(|i| match i.last_error() {
+                Some(error) => format!("{} (last LIST: {error})", i.kind),
+                None => i.kind.to_string(),
+            })
+            .collect();
         Some(format!("informers not synced: {}", kinds.join("; ")))
     }
 }

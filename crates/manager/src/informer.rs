@@ -13,7 +13,7 @@ use stallsim_client::{
     WatchStream,
 };
 use tokio::sync::watch;
-use tokio::time::{Duration, Instant};
+use tokio::time::Duration;
 
 use crate::{Backoff, EventSink, Gvk, ManagerEvent, ReflectorConfig};
 
@@ -27,7 +27,6 @@ const WATCH_GRACE: Duration = Duration::from_secs(30);
 pub struct Informer {
     pub kind: Gvk,
     pub resource: ResourceRef,
-    pub created_at: Instant,
     items: RefCell<BTreeMap<ObjectKey, DynamicObject>>,
     synced: watch::Sender<bool>,
     last_error: RefCell<Option<String>>,
@@ -39,7 +38,6 @@ impl Informer {
         Rc::new(Informer {
             kind,
             resource,
-            created_at: tokio::time::Instant::now(),
             items: RefCell::default(),
             synced: watch::Sender::new(false),
             last_error: RefCell::default(),
@@ -65,10 +63,6 @@ impl Informer {
 
     pub fn last_error(&self) -> Option<String> {
         self.last_error.borrow().clone()
-    }
-
-    pub fn list_attempts(&self) -> u32 {
-        self.list_attempts.get()
     }
 
     fn replace(&self, objects: Vec<DynamicObject>) {
