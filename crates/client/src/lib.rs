@@ -4,8 +4,8 @@
 //! The core (`stallsim-manager`) is written against [`ApiClient`] only. The one
 //! implementation here, [`RestClient`], speaks Kubernetes REST paths and JSON
 //! bodies over a [`Transport`]; the simulation's transport crosses turmoil's
-//! network ([`TurmoilTransport`]), so latency, partitions and a crashed server
-//! reach the core as they would in a cluster. An HTTP transport can replace it
+//! network (`TurmoilTransport`, behind the `turmoil` feature), so latency,
+//! partitions and a crashed server reach the core as they would in a cluster. An HTTP transport can replace it
 //! without touching the core.
 
 mod api;
@@ -13,6 +13,7 @@ mod error;
 mod resource;
 mod rest;
 mod transport;
+#[cfg(feature = "turmoil")]
 mod turmoil_net;
 mod typed;
 mod wire;
@@ -22,6 +23,7 @@ pub use error::ApiError;
 pub use resource::ResourceRef;
 pub use rest::RestClient;
 pub use transport::{FrameStream, Transport};
+#[cfg(feature = "turmoil")]
 pub use turmoil_net::TurmoilTransport;
 pub use typed::{from_dynamic, to_dynamic};
 pub use wire::{Method, Request, Response};
