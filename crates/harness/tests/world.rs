@@ -160,3 +160,50 @@ fn a_partitioned_leader_gives_up_after_the_renew_deadline_and_a_restarted_one_re
     assert_eq!(healed, Some(secs(100)), "{timeline}");
     assert_eq!(run.report.verdict, Verdict::Converges, "{timeline}");
 }
+
+/// The incident's world with the garbage collector reading Prometheus
+/// straight from the API server instead of through the cache.
+fn incident_with_uncached_prometheus_read() -> WorldConfig {
+    let mut config = incident();
+    for read in &mut config.manager.controllers[0].reads {
+        if read.kind.kind == "Prometheus" {
+            read.cached = false;
+        }
+    }
+    config
+}
+
+fn count(run: &stallsim_harness::Run, pred: impl Fn(&ManagerEvent) -> bool) -> usize {
+    run.trace
+        .iter()
+        .filter(|e| matches!(&e.what, What::Manager(m) if pred(m)))
+        .count()
+}
+
+#[test]
+fn ignore_not_found_only_matters_for_reads_that_can_fail_with_not_found() {
+    let failed = |m: &ManagerEvent| matches!(m, ManagerEvent::ReconcileFailed { error, .. } if error.contains("NotFound"));
+    // Uncached: the stale mapping makes the LIST 404, the reconciler fails,
+    // but no informer exists, so readiness holds.
+    let run = stallsim_harness::run(&incident_with_uncached_prometheus_read());
+    let timeline = stallsim_harness::render_timeline(&run.trace);
+    assert_eq!(run.report.verdict, Verdict::Converges, "{timeline}");
+    assert!(count(&run, failed) > 0, "{timeline}");
+    // With the switch, the reconciler skips the kind.
+    let mut config = incident_with_uncached_prometheus_read();
+    config.manager.mitigations.ignore_not_found = true;
+    let run = stallsim_harness::run(&config);
+    let timeline = stallsim_harness::render_timeline(&run.trace);
+    assert_eq!(count(&run, failed), 0, "{timeline}");
+    assert!(
+        count(&run, |m| matches!(
+            m,
+            ManagerEvent::ReconcileSucceeded { .. }
+        )) > 0,
+        "{timeline}"
+    );
+    // Through the cache, the switch changes nothing: the read waits, it never fails with NotFound.
+    let mut config = incident();
+    config.manager.mitigations.ignore_not_found = true;
+    assert!(stallsim_harness::run(&config).report.verdict.is_stall());
+}

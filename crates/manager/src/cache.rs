@@ -1,12 +1,13 @@
 //! The informer cache behind the cached client: one informer per kind,
-//! created on first read, each with its reflector task.
+//! created on first read, each with its reflector task; and the uncached
+//! API reader beside it.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use rand::{rngs::SmallRng, Rng, SeedableRng};
-use stallsim_client::{ApiClient, DynamicObject};
+use stallsim_client::{ApiClient, ApiError, DynamicObject, ListParams};
 use tokio::task::JoinHandle;
 use tokio::time::{Duration, Instant};
 
@@ -16,6 +17,8 @@ use crate::{EventSink, Gvk, Informer, ManagerEvent, MapperError, ReflectorConfig
 #[derive(Clone, Debug, PartialEq)]
 pub enum CacheError {
     Mapping(MapperError),
+    /// An uncached read's request failed.
+    Api(ApiError),
     /// The caller's deadline passed before the informer synced.
     SyncTimeout(Gvk),
 }
@@ -24,12 +27,22 @@ impl CacheError {
     pub fn is_no_match(&self) -> bool {
         matches!(self, CacheError::Mapping(MapperError::NoMatch(_)))
     }
+
+    /// A NotFound from the server. A cached read waits for its informer
+    /// rather than failing so; an uncached read of a deleted CRD's kind does.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            CacheError::Api(e) | CacheError::Mapping(MapperError::Discovery(e)) => e.is_not_found(),
+            _ => false,
+        }
+    }
 }
 
 impl std::fmt::Display for CacheError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CacheError::Mapping(e) => e.fmt(f),
+            CacheError::Api(e) => e.fmt(f),
             CacheError::SyncTimeout(gvk) => write!(
                 f,
                 "failed to list {}List: Timeout: failed waiting for *v1.PartialObjectMetadata Informer to sync",
@@ -134,6 +147,22 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
             return Err(CacheError::SyncTimeout(kind.clone()));
         }
         Ok(informer.items())
+    }
+
+    /// Lists `kind` straight from the API server (controller-runtime's API
+    /// reader): no informer, no waiting, the server's answer as it is.
+    pub async fn list_uncached(&self, kind: &Gvk) -> Result<Vec<DynamicObject>, CacheError> {
+        let resource = self
+            .mapper
+            .mapping(&self.client, kind, &*self.sink)
+            .await
+            .map_err(CacheError::Mapping)?;
+        let list = self
+            .client
+            .list(&resource, &ListParams::default())
+            .await
+            .map_err(CacheError::Api)?;
+        Ok(list.items)
     }
 
     /// Stops and forgets the informer of `kind`.

@@ -115,12 +115,15 @@ impl Default for ReflectorConfig {
     }
 }
 
-/// One kind a controller lists through the cached reader on every reconcile.
+/// One kind a controller lists on every reconcile.
 #[derive(Clone, Debug, PartialEq)]
-pub struct CachedRead {
+pub struct KindRead {
     pub kind: Gvk,
     /// Skip this kind when the mapper has no match for it (`meta.IsNoMatchError`).
     pub tolerate_no_match: bool,
+    /// Through the informer cache (the cached client), or straight from the
+    /// API server (controller-runtime's API reader).
+    pub cached: bool,
 }
 
 /// A controller: what it watches, what it reads, and how often it runs.
@@ -135,7 +138,7 @@ pub struct ControllerConfig {
     pub watches: Vec<Gvk>,
     /// Listed in this order on each reconcile; the first read of a kind
     /// creates its informer lazily and waits for it to sync.
-    pub reads: Vec<CachedRead>,
+    pub reads: Vec<KindRead>,
     /// A reconcile is requeued after this long, and its context ends after it.
     pub sync_period: Duration,
     /// A failed reconcile is retried after this delay, doubling up to `sync_period`.
@@ -143,15 +146,23 @@ pub struct ControllerConfig {
 }
 
 impl ControllerConfig {
+    /// The kinds the garbage collector reads besides the built-in ones, as
+    /// at the time of the incident: Prometheus.
+    pub fn garbage_collector_extra_kinds() -> Vec<Gvk> {
+        vec![Gvk::new("monitoring.coreos.com", "v1", "Prometheus")]
+    }
+
     /// The resource manager's leader-only garbage collector.
     pub fn garbage_collector(extra_reads: &[Gvk]) -> Self {
-        let strict = |g: &str, v: &str, k: &str| CachedRead {
+        let strict = |g: &str, v: &str, k: &str| KindRead {
             kind: Gvk::new(g, v, k),
             tolerate_no_match: false,
+            cached: true,
         };
-        let tolerant = |kind: Gvk| CachedRead {
+        let tolerant = |kind: Gvk| KindRead {
             kind,
             tolerate_no_match: true,
+            cached: true,
         };
         let mut reads = vec![strict("", "v1", "Secret"), strict("", "v1", "ConfigMap")];
         reads.extend(
@@ -189,7 +200,8 @@ pub struct Mitigations {
     /// for this long, so the kubelet restarts the process.
     pub liveness_cache_sync_deadline: Option<Duration>,
     /// Gardener PR 11705: a controller read that fails with NotFound is
-    /// skipped like a missing kind.
+    /// skipped like a missing kind. (A read through the cache waits for its
+    /// informer instead of failing with NotFound.)
     pub ignore_not_found: bool,
     /// Re-run discovery (reset the mapper) after winning the election.
     pub rediscover_on_leadership: bool,
@@ -225,11 +237,9 @@ impl Default for ManagerConfig {
             discovery: DiscoveryMode::Eager,
             leader_election: LeaderElectionConfig::default(),
             reflector: ReflectorConfig::default(),
-            controllers: vec![ControllerConfig::garbage_collector(&[Gvk::new(
-                "monitoring.coreos.com",
-                "v1",
-                "Prometheus",
-            )])],
+            controllers: vec![ControllerConfig::garbage_collector(
+                &ControllerConfig::garbage_collector_extra_kinds(),
+            )],
             cache_sync_timeout: Duration::from_secs(120),
             mitigations: Mitigations::default(),
         }

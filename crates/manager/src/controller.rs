@@ -107,9 +107,18 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
                 Some(timeout) => deadline.min(tokio::time::Instant::now() + timeout),
                 None => deadline,
             };
-            match self.cache.list(&read.kind, wait_until).await {
+            let listed = if read.cached {
+                self.cache.list(&read.kind, wait_until).await
+            } else {
+                self.cache.list_uncached(&read.kind).await
+            };
+            match listed {
                 Ok(_) => {}
                 Err(error) if read.tolerate_no_match && error.is_no_match() => {}
+                Err(error)
+                    if read.tolerate_no_match
+                        && self.mitigations.ignore_not_found
+                        && error.is_not_found() => {}
                 Err(CacheError::SyncTimeout(kind)) => {
                     if self.mitigations.lazy_informer_sync_timeout.is_some() {
                         self.cache.remove(&kind);

@@ -22,7 +22,7 @@ mod mapper;
 pub use backoff::Backoff;
 pub use cache::{Cache, CacheError};
 pub use config::{
-    BackoffConfig, CachedRead, ControllerConfig, DiscoveryMode, Gvk, LeaderElectionConfig,
+    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, KindRead, LeaderElectionConfig,
     ManagerConfig, Mitigations, ReflectorConfig,
 };
 pub use election::LeaderElector;

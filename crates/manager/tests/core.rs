@@ -325,3 +325,15 @@ fn healthz_fails_only_after_the_caches_were_unsynced_past_the_deadline() {
         );
     });
 }
+
+#[test]
+fn an_uncached_read_of_a_deleted_kind_fails_with_not_found_and_creates_no_informer() {
+    paused(async {
+        let (client, mapper) = stale_mapper().await;
+        let cache = cache(&client, mapper, Rc::new(Events::default()), false);
+        let error = cache.list_uncached(&prometheus()).await.unwrap_err();
+        assert!(error.is_not_found(), "{error:?}");
+        assert!(!error.is_no_match(), "the stale mapper still matches");
+        assert!(cache.unsynced().is_empty());
+    });
+}

@@ -54,7 +54,7 @@ pub(super) fn manager(
     if let Some(gc) = &m.garbage_collector {
         let extra_kinds: Vec<Gvk> = match &gc.extra_kinds {
             Some(kinds) => kinds.iter().map(|k| k.0.clone()).collect(),
-            None => vec![Gvk::new("monitoring.coreos.com", "v1", "Prometheus")],
+            None => ControllerConfig::garbage_collector_extra_kinds(),
         };
         let mut controller = ControllerConfig::garbage_collector(&extra_kinds);
         controller.sync_period = ctx.positive(
