@@ -42,6 +42,7 @@ scenario_tests! {
     not_found_list_as_empty_converges => "mitigation-not-found-list-is-empty.yaml",
     lazy_informer_timeout_alone_still_stalls => "mitigation-lazy-informer-sync-timeout.yaml",
     watch_source_exits_on_cache_sync_timeout => "watch-source-cache-sync-timeout.yaml",
+    lazy_discovery_converges => "lazy-discovery.yaml",
 }
 
 #[test]
