@@ -77,6 +77,32 @@ impl Ctx<'_> {
         }
     }
 
+    /// A backoff's `initial` (above zero) and `cap` (at least `initial`),
+    /// under `field`; the defaults fill what is not given.
+    fn initial_and_cap(
+        &self,
+        initial: &Dur,
+        cap: &Dur,
+        defaults: (Duration, Duration),
+        field: &str,
+    ) -> Result<(Duration, Duration)> {
+        let initial_value = self.positive(initial, defaults.0, &format!("{field}.initial"))?;
+        let cap_value = dur(cap, defaults.1);
+        if cap_value < initial_value {
+            let named = if cap.is_some() { "cap" } else { "initial" };
+            return Err(self.error(
+                &where_given(&[cap, initial]),
+                format!("{field}.{named}"),
+                format!(
+                    "cap {} is below initial {}; expected cap >= initial",
+                    duration::format(cap_value),
+                    duration::format(initial_value)
+                ),
+            ));
+        }
+        Ok((initial_value, cap_value))
+    }
+
     fn missing(&self, parent: &Location, field: &str, accepted: &str) -> ScenarioError {
         self.error(parent, field, format!("missing; expected {accepted}"))
     }

@@ -2,8 +2,7 @@
 
 use stallsim_harness::{CrashLoopConfig, KubeletConfig, ProbeConfig};
 
-use super::{dur, where_given, Ctx, Result};
-use crate::duration;
+use super::{dur, Ctx, Result};
 use crate::file;
 
 pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<KubeletConfig> {
@@ -67,20 +66,8 @@ fn crash_loop(
         return Ok(defaults);
     };
     const FIELD: &str = "spec.kubelet.crashLoopBackOff";
-    let initial = ctx.positive(&c.initial, defaults.initial, &format!("{FIELD}.initial"))?;
-    let cap = dur(&c.cap, defaults.cap);
-    if cap < initial {
-        let field = if c.cap.is_some() { "cap" } else { "initial" };
-        return Err(ctx.error(
-            &where_given(&[&c.cap, &c.initial]),
-            format!("{FIELD}.{field}"),
-            format!(
-                "cap {} is below initial {}; expected cap >= initial",
-                duration::format(cap),
-                duration::format(initial)
-            ),
-        ));
-    }
+    let (initial, cap) =
+        ctx.initial_and_cap(&c.initial, &c.cap, (defaults.initial, defaults.cap), FIELD)?;
     Ok(CrashLoopConfig {
         initial,
         cap,

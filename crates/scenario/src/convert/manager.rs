@@ -7,7 +7,7 @@ use stallsim_manager::{
     Mitigations as ManagerMitigations, ReflectorConfig,
 };
 
-use super::{dur, where_given, Ctx, Result};
+use super::{where_given, Ctx, Result};
 use crate::duration;
 use crate::file::{self, Dur};
 
@@ -196,20 +196,8 @@ fn backoff(
         return Ok(defaults);
     };
     const FIELD: &str = "spec.manager.reflector.backoff";
-    let initial = ctx.positive(&b.initial, defaults.initial, &format!("{FIELD}.initial"))?;
-    let cap = dur(&b.cap, defaults.cap);
-    if cap < initial {
-        let field = if b.cap.is_some() { "cap" } else { "initial" };
-        return Err(ctx.error(
-            &where_given(&[&b.cap, &b.initial]),
-            format!("{FIELD}.{field}"),
-            format!(
-                "cap {} is below initial {}; expected cap >= initial",
-                duration::format(cap),
-                duration::format(initial)
-            ),
-        ));
-    }
+    let (initial, cap) =
+        ctx.initial_and_cap(&b.initial, &b.cap, (defaults.initial, defaults.cap), FIELD)?;
     let factor = match &b.factor {
         Some(f) if !(f.value.is_finite() && f.value >= 1.0) => {
             return Err(ctx.error(
