@@ -20,7 +20,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one scenario; exit 0 when it converges, 1 on a stall, 2 on bad input.
+    /// Run one scenario; exit 0 when it converges, 1 on a stall, 2 on bad
+    /// input, 3 when the run cannot decide (inconclusive).
     Run {
         /// The scenario file.
         file: PathBuf,
@@ -44,6 +45,8 @@ enum Command {
 const EXIT_CONVERGES: u8 = 0;
 const EXIT_STALL: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
+/// The run ended too early, or something it was told to do never happened.
+const EXIT_INCONCLUSIVE: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -75,13 +78,20 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
     if let Some(seed) = seed {
         config.seed = seed;
     }
+    // A trace that cannot be written fails before the run, not after it.
+    let mut trace_out = match trace_path.map(std::fs::File::create).transpose() {
+        Ok(out) => out.map(std::io::BufWriter::new),
+        Err(error) => {
+            let path = trace_path.expect("only a given path fails").display();
+            eprintln!("error: cannot write the trace to {path}: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let run = stallsim_harness::run(&config);
-    if let Some(path) = trace_path {
-        if let Err(error) = write_trace(path, &run.trace) {
-            eprintln!(
-                "error: cannot write the trace to {}: {error}",
-                path.display()
-            );
+    if let Some(out) = &mut trace_out {
+        if let Err(error) = write_trace(out, &config, &run) {
+            let path = trace_path.expect("a trace file was opened").display();
+            eprintln!("error: cannot write the trace to {path}: {error}");
             return EXIT_BAD_INPUT;
         }
     }
@@ -89,14 +99,21 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
     match run.report.verdict {
         Verdict::Converges => EXIT_CONVERGES,
         Verdict::Stall(_) => EXIT_STALL,
+        Verdict::Inconclusive { .. } => EXIT_INCONCLUSIVE,
     }
 }
 
-fn write_trace(path: &Path, trace: &[stallsim_harness::TraceEvent]) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    for event in trace {
+/// The run as JSON lines: what ran, every event, the verdict.
+fn write_trace(
+    out: &mut impl Write,
+    config: &stallsim_harness::WorldConfig,
+    run: &stallsim_harness::Run,
+) -> std::io::Result<()> {
+    writeln!(out, "{}", stallsim_harness::header_line(config))?;
+    for event in &run.trace {
         writeln!(out, "{}", event.to_json_line())?;
     }
+    writeln!(out, "{}", stallsim_harness::verdict_line(&run.report))?;
     out.flush()
 }
 
@@ -122,7 +139,10 @@ fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
     }
     let mut scenarios = Vec::new();
     for file in &files {
-        match stallsim_scenario::load(file) {
+        match stallsim_scenario::load(file).and_then(|s| {
+            let expect = s.expectation()?.clone();
+            Ok((s, expect))
+        }) {
             Ok(scenario) => scenarios.push(scenario),
             Err(error) => {
                 eprintln!("error: {error}");
@@ -131,7 +151,7 @@ fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
         }
     }
     let (mut passed, mut failed) = (0, 0);
-    for scenario in &scenarios {
+    for (scenario, expect) in &scenarios {
         let name = scenario.path.display();
         let mut failures = Vec::new();
         let mut verdict = "";
@@ -140,7 +160,7 @@ fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
             config.seed = seed;
             let run = stallsim_harness::run(&config);
             verdict = run.report.verdict.name();
-            let mismatches = scenario.expect.check(&run.report);
+            let mismatches = expect.check(&run.report);
             if !mismatches.is_empty() {
                 failures.push((seed, mismatches));
             }

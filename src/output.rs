@@ -26,6 +26,7 @@ pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
                 "verdict:  CONVERGES: every replica that was not ready became ready or was restarted within {bound}"
             );
         }
+        Verdict::Inconclusive { .. } => {}
         Verdict::Stall(stall) => {
             let _ = writeln!(
                 out,
@@ -51,6 +52,16 @@ pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
             }
             let holder = stall.lease_holder.as_deref().unwrap_or("nobody");
             let _ = writeln!(out, "          lease held by {holder}");
+        }
+    }
+    if let Verdict::Inconclusive { reasons } = &report.verdict {
+        let _ = writeln!(
+            out,
+            "verdict:  INCONCLUSIVE: the run cannot tell whether every replica that was not ready recovers or is restarted within {bound}"
+        );
+        for (i, reason) in reasons.iter().enumerate() {
+            let label = if i == 0 { "why:" } else { "" };
+            let _ = writeln!(out, "{label:<10}{reason}");
         }
     }
     if let Some(flow) = &report.flow {

@@ -10,7 +10,8 @@ fn check(file: &str) {
     let path = scenarios_dir().join(file);
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
     let run = stallsim_harness::run(&scenario.config);
-    let mismatches = scenario.expect.check(&run.report);
+    let expect = scenario.expectation().unwrap_or_else(|error| panic!("{error}"));
+    let mismatches = expect.check(&run.report);
     assert!(
         mismatches.is_empty(),
         "{file}: {}\nreplay: cargo run --release -- run scenarios/{file} --seed {}",

@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 /// Bounds and timings of the fake server.
 ///
 /// Defaults: `history_events_max` 1000, `discovery_lag` 2s,
 /// `watch_channel_capacity` 1024, `bookmark_interval` 60s.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ApiServerConfig {
     /// How many change events the watch history keeps, across all resources.
     /// A watch from a version older than the retained history answers an

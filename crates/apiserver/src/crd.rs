@@ -1,5 +1,6 @@
 //! [`CrdSpec`]: a custom resource to serve, and how a CRD object becomes a served resource.
 
+use serde::Serialize;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceDefinitionCondition, CustomResourceDefinitionNames,
     CustomResourceDefinitionSpec, CustomResourceDefinitionStatus, CustomResourceDefinitionVersion,
@@ -9,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use stallsim_client::{ApiError, ResourceRef};
 
 /// A custom resource to serve. Its CRD is named `{plural}.{group}`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CrdSpec {
     /// API group, e.g. `monitoring.coreos.com`.
     pub group: String,

@@ -9,6 +9,8 @@ pub(crate) enum Route {
     Groups,
     /// `/version`
     Version,
+    /// `/healthz`: the server's own liveness, answered `ok`.
+    Healthz,
     /// `/api/v1`, `/apis/{group}/{version}`
     Resources { group: String, version: String },
     /// `…/{plural}` or `…/namespaces/{namespace}/{plural}`
@@ -41,6 +43,7 @@ impl Route {
             ["api"] => return Some(Route::CoreVersions),
             ["apis"] => return Some(Route::Groups),
             ["version"] => return Some(Route::Version),
+            ["healthz"] => return Some(Route::Healthz),
             ["api", version, rest @ ..] => ("", *version, rest),
             ["apis", group, version, rest @ ..] => (*group, *version, rest),
             _ => return None,
@@ -142,7 +145,7 @@ mod tests {
                 }),
             ),
             ("/", None),
-            ("/healthz", None),
+            ("/metrics", None),
             ("/api/v1/namespaces/garden/pods/p/status", None),
         ];
         for (path, expected) in cases {

@@ -124,6 +124,7 @@ impl ApiServer {
                 document(discovery::group_list(&self.discoverable()))
             }
             Route::Version => get_only().and_then(|()| document(discovery::version_info())),
+            Route::Healthz => get_only().and_then(|()| document(Value::String("ok".into()))),
             Route::Resources { group, version } => {
                 get_only()?;
                 let list = discovery::resource_list(&self.discoverable(), &group, &version)

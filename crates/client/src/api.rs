@@ -34,6 +34,8 @@ pub struct WatchParams {
 pub trait ApiClient {
     type Watch: WatchStream;
 
+    /// `GET /healthz`: `Ok` when the server answers 200.
+    async fn server_healthz(&self) -> Result<(), ApiError>;
     /// `GET /apis`: the named groups (the core group `v1` is not among them).
     async fn server_groups(&self) -> Result<APIGroupList, ApiError>;
     /// `GET /api/v1` or `GET /apis/{group}/{version}`.

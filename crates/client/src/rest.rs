@@ -65,6 +65,12 @@ fn with_selector(request: Request, label_selector: &Option<String>) -> Request {
 impl<T: Transport> ApiClient for RestClient<T> {
     type Watch = RestWatch<T::Stream>;
 
+    async fn server_healthz(&self) -> Result<(), ApiError> {
+        self.call::<Value>(Request::new(Method::Get, "/healthz"))
+            .await
+            .map(|_| ())
+    }
+
     async fn server_groups(&self) -> Result<APIGroupList, ApiError> {
         self.call(Request::new(Method::Get, "/apis")).await
     }

@@ -3,6 +3,13 @@
 //!
 //! The property: every replica that is not ready becomes ready, or is
 //! restarted, within `stall_bound`.
+//!
+//! A run shows a stall when some replica broke the property. It shows
+//! convergence only when it could have shown a stall: everything the world
+//! was told to do happened (every replica started, the flow deleted its
+//! CRDs, every fault struck), the run went on for the bound after the last
+//! of these, and no replica was left not ready for less than the bound at
+//! the end. Otherwise it is inconclusive, with the reasons.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -10,7 +17,7 @@ use std::time::Duration;
 use stallsim_manager::ManagerEvent;
 
 use crate::trace::{TraceEvent, What, WorldEvent};
-use crate::{FlowOutcome, Report, Stall, Verdict, WorldConfig};
+use crate::{format_duration, FlowOutcome, Report, Stall, Verdict, WorldConfig};
 
 /// Judges the trace of a run of `config` that lasted `ended`.
 pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Report {
@@ -63,7 +70,10 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         note(replica, *since, ended);
     }
     let verdict = match first_stall {
-        None => Verdict::Converges,
+        None => match undecided(config, trace, ended, &open) {
+            reasons if reasons.is_empty() => Verdict::Converges,
+            reasons => Verdict::Inconclusive { reasons },
+        },
         Some((detected_at, replica, not_ready_since)) => {
             let (unsynced_informers, last_list_error) = unsynced_at(trace, &replica, detected_at);
             Verdict::Stall(Stall {
@@ -98,6 +108,101 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         restarts,
         simulated: ended,
     }
+}
+
+/// Why a run without a stall cannot claim convergence; empty when it can.
+fn undecided(
+    config: &WorldConfig,
+    trace: &[TraceEvent],
+    ended: Duration,
+    open: &BTreeMap<&str, Duration>,
+) -> Vec<String> {
+    let bound = config.checker.stall_bound;
+    let mut reasons = Vec::new();
+    for (replica, since) in open {
+        reasons.push(format!(
+            "{replica} was not ready from {} to the end of the run at {}, shorter than the bound of {}",
+            format_duration(*since),
+            format_duration(ended),
+            format_duration(bound)
+        ));
+    }
+    // The last moment the world changed as it was told to; the bound must
+    // run out after it for a stall caused by it to show.
+    let mut last_scheduled: Option<(Duration, String)> = None;
+    let mut saw = |at: Duration, what: String| {
+        if last_scheduled.as_ref().is_none_or(|(t, _)| at >= *t) {
+            last_scheduled = Some((at, what));
+        }
+    };
+    for replica in &config.replicas {
+        let started = trace.iter().find(|e| {
+            e.source == replica.name
+                && matches!(e.what, What::World(WorldEvent::ContainerStarted { .. }))
+        });
+        match started {
+            Some(event) => saw(event.at(), format!("{} started", replica.name)),
+            None => reasons.push(format!(
+                "{} never started (scheduled at {})",
+                replica.name,
+                format_duration(replica.start_at)
+            )),
+        }
+    }
+    if let Some(flow) = &config.flow {
+        for crd in &flow.crds {
+            let deleted = trace.iter().find(|e| {
+                matches!(&e.what, What::World(WorldEvent::CrdDeleted { name }) if name == crd)
+            });
+            match deleted {
+                Some(event) => saw(event.at(), format!("{crd} deleted")),
+                None => reasons.push(format!(
+                    "the deletion flow never deleted {crd} (scheduled at {})",
+                    format_duration(flow.delete_at)
+                )),
+            }
+        }
+    }
+    let (mut faults_struck, mut faults_missed) = (0, 0);
+    for event in trace {
+        match &event.what {
+            What::World(WorldEvent::FaultApplied { fault }) => {
+                faults_struck += 1;
+                saw(event.at(), fault.clone());
+            }
+            What::World(WorldEvent::PartitionHealed { .. }) => {
+                saw(event.at(), format!("{}'s partition healed", event.source));
+            }
+            What::World(WorldEvent::FaultMissed { fault, why }) => {
+                faults_missed += 1;
+                reasons.push(format!(
+                    "the fault `{fault}` at {} did nothing: {why}",
+                    format_duration(event.at())
+                ));
+            }
+            _ => {}
+        }
+    }
+    let never = config.faults.len().saturating_sub(faults_struck + faults_missed);
+    if never > 0 {
+        reasons.push(format!(
+            "{never} scheduled fault(s) never struck before the end of the run at {}",
+            format_duration(ended)
+        ));
+    }
+    if let Some((at, what)) = last_scheduled {
+        if ended.saturating_sub(at) < bound {
+            reasons.push(format!(
+                "the run ended at {}, {} after the last scheduled event ({what} at {}); \
+                 a stall shows only once the bound of {} has run out",
+                format_duration(ended),
+                format_duration(ended.saturating_sub(at)),
+                format_duration(at),
+                format_duration(bound)
+            ));
+        }
+    }
+    reasons
 }
 
 /// The informers of `replica`'s running process that had not synced at
@@ -225,27 +330,142 @@ mod tests {
                 s.not_ready_since.as_secs(),
                 s.detected_at.as_secs(),
             ),
-            Verdict::Converges => panic!("expected a stall"),
+            other => panic!("expected a stall, got {other:?}"),
+        }
+    }
+
+    /// Both replicas of the default world start at 0s and are ready at 10s.
+    fn both_ready() -> Vec<(u64, &'static str, What)> {
+        vec![
+            (0, "grm-0", started()),
+            (0, "grm-1", started()),
+            (10, "grm-0", ready(true)),
+            (10, "grm-1", ready(true)),
+        ]
+    }
+
+    fn reasons_of(verdict: Verdict) -> Vec<String> {
+        match verdict {
+            Verdict::Inconclusive { reasons } => reasons,
+            other => panic!("expected inconclusive, got {other:?}"),
         }
     }
 
     #[test]
-    fn a_replica_that_becomes_ready_converges() {
-        assert_eq!(
-            check(&[(0, "grm-0", started()), (10, "grm-0", ready(true))], 1200),
-            Verdict::Converges
-        );
+    fn replicas_that_become_ready_converge() {
+        assert_eq!(check(&both_ready(), 1200), Verdict::Converges);
     }
 
     #[test]
     fn never_ready_past_the_bound_is_a_stall_from_the_start() {
-        let verdict = check(&[(5, "grm-0", started())], 1200);
+        let verdict = check(&[(5, "grm-0", started()), (5, "grm-1", started())], 1200);
         assert_eq!(stall_of(&verdict), ("grm-0", 5, 305));
     }
 
     #[test]
-    fn a_run_that_ends_within_the_bound_is_not_a_stall() {
-        assert_eq!(check(&[(5, "grm-0", started())], 300), Verdict::Converges);
+    fn a_stretch_still_open_and_shorter_than_the_bound_is_inconclusive() {
+        let mut rows = both_ready();
+        rows.push((900, "grm-1", ready(false)));
+        let reasons = reasons_of(check(&rows, 1200));
+        assert_eq!(reasons.len(), 1, "{reasons:?}");
+        assert!(reasons[0].starts_with("grm-1 was not ready from 15m0.000s"), "{reasons:?}");
+        // The same stretch, one second past the bound: a stall.
+        assert_eq!(stall_of(&check(&rows, 1201)), ("grm-1", 900, 1200));
+    }
+
+    #[test]
+    fn a_run_that_ends_within_the_bound_of_its_last_event_is_inconclusive() {
+        let reasons = reasons_of(check(&both_ready(), 299));
+        assert!(
+            reasons.iter().any(|r| r.contains("after the last scheduled event")),
+            "{reasons:?}"
+        );
+        assert_eq!(check(&both_ready(), 300), Verdict::Converges);
+    }
+
+    #[test]
+    fn a_replica_that_never_started_is_inconclusive() {
+        let rows = [(0, "grm-0", started()), (10, "grm-0", ready(true))];
+        let reasons = reasons_of(check(&rows, 1200));
+        assert_eq!(reasons, vec!["grm-1 never started (scheduled at 0.000s)"]);
+    }
+
+    #[test]
+    fn a_deletion_that_never_happened_is_inconclusive() {
+        let config = WorldConfig {
+            flow: Some(crate::DeletionFlowConfig::new(
+                Duration::from_secs(60),
+                vec!["prometheuses.monitoring.coreos.com".into()],
+            )),
+            ..WorldConfig::default()
+        };
+        let judged =
+            |rows: &[(u64, &str, What)]| judge(&config, &trace(rows), Duration::from_secs(1200));
+        let reasons = reasons_of(judged(&both_ready()).verdict);
+        assert_eq!(
+            reasons,
+            vec!["the deletion flow never deleted prometheuses.monitoring.coreos.com (scheduled at 1m0.000s)"]
+        );
+        let mut rows = both_ready();
+        rows.push((
+            60,
+            "flow",
+            world(WorldEvent::CrdDeleted {
+                name: "prometheuses.monitoring.coreos.com".into(),
+            }),
+        ));
+        assert_eq!(judged(&rows).verdict, Verdict::Converges);
+    }
+
+    #[test]
+    fn a_fault_that_never_struck_or_missed_is_inconclusive() {
+        let config = WorldConfig {
+            faults: vec![crate::Fault {
+                at: Duration::from_secs(50),
+                action: crate::FaultAction::Restart {
+                    replica: "grm-0".into(),
+                },
+            }],
+            ..WorldConfig::default()
+        };
+        let judged =
+            |rows: &[(u64, &str, What)]| judge(&config, &trace(rows), Duration::from_secs(1200));
+        let reasons = reasons_of(judged(&both_ready()).verdict);
+        assert!(reasons[0].starts_with("1 scheduled fault(s) never struck"), "{reasons:?}");
+        let mut missed = both_ready();
+        missed.push((
+            50,
+            "grm-0",
+            world(WorldEvent::FaultMissed {
+                fault: "restart grm-0".into(),
+                why: "its container was not running".into(),
+            }),
+        ));
+        let reasons = reasons_of(judged(&missed).verdict);
+        assert_eq!(
+            reasons,
+            vec!["the fault `restart grm-0` at 50.000s did nothing: its container was not running"]
+        );
+        let mut struck = both_ready();
+        struck.push((
+            50,
+            "grm-0",
+            world(WorldEvent::FaultApplied {
+                fault: "restart grm-0".into(),
+            }),
+        ));
+        assert_eq!(judged(&struck).verdict, Verdict::Converges);
+        // Struck, but too late for the bound to run out before the end.
+        struck[4].0 = 1000;
+        let reasons = reasons_of(judged(&struck).verdict);
+        assert!(reasons[0].contains("(restart grm-0 at 16m40.000s)"), "{reasons:?}");
+    }
+
+    #[test]
+    fn a_stall_is_a_stall_even_when_the_run_is_otherwise_undecided() {
+        // grm-1 never started, but grm-0 is a counterexample already.
+        let verdict = check(&[(5, "grm-0", started())], 1200);
+        assert_eq!(stall_of(&verdict), ("grm-0", 5, 305));
     }
 
     #[test]
@@ -259,26 +479,22 @@ mod tests {
             }),
             world(WorldEvent::ContainerExited),
         ] {
-            let rows = [
-                (0, "grm-0", started()),
-                (10, "grm-0", ready(true)),
+            let mut rows = both_ready();
+            rows.extend([
                 (60, "grm-0", ready(false)),
                 (359, "grm-0", restart),
                 (360, "grm-0", ready(false)), // the kubelet's view of a stopped container
                 (361, "grm-0", started()),
                 (371, "grm-0", ready(true)),
-            ];
+            ]);
             assert_eq!(check(&rows, 1200), Verdict::Converges);
         }
     }
 
     #[test]
     fn one_second_past_the_bound_is_a_stall() {
-        let rows = [
-            (0, "grm-0", started()),
-            (10, "grm-0", ready(true)),
-            (60, "grm-0", ready(false)),
-        ];
+        let mut rows = both_ready();
+        rows.push((60, "grm-0", ready(false)));
         assert_eq!(stall_of(&check(&rows, 361)), ("grm-0", 60, 360));
     }
 

@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_manager::ManagerConfig;
 
 /// One run's complete input; the seed comes with it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WorldConfig {
     pub name: String,
     pub seed: u64,
@@ -58,8 +60,34 @@ impl Default for WorldConfig {
     }
 }
 
+/// The finest tick: the trace stamps events in whole milliseconds, so a
+/// finer step resolves nothing a run reports.
+pub const TICK_MIN: Duration = Duration::from_millis(1);
+
+/// The most steps one run may take (`duration / tick`); about two minutes
+/// of wall time at today's cost per step.
+pub const STEPS_MAX: u128 = 20_000_000;
+
+/// A probe's round trip is four network hops (connect, accept, request,
+/// answer), each taking at least one tick; a tick of at most this fraction
+/// of the shortest probe timeout keeps them within half of it.
+const PROBE_TIMEOUT_TICKS_MIN: u32 = 8;
+
+impl WorldConfig {
+    /// The coarsest tick the model tolerates: an eighth of the shortest
+    /// probe timeout (125ms with the default 1s readiness timeout).
+    pub fn tick_max(&self) -> Duration {
+        let shortest = self
+            .kubelet
+            .liveness
+            .timeout
+            .min(self.kubelet.readiness.timeout);
+        shortest / PROBE_TIMEOUT_TICKS_MIN
+    }
+}
+
 /// Latency of every simulated link.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NetworkConfig {
     pub latency_min: Duration,
     pub latency_max: Duration,
@@ -78,7 +106,7 @@ impl Default for NetworkConfig {
 }
 
 /// One pod of the deployment.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReplicaSpec {
     pub name: String,
     /// When its container first starts.
@@ -86,7 +114,7 @@ pub struct ReplicaSpec {
 }
 
 /// A kubelet probe (`httpGet` on `/readyz` or `/healthz`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProbeConfig {
     pub initial_delay: Duration,
     pub period: Duration,
@@ -96,21 +124,39 @@ pub struct ProbeConfig {
 
 /// Container restarts back off: `initial` doubling to `cap`; the backoff is
 /// forgotten after the container ran `reset_after` without a restart.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CrashLoopConfig {
     pub initial: Duration,
     pub cap: Duration,
     pub reset_after: Duration,
 }
 
-/// The node agent of every replica.
-#[derive(Clone, Debug, PartialEq)]
+/// The node of every replica: the kubelet, the container runtime, and how
+/// long the container's process takes to come up.
+///
+/// A restart takes what it takes on a node: the kubelet learns of an exit
+/// at its next PLEG relist, waits out CrashLoopBackOff (not before the first
+/// restart), the runtime starts the container, and the process starts
+/// before it serves probes or talks to the API server.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KubeletConfig {
     pub liveness: ProbeConfig,
     pub readiness: ProbeConfig,
     pub crash_loop: CrashLoopConfig,
-    /// A container asked to stop is killed after this long.
+    /// A container asked to stop (SIGTERM) is killed (SIGKILL) after this
+    /// long: the pod's `terminationGracePeriodSeconds`, 30s by default.
     pub termination_grace_period: Duration,
+    /// The kubelet notices a container's exit at its next relist, every
+    /// this long (kubelet's `genericPlegRelistPeriod`, 1s).
+    pub pleg_relist_period: Duration,
+    /// From the kubelet's decision to start a container to the container
+    /// running: the runtime's create and start, image present. No upstream
+    /// constant; about a second on a loaded node.
+    pub container_start: Duration,
+    /// From the container running to the manager starting: the binary's
+    /// initialisation (flags, clients, scheme, webhook certificates). No
+    /// upstream constant; about two seconds for the resource manager.
+    pub process_start: Duration,
 }
 
 impl Default for KubeletConfig {
@@ -134,13 +180,16 @@ impl Default for KubeletConfig {
                 reset_after: Duration::from_secs(600),
             },
             termination_grace_period: Duration::from_secs(30),
+            pleg_relist_period: Duration::from_secs(1),
+            container_start: Duration::from_secs(1),
+            process_start: Duration::from_secs(2),
         }
     }
 }
 
 /// Gardener's deletion flow: delete the CRDs, then wait for the resource
 /// manager deployment to be ready; a failed wait is retried later.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeletionFlowConfig {
     pub delete_at: Duration,
     /// CRD names (`prometheuses.monitoring.coreos.com`).
@@ -164,13 +213,13 @@ impl DeletionFlowConfig {
 }
 
 /// A fault injected at a simulated time.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Fault {
     pub at: Duration,
     pub action: FaultAction,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum FaultAction {
     /// The process dies at once (no lease release). The kubelet restarts it
     /// after its crash-loop backoff, but not before `down` has passed (a lost
@@ -183,7 +232,7 @@ pub enum FaultAction {
 }
 
 /// What the convergence checker holds the world to.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CheckerConfig {
     /// A replica that is not ready must become ready or be restarted within this.
     pub stall_bound: Duration,

@@ -23,7 +23,7 @@ pub use checker::judge;
 pub use config::*;
 pub use report::*;
 pub use timeline::{format_duration, render_timeline};
-pub use trace::{Probe, TraceEvent, What, WorldEvent};
+pub use trace::{header_line, verdict_line, Probe, TraceEvent, What, WorldEvent};
 pub use world::{run, Run, World};
 
 pub use stallsim_apiserver::{ApiServerConfig, CrdSpec};

@@ -123,9 +123,16 @@ impl Pod {
         self.state.send_replace((self.generation, true));
     }
 
-    /// The container ended at `now`: schedules its restart after the
-    /// crash-loop backoff.
-    pub fn exited(&mut self, now: Duration, crash_loop: &CrashLoopConfig) {
+    /// The container ended at `now` and the kubelet noticed at `noticed`:
+    /// the restart is due once the crash-loop backoff since the exit has
+    /// passed (none before the first restart), plus the container's start.
+    pub fn exited(
+        &mut self,
+        now: Duration,
+        noticed: Duration,
+        crash_loop: &CrashLoopConfig,
+        container_start: Duration,
+    ) {
         if now.saturating_sub(self.started_at) >= crash_loop.reset_after {
             self.next_backoff = Duration::ZERO;
         }
@@ -137,7 +144,7 @@ impl Pod {
         };
         self.restarts += 1;
         self.phase = Phase::Waiting {
-            restart_at: now + delay,
+            restart_at: noticed.max(now + delay) + container_start,
         };
         self.state.send_replace((self.generation, false));
         self.unannounced_restart = true;

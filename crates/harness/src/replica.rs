@@ -22,6 +22,9 @@ type Client = RestClient<TurmoilTransport>;
 pub(crate) struct ReplicaImage {
     pub name: String,
     pub config: ManagerConfig,
+    /// From the container running to the manager starting; nothing listens
+    /// or talks meanwhile.
+    pub process_start: Duration,
     pub request_timeout: Duration,
     pub world_seed: u64,
     pub pods: Pods,
@@ -30,6 +33,7 @@ pub(crate) struct ReplicaImage {
 
 /// One run of the container's process, from start to exit.
 pub(crate) async fn run(image: Rc<ReplicaImage>) -> turmoil::Result {
+    tokio::time::sleep(image.process_start).await;
     let generation = image.pods.with(&image.name, |pod| pod.generation);
     let client = RestClient::new(
         TurmoilTransport::new(APISERVER_HOST, API_PORT),
@@ -67,7 +71,7 @@ async fn serve_probes(listener: TcpListener, health: Rc<Health<Client>>) {
             };
             let result = match path.as_str() {
                 "/readyz" => health.readyz(),
-                "/healthz" => health.healthz(),
+                "/healthz" => health.healthz().await,
                 other => Err(format!("no such endpoint {other}")),
             };
             let answer = match result {

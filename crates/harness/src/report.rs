@@ -2,11 +2,14 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 /// What a run came to.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     pub scenario: String,
     pub seed: u64,
+    #[serde(flatten)]
     pub verdict: Verdict,
     /// The deletion flow's wait for the deployment, if the world had a flow.
     pub flow: Option<FlowOutcome>,
@@ -26,11 +29,21 @@ impl Report {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// What the run shows about the property: every replica that is not ready
+/// becomes ready, or is restarted, within the stall bound.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
 pub enum Verdict {
-    /// Every replica that was not ready became ready or was restarted within the bound.
+    /// Everything the world was told to do happened, early enough for the
+    /// bound to run out afterwards, and every replica that was not ready
+    /// became ready or was restarted within the bound.
     Converges,
+    /// A replica stayed not ready, unrestarted, past the bound: a
+    /// counterexample, whatever else the run did or did not get to.
     Stall(Stall),
+    /// The run cannot tell: it ended too early, or something it was told to
+    /// do never happened. One sentence per reason.
+    Inconclusive { reasons: Vec<String> },
 }
 
 impl Verdict {
@@ -38,17 +51,18 @@ impl Verdict {
         matches!(self, Verdict::Stall(_))
     }
 
-    /// `converges` or `stall`, as in scenario files.
+    /// `converges`, `stall` or `inconclusive`, as in scenario files.
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Converges => "converges",
             Verdict::Stall(_) => "stall",
+            Verdict::Inconclusive { .. } => "inconclusive",
         }
     }
 }
 
 /// A replica that stayed not ready, without a restart, past the bound.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Stall {
     pub replica: String,
     /// When it last turned (or started) not ready.
@@ -64,7 +78,7 @@ pub struct Stall {
 }
 
 /// How the deletion flow's wait for the deployment went.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlowOutcome {
     pub deleted_at: Option<Duration>,
     /// The deployment was ready within the first wait's timeout.

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::Serialize;
 use stallsim_manager::{EventSink, ManagerEvent};
 
+use crate::{Report, WorldConfig};
+
 /// Something the world's parts (kubelet, container runtime, flow, faults) did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
@@ -65,6 +67,16 @@ pub enum WorldEvent {
     PodStatusFailed {
         error: String,
     },
+    /// A scheduled fault struck (`kill grm-0`, `partition grm-1 for 30s`).
+    FaultApplied {
+        fault: String,
+    },
+    /// A scheduled fault found nothing to act on (a kill of a container that
+    /// is not running); the run did not do what its scenario asked.
+    FaultMissed {
+        fault: String,
+        why: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -102,6 +114,43 @@ impl TraceEvent {
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).expect("trace events always serialize")
     }
+}
+
+/// The first line of a trace file: what ran, so that the file stands alone.
+pub fn header_line(config: &WorldConfig) -> String {
+    #[derive(Serialize)]
+    struct Header<'a> {
+        #[serde(rename = "type")]
+        type_: &'static str,
+        scenario: &'a str,
+        seed: u64,
+        stallsim_version: &'static str,
+        config: &'a WorldConfig,
+    }
+    serde_json::to_string(&Header {
+        type_: "RunStarted",
+        scenario: &config.name,
+        seed: config.seed,
+        stallsim_version: env!("CARGO_PKG_VERSION"),
+        config,
+    })
+    .expect("configs always serialize")
+}
+
+/// The last line of a trace file: the verdict and what the checker found.
+pub fn verdict_line(report: &Report) -> String {
+    #[derive(Serialize)]
+    struct Footer<'a> {
+        #[serde(rename = "type")]
+        type_: &'static str,
+        #[serde(flatten)]
+        report: &'a Report,
+    }
+    serde_json::to_string(&Footer {
+        type_: "RunJudged",
+        report,
+    })
+    .expect("reports always serialize")
 }
 
 /// Collects the trace of a run; shared by every host (they all run on one thread).

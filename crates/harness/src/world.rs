@@ -14,7 +14,7 @@ use crate::kubelet::Kubelet;
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
-use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
+use crate::{format_duration, judge, mix_seed, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
 
 const KUBELET_HOST: &str = "kubelet";
 const FLOW_HOST: &str = "flow";
@@ -43,6 +43,29 @@ pub struct World<'a> {
     /// Partitions to heal: when, and which replica.
     repairs: Vec<(Duration, String)>,
     replica_names: Rc<[String]>,
+    /// Where in its period the kubelet's PLEG relists (drawn from the seed).
+    pleg_phase: Duration,
+}
+
+/// The kubelet started at some unknown moment before the run: its relists
+/// fall at a phase of the seed's choosing.
+fn pleg_phase(config: &WorldConfig) -> Duration {
+    let period_ns = config.kubelet.pleg_relist_period.as_nanos() as u64;
+    if period_ns == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos(mix_seed(config.seed, KUBELET_HOST, 0) % period_ns)
+}
+
+/// The first PLEG relist at or after `now`, relists falling at `phase` plus
+/// whole `period`s.
+fn next_relist(now: Duration, phase: Duration, period: Duration) -> Duration {
+    if now <= phase || period.is_zero() {
+        return phase.max(now);
+    }
+    let period_ns = period.as_nanos();
+    let periods = (now - phase).as_nanos().div_ceil(period_ns);
+    phase + Duration::from_nanos((periods * period_ns) as u64)
 }
 
 impl World<'_> {
@@ -75,6 +98,7 @@ impl World<'_> {
             let image = Rc::new(ReplicaImage {
                 name: replica.name.clone(),
                 config: config.manager.clone(),
+                process_start: config.kubelet.process_start,
                 request_timeout: config.network.request_timeout,
                 world_seed: config.seed,
                 pods: pods.clone(),
@@ -127,6 +151,7 @@ impl World<'_> {
             faults,
             repairs: Vec::new(),
             replica_names: config.replicas.iter().map(|r| r.name.clone()).collect(),
+            pleg_phase: pleg_phase(config),
         }
     }
 
@@ -194,14 +219,31 @@ impl World<'_> {
     }
 
     fn apply(&mut self, action: FaultAction, now: Duration) {
-        match action {
+        let (replica, fault) = match &action {
+            FaultAction::Kill { replica, down } if down.is_zero() => {
+                (replica.clone(), format!("kill {replica}"))
+            }
+            FaultAction::Kill { replica, down } => (
+                replica.clone(),
+                format!("kill {replica}, down for {}", format_duration(*down)),
+            ),
+            FaultAction::Restart { replica } => (replica.clone(), format!("restart {replica}")),
+            FaultAction::Partition { replica, duration } => (
+                replica.clone(),
+                format!("partition {replica} for {}", format_duration(*duration)),
+            ),
+        };
+        let applied = match action {
             FaultAction::Kill { replica, down } => {
-                self.kill(&replica, "killed by fault", now);
-                self.pods.with(&replica, |pod| {
-                    if let Phase::Waiting { restart_at } = &mut pod.phase {
-                        *restart_at = (*restart_at).max(now + down);
-                    }
-                });
+                let killed = self.kill(&replica, "killed by fault", now);
+                if killed {
+                    self.pods.with(&replica, |pod| {
+                        if let Phase::Waiting { restart_at } = &mut pod.phase {
+                            *restart_at = (*restart_at).max(now + down);
+                        }
+                    });
+                }
+                killed
             }
             FaultAction::Restart { replica } => {
                 self.request_stop(&replica, "restarted by fault", now)
@@ -215,12 +257,23 @@ impl World<'_> {
                     },
                 );
                 self.repairs.push((now + duration, replica));
+                true
             }
-        }
+        };
+        let event = if applied {
+            WorldEvent::FaultApplied { fault }
+        } else {
+            WorldEvent::FaultMissed {
+                fault,
+                why: "its container was not running".to_string(),
+            }
+        };
+        self.record(&replica, event);
     }
 
-    /// SIGTERM: the process is told to stop and killed after the grace period.
-    fn request_stop(&mut self, name: &str, reason: &str, now: Duration) {
+    /// SIGTERM: the process is told to stop and killed after the grace
+    /// period. False when the container was not running.
+    fn request_stop(&mut self, name: &str, reason: &str, now: Duration) -> bool {
         let grace = self.config.kubelet.termination_grace_period;
         let stopping = self.pods.with(name, |pod| {
             if pod.phase != Phase::Running {
@@ -240,9 +293,11 @@ impl World<'_> {
                 },
             );
         }
+        stopping
     }
 
-    fn kill(&mut self, name: &str, reason: &str, now: Duration) {
+    /// SIGKILL. False when the container was not running.
+    fn kill(&mut self, name: &str, reason: &str, now: Duration) -> bool {
         let alive = self.pods.with(name, |pod| {
             matches!(pod.phase, Phase::Running | Phase::Terminating { .. })
         });
@@ -256,11 +311,15 @@ impl World<'_> {
             );
             self.exited(name, now);
         }
+        alive
     }
 
     fn exited(&mut self, name: &str, now: Duration) {
-        let crash_loop = self.config.kubelet.crash_loop.clone();
-        self.pods.with(name, |pod| pod.exited(now, &crash_loop));
+        let kubelet = &self.config.kubelet;
+        let noticed = next_relist(now, self.pleg_phase, kubelet.pleg_relist_period);
+        self.pods.with(name, |pod| {
+            pod.exited(now, noticed, &kubelet.crash_loop, kubelet.container_start)
+        });
     }
 
     fn advance_pod(&mut self, name: &str, now: Duration) {
@@ -277,7 +336,7 @@ impl World<'_> {
                 self.exited(name, now);
             }
             Phase::Terminating { kill_at } if now >= kill_at => {
-                self.kill(name, "grace period over", now)
+                self.kill(name, "grace period over", now);
             }
             _ => {}
         }

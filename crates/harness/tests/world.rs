@@ -111,7 +111,8 @@ fn first(
 fn a_partitioned_leader_gives_up_after_the_renew_deadline_and_a_restarted_one_releases() {
     let mut config = incident();
     config.flow = None;
-    config.duration = secs(6 * 60);
+    // Long enough for the bound to run out after the restart at 200s.
+    config.duration = secs(9 * 60);
     config.replicas[1].start_at = secs(20);
     config.faults = vec![
         Fault {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 use stallsim_client::{ApiClient, ApiError, DynamicObject, ListParams};
 use tokio::task::JoinHandle;
-use tokio::time::{Duration, Instant};
+use tokio::time::Instant;
 
 use crate::informer::Reflector;
 use crate::{EventSink, Gvk, Informer, ManagerEvent, MapperError, ReflectorConfig, RestMapper};
@@ -182,15 +182,5 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
             .filter(|e| !e.informer.has_synced())
             .map(|e| e.informer.clone())
             .collect()
-    }
-
-    /// Waits until every informer in `kinds` synced, or `timeout` passes.
-    pub async fn wait_for_sync(&self, informers: &[Rc<Informer>], timeout: Duration) -> bool {
-        let all = async {
-            for informer in informers {
-                informer.wait_for_sync().await;
-            }
-        };
-        tokio::time::timeout(timeout, all).await.is_ok()
     }
 }

@@ -48,7 +48,7 @@ pub enum DiscoveryMode {
 }
 
 /// Lease-based leader election (client-go's leaderelection with a Lease lock).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LeaderElectionConfig {
     pub lease_name: String,
     /// How long a lease is valid after its last renewal, as observed locally.
@@ -74,7 +74,7 @@ impl Default for LeaderElectionConfig {
 }
 
 /// client-go's exponential backoff manager, as the reflector uses it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BackoffConfig {
     pub initial: Duration,
     pub factor: f64,
@@ -98,7 +98,7 @@ impl Default for BackoffConfig {
 }
 
 /// The informers' reflectors.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReflectorConfig {
     pub backoff: BackoffConfig,
     /// Watches ask the server to end after a random time in
@@ -116,7 +116,7 @@ impl Default for ReflectorConfig {
 }
 
 /// One kind a controller lists on every reconcile.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KindRead {
     pub kind: Gvk,
     /// Skip this kind when the mapper has no match for it (`meta.IsNoMatchError`).
@@ -127,7 +127,7 @@ pub struct KindRead {
 }
 
 /// A controller: what it watches, what it reads, and how often it runs.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ControllerConfig {
     pub name: String,
     /// Runs only on the elected leader.
@@ -194,7 +194,7 @@ impl ControllerConfig {
 /// To add one: add a field here, read it at the one place whose mechanism it
 /// changes, accept it in the scenario file (`stallsim-scenario`), and add a
 /// scenario that shows its effect.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Mitigations {
     /// Gardener PR 11966: `/healthz` fails once the caches have been unsynced
     /// for this long, so the kubelet restarts the process.
@@ -214,7 +214,7 @@ pub struct Mitigations {
 }
 
 /// Everything one manager process needs to know.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ManagerConfig {
     /// This replica's identity (the lease holder name).
     pub identity: String,

@@ -1,6 +1,7 @@
 //! A controller: start its watch sources, then reconcile by reading kinds
 //! through the cache, on a period, retrying failures with backoff.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use stallsim_client::ApiClient;
@@ -69,9 +70,13 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
         }
     }
 
+    /// One `cache_sync_timeout` for resolving the watch sources' kinds and
+    /// waiting for their informers to sync, as controller-runtime's
+    /// controller applies one context to both.
     async fn start_sources(&self) -> Result<(), String> {
         // Like controller-runtime's Kind source: a kind without a match is
         // retried until the cache sync timeout ends the wait.
+        let resolving = Cell::new(true);
         let started = async {
             let mut informers = Vec::new();
             for kind in &self.config.watches {
@@ -82,22 +87,18 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
                     }
                 }
             }
-            informers
+            resolving.set(false);
+            for informer in &informers {
+                informer.wait_for_sync().await;
+            }
         };
-        let Ok(informers) = tokio::time::timeout(self.cache_sync_timeout, started).await else {
-            return Err(
+        match tokio::time::timeout(self.cache_sync_timeout, started).await {
+            Ok(()) => Ok(()),
+            Err(_) if resolving.get() => Err(
                 "timed out waiting for cache to be synced (no match for a watched kind)"
                     .to_string(),
-            );
-        };
-        if self
-            .cache
-            .wait_for_sync(&informers, self.cache_sync_timeout)
-            .await
-        {
-            Ok(())
-        } else {
-            Err("timed out waiting for cache to be synced".to_string())
+            ),
+            Err(_) => Err("timed out waiting for cache to be synced".to_string()),
         }
     }
 

@@ -1,4 +1,9 @@
 //! `/readyz` and `/healthz`: what the kubelet's probes ask.
+//!
+//! The checks are the resource manager's: readiness is `source-informer-sync`
+//! (every informer synced); liveness is `ping`, `apiserver-healthz` (the API
+//! server answers its `/healthz`) and, with the fix, `source-informer-sync`
+//! with a deadline (Gardener's `pkg/healthz`).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -11,19 +16,23 @@ use crate::Cache;
 /// The health checks of one process, evaluated when probed.
 pub struct Health<C> {
     cache: Rc<Cache<C>>,
+    client: C,
     /// `/healthz` fails once the caches have been unsynced this long (the
-    /// liveness fix); `None` is ping only.
+    /// liveness fix); `None` leaves cache sync out of liveness.
     sync_deadline: Option<Duration>,
-    /// The last time a check found every informer synced.
-    last_synced: Cell<Instant>,
+    /// When a liveness check first saw the caches unsynced; cleared by one
+    /// that saw them synced. The deadline counts from here, not from the
+    /// process start, as Gardener's `NewCacheSyncHealthzWithDeadline` does.
+    unsynced_since: Cell<Option<Instant>>,
 }
 
 impl<C: ApiClient + Clone + 'static> Health<C> {
-    pub fn new(cache: Rc<Cache<C>>, sync_deadline: Option<Duration>) -> Self {
+    pub fn new(cache: Rc<Cache<C>>, client: C, sync_deadline: Option<Duration>) -> Self {
         Health {
             cache,
+            client,
             sync_deadline,
-            last_synced: Cell::new(tokio::time::Instant::now()),
+            unsynced_since: Cell::new(None),
         }
     }
 
@@ -35,21 +44,42 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
         }
     }
 
-    /// Ping; with the fix, also fails after `sync_deadline` unsynced.
-    pub fn healthz(&self) -> Result<(), String> {
+    /// Every liveness check, each evaluated; fails with the failures joined.
+    pub async fn healthz(&self) -> Result<(), String> {
+        let mut failures = Vec::new();
+        if let Err(why) = self.cache_sync_deadline() {
+            failures.push(format!("source-informer-sync: {why}"));
+        }
+        if let Err(error) = self.client.server_healthz().await {
+            failures.push(format!("apiserver-healthz: {error}"));
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
+        }
+    }
+
+    /// The liveness fix: fails once a check has seen the caches unsynced
+    /// for `sync_deadline` without a check in between that saw them synced.
+    fn cache_sync_deadline(&self) -> Result<(), String> {
         let Some(deadline) = self.sync_deadline else {
             return Ok(());
         };
-        let now = tokio::time::Instant::now();
-        match self.unsynced_message() {
-            None => {
-                self.last_synced.set(now);
-                Ok(())
-            }
-            Some(message) if now.duration_since(self.last_synced.get()) >= deadline => {
-                Err(format!("{message} for at least {}s", deadline.as_secs()))
-            }
-            Some(_) => Ok(()),
+        let Some(message) = self.unsynced_message() else {
+            self.unsynced_since.set(None);
+            return Ok(());
+        };
+        let now = Instant::now();
+        let since = *self.unsynced_since.get().get_or_insert(now);
+        self.unsynced_since.set(Some(since));
+        if now.duration_since(since) >= deadline {
+            Err(format!(
+                "{message} for at least {}s",
+                deadline.as_secs_f64()
+            ))
+        } else {
+            Ok(())
         }
     }
 

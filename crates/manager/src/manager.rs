@@ -65,6 +65,7 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
         ));
         let health = Rc::new(Health::new(
             cache.clone(),
+            client.clone(),
             config.mitigations.liveness_cache_sync_deadline,
         ));
         let elector = LeaderElector::new(

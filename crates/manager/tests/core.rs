@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use stallsim_apiserver::{crd_resource, ApiServer, ApiServerConfig, CrdSpec, InProcessTransport};
-use stallsim_client::{ApiClient, RestClient};
+use stallsim_client::{ApiClient, ApiError, FrameStream, Request, Response, RestClient, Transport};
 use stallsim_manager::{
     Cache, CacheError, EventSink, Gvk, LeaderElectionConfig, ManagerEvent, MapperError,
     ReflectorConfig, RestMapper,
@@ -286,43 +286,97 @@ fn a_lease_is_taken_over_only_after_it_expires_or_is_released() {
 }
 
 #[test]
-fn healthz_fails_only_after_the_caches_were_unsynced_past_the_deadline() {
+fn the_liveness_deadline_counts_from_the_first_check_that_saw_the_caches_unsynced() {
     paused(async {
         let (client, mapper) = stale_mapper().await;
         let cache = Rc::new(cache(&client, mapper, Rc::new(Events::default()), false));
+        let deadline = Duration::from_secs(180);
         let with_deadline =
-            stallsim_manager::Health::new(cache.clone(), Some(Duration::from_secs(180)));
-        let ping_only = stallsim_manager::Health::new(cache.clone(), None);
+            stallsim_manager::Health::new(cache.clone(), client.clone(), Some(deadline));
+        let without = stallsim_manager::Health::new(cache.clone(), client.clone(), None);
+        assert_eq!(with_deadline.healthz().await, Ok(()));
+        cache.informer(&prometheus()).await.unwrap();
+        // Unsynced for ten minutes, but nobody checked: the clock has not started.
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert!(with_deadline.readyz().is_err(), "an unsynced informer fails /readyz");
+        assert_eq!(with_deadline.healthz().await, Ok(()), "the first unsynced check starts the clock");
+        let first = Instant::now();
+        while first.elapsed() + Duration::from_secs(10) < deadline {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            assert_eq!(with_deadline.healthz().await, Ok(()), "within the deadline");
+        }
+        tokio::time::sleep(deadline - first.elapsed()).await;
+        let failure = with_deadline.healthz().await.expect_err("unsynced for 180s");
+        assert!(
+            failure.contains("source-informer-sync")
+                && failure.contains("monitoring.coreos.com/v1, Kind=Prometheus"),
+            "{failure}"
+        );
+        assert_eq!(without.healthz().await, Ok(()), "without the fix, cache sync is no liveness check");
+        // A check that sees every informer synced resets the clock.
+        cache.remove(&prometheus());
         assert_eq!(
-            (with_deadline.readyz(), with_deadline.healthz()),
+            (with_deadline.readyz(), with_deadline.healthz().await),
             (Ok(()), Ok(()))
         );
         cache.informer(&prometheus()).await.unwrap();
-        for _ in 0..17 {
-            tokio::time::sleep(Duration::from_secs(10)).await;
-            assert!(
-                with_deadline.readyz().is_err(),
-                "an unsynced informer fails /readyz"
-            );
-            assert_eq!(with_deadline.healthz(), Ok(()), "within the deadline");
-        }
-        tokio::time::sleep(Duration::from_secs(10)).await;
-        let failure = with_deadline.healthz().expect_err("unsynced for 180s");
-        assert!(
-            failure.contains("monitoring.coreos.com/v1, Kind=Prometheus"),
-            "{failure}"
-        );
-        assert_eq!(
-            ping_only.healthz(),
-            Ok(()),
-            "before the fix, /healthz is a ping"
-        );
-        // The informer goes away (a removed informer): synced again, healthy again.
-        cache.remove(&prometheus());
-        assert_eq!(
-            (with_deadline.readyz(), with_deadline.healthz()),
-            (Ok(()), Ok(()))
-        );
+        assert_eq!(with_deadline.healthz().await, Ok(()), "a new stretch starts a new clock");
+        tokio::time::sleep(deadline - Duration::from_secs(1)).await;
+        assert_eq!(with_deadline.healthz().await, Ok(()));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(with_deadline.healthz().await.is_err());
+    });
+}
+
+/// A transport whose every request fails as a cut-off network would.
+#[derive(Clone, Debug)]
+struct Unreachable;
+
+impl Transport for Unreachable {
+    type Stream = NoFrames;
+
+    async fn request(&self, _: Request) -> Result<Response, ApiError> {
+        Err(ApiError::Unavailable("no route to host".into()))
+    }
+
+    async fn stream(&self, _: Request) -> Result<(Response, Option<NoFrames>), ApiError> {
+        Err(ApiError::Unavailable("no route to host".into()))
+    }
+}
+
+struct NoFrames;
+
+impl FrameStream for NoFrames {
+    async fn next_frame(&mut self) -> Option<Result<serde_json::Value, ApiError>> {
+        None
+    }
+}
+
+#[test]
+fn liveness_asks_the_api_server() {
+    paused(async {
+        let server = server_with_prometheus();
+        let healthy = client(&server);
+        let cache = Rc::new(cache(
+            &healthy,
+            Rc::new(RestMapper::new()),
+            Rc::new(Events::default()),
+            false,
+        ));
+        let health = stallsim_manager::Health::new(cache.clone(), healthy, None);
+        assert_eq!(health.healthz().await, Ok(()));
+        let cut_off = RestClient::new(Unreachable, Duration::from_secs(30));
+        let cache = Rc::new(Cache::new(
+            cut_off.clone(),
+            Rc::new(RestMapper::new()),
+            ReflectorConfig::default(),
+            false,
+            Rc::new(Events::default()),
+            42,
+        ));
+        let health = stallsim_manager::Health::new(cache, cut_off, None);
+        let failure = health.healthz().await.expect_err("no answer from the API server");
+        assert!(failure.starts_with("apiserver-healthz: "), "{failure}");
     });
 }
 

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use serde_saphyr::Location;
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
-use stallsim_harness::{CheckerConfig, NetworkConfig, ReplicaSpec, WorldConfig};
+use stallsim_harness::{
+    CheckerConfig, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX, TICK_MIN,
+};
 
 use crate::duration::{self, ACCEPTED as DURATION_ACCEPTED};
 use crate::error::ScenarioError;
@@ -27,8 +29,6 @@ pub const KIND: &str = "Scenario";
 
 /// Longest simulated run a file may ask for.
 const DURATION_MAX: Duration = Duration::from_secs(24 * 3600);
-/// Longest turmoil tick: coarser steps would blur the probes' timing.
-const TICK_MAX: Duration = Duration::from_secs(1);
 const REPLICAS_MAX: usize = 16;
 const CRDS_MAX: usize = 64;
 /// Kubernetes' limit on a DNS-1123 label (a replica's name).
@@ -43,7 +43,7 @@ const SEED_DEFAULT: u64 = 1;
 /// A checked scenario file.
 pub(crate) struct Converted {
     pub config: WorldConfig,
-    pub expect: Expect,
+    pub expect: std::result::Result<Expect, ScenarioError>,
     pub description: Option<String>,
 }
 
@@ -189,7 +189,7 @@ pub(crate) fn convert(path: &Path, file: &S<File>) -> Result<Converted> {
         ctx.missing(
             root,
             "spec",
-            "a spec with at least `expect: {verdict: stall}` or `expect: {verdict: converges}`",
+            "a spec, with `expect: {verdict: stall}` or `expect: {verdict: converges}` for `stallsim test`",
         )
     })?;
     let (config, expect) = spec_to_world(&ctx, &name.value, spec)?;
@@ -200,7 +200,11 @@ pub(crate) fn convert(path: &Path, file: &S<File>) -> Result<Converted> {
     })
 }
 
-fn spec_to_world(ctx: &Ctx<'_>, name: &str, spec: &S<file::Spec>) -> Result<(WorldConfig, Expect)> {
+fn spec_to_world(
+    ctx: &Ctx<'_>,
+    name: &str,
+    spec: &S<file::Spec>,
+) -> Result<(WorldConfig, std::result::Result<Expect, ScenarioError>)> {
     let spec_location = &spec.referenced;
     let spec = &spec.value;
 
@@ -217,18 +221,6 @@ fn spec_to_world(ctx: &Ctx<'_>, name: &str, spec: &S<file::Spec>) -> Result<(Wor
         ));
     }
     let tick = ctx.positive(&spec.tick, TICK_DEFAULT, "spec.tick")?;
-    if tick > TICK_MAX {
-        return Err(ctx.error(
-            &where_given(&[&spec.tick]),
-            "spec.tick",
-            format!(
-                "{} is too coarse; expected a tick of at most {}, like 10ms",
-                duration::format(tick),
-                duration::format(TICK_MAX)
-            ),
-        ));
-    }
-
     // In the order of the file format, so that the first error reported is
     // the first one a reader meets.
     let network = network(ctx, spec.network.as_ref())?;
@@ -244,11 +236,29 @@ fn spec_to_world(ctx: &Ctx<'_>, name: &str, spec: &S<file::Spec>) -> Result<(Wor
         .map(|f| run::deletion_flow(ctx, f, &crds))
         .transpose()?;
     let faults = run::faults(ctx, spec.faults.as_ref(), &replica_names)?;
+    let stall_bound_field = spec.check.as_ref().and_then(|c| c.stall_bound.clone());
     let stall_bound = ctx.positive(
-        &spec.check.as_ref().and_then(|c| c.stall_bound.clone()),
+        &stall_bound_field,
         CheckerConfig::default().stall_bound,
         "spec.check.stallBound",
     )?;
+    if duration <= stall_bound {
+        let (at, field) = match &spec.duration {
+            Some(d) => (d.referenced, "spec.duration"),
+            None => (where_given(&[&stall_bound_field]), "spec.check.stallBound"),
+        };
+        return Err(ctx.error(
+            &at,
+            field,
+            format!(
+                "a run of {} cannot outlast the stall bound of {}; expected a duration longer than the bound, \
+                 with room after the last scheduled event for the bound to run out",
+                duration::format(duration),
+                duration::format(stall_bound)
+            ),
+        ));
+    }
+    within_run(ctx, spec, duration)?;
     let expect = run::expect(
         ctx,
         spec_location,
@@ -272,7 +282,74 @@ fn spec_to_world(ctx: &Ctx<'_>, name: &str, spec: &S<file::Spec>) -> Result<(Wor
         faults,
         checker: CheckerConfig { stall_bound },
     };
+    check_tick(ctx, spec, &config)?;
     Ok((config, expect))
+}
+
+/// Every time the file schedules falls before the end of the run.
+fn within_run(ctx: &Ctx<'_>, spec: &file::Spec, duration: Duration) -> Result<()> {
+    let check = |value: &Dur, field: String| match value {
+        Some(at) if at.value.0 >= duration => Err(ctx.error(
+            &at.referenced,
+            field,
+            format!(
+                "{} is not within the run of {}; expected a time before spec.duration",
+                duration::format(at.value.0),
+                duration::format(duration)
+            ),
+        )),
+        _ => Ok(()),
+    };
+    for (i, replica) in spec.replicas.iter().flat_map(|l| l.value.iter()).enumerate() {
+        check(&replica.value.start_at, format!("spec.replicas[{i}].startAt"))?;
+    }
+    if let Some(flow) = &spec.deletion_flow {
+        check(&flow.value.delete_at, "spec.deletionFlow.deleteAt".to_string())?;
+    }
+    for (i, fault) in spec.faults.iter().flat_map(|l| l.value.iter()).enumerate() {
+        check(&fault.value.at, format!("spec.faults[{i}].at"))?;
+    }
+    Ok(())
+}
+
+/// The tick lies in the range the model tolerates: not finer than
+/// [`TICK_MIN`], not coarser than the probes allow, and not so fine that
+/// the run takes more than [`STEPS_MAX`] steps.
+fn check_tick(ctx: &Ctx<'_>, spec: &file::Spec, config: &WorldConfig) -> Result<()> {
+    let tick = config.tick;
+    let at = where_given(&[&spec.tick]);
+    let tick_max = config.tick_max();
+    let problem = if tick < TICK_MIN {
+        Some(format!(
+            "{} is finer than the trace resolves; expected a tick of at least {}, like 10ms",
+            duration::format(tick),
+            duration::format(TICK_MIN)
+        ))
+    } else if tick > tick_max {
+        Some(format!(
+            "{} is too coarse for the probes (a probe's four network hops take a tick each, \
+             within half of the shortest probe timeout); expected a tick of at most {}, like 10ms",
+            duration::format(tick),
+            duration::format(tick_max)
+        ))
+    } else if config.duration.as_nanos() / tick.as_nanos() > STEPS_MAX {
+        Some(format!(
+            "{} steps of {} make a run of {} too long to finish; expected at most {STEPS_MAX} steps, \
+             a tick of at least {}",
+            config.duration.as_nanos() / tick.as_nanos(),
+            duration::format(tick),
+            duration::format(config.duration),
+            duration::format(Duration::from_nanos(
+                config.duration.as_nanos().div_ceil(STEPS_MAX) as u64
+            ))
+        ))
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(ctx.error(&at, "spec.tick", message)),
+        None => Ok(()),
+    }
 }
 
 fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConfig> {

@@ -82,6 +82,14 @@ impl Expect {
                 }
             }
             (ExpectedVerdict::Converges, Verdict::Converges) => {}
+            (expected, Verdict::Inconclusive { reasons }) => differences.push(format!(
+                "expected {}, but the run was inconclusive: {}",
+                match expected {
+                    ExpectedVerdict::Stall => "a stall",
+                    ExpectedVerdict::Converges => "convergence",
+                },
+                reasons.join("; ")
+            )),
         }
         if let Some(expected) = self.deployment_ready_within_flow_timeout {
             let should = if expected { "be" } else { "not be" };

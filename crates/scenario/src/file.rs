@@ -163,6 +163,9 @@ pub(crate) struct Kubelet {
     pub readiness: Option<Probe>,
     pub crash_loop_back_off: Option<CrashLoopBackOff>,
     pub termination_grace_period: Dur,
+    pub pleg_relist_period: Dur,
+    pub container_start: Dur,
+    pub process_start: Dur,
 }
 
 #[derive(DeriveDeserialize)]

@@ -14,8 +14,8 @@
 //!   expect: {verdict: stall, stalledReplica: grm-1}
 //! ```
 //!
-//! Every field is optional except `apiVersion`, `kind`, `metadata.name` and
-//! `spec.expect.verdict`; defaults are the incident's timing constants (the
+//! Every field is optional except `apiVersion`, `kind` and `metadata.name`
+//! (`spec.expect.verdict` too, for `stallsim test`); defaults are the incident's timing constants (the
 //! `Default` impls of the config types), so a file names only what differs.
 //! Durations are Go-style (`15s`, `3m`, `1m30s`, `800ms`, `1h`). Unknown
 //! fields are rejected.
@@ -55,8 +55,16 @@ pub struct Scenario {
     pub description: Option<String>,
     /// The world; `config.seed` is the file's default seed (`spec.seed`, else 1).
     pub config: WorldConfig,
-    /// `spec.expect`.
-    pub expect: Expect,
+    /// `spec.expect`, or the error to report where one is needed.
+    expect: Result<Expect, ScenarioError>,
+}
+
+impl Scenario {
+    /// `spec.expect`; a file without one fails here, with the place it
+    /// belongs, for `stallsim test` to report (`run` needs none).
+    pub fn expectation(&self) -> Result<&Expect, ScenarioError> {
+        self.expect.as_ref().map_err(Clone::clone)
+    }
 }
 
 /// Reads and checks the scenario file at `path`.

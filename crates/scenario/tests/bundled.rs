@@ -83,9 +83,9 @@ fn the_incident_sits_in_the_stall_window() {
         ]
     );
     assert_eq!(s.config.manager.mitigations, Default::default());
-    assert_eq!(s.expect.verdict, ExpectedVerdict::Stall);
-    assert_eq!(s.expect.stalled_replica.as_deref(), Some("grm-1"));
-    assert_eq!(s.expect.deployment_ready_within_flow_timeout, Some(false));
+    assert_eq!(s.expectation().unwrap().verdict, ExpectedVerdict::Stall);
+    assert_eq!(s.expectation().unwrap().stalled_replica.as_deref(), Some("grm-1"));
+    assert_eq!(s.expectation().unwrap().deployment_ready_within_flow_timeout, Some(false));
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn the_fixed_incident_differs_only_by_the_fix() {
             .liveness_cache_sync_deadline,
         Some(Duration::from_secs(180))
     );
-    assert_eq!(fixed.expect.verdict, ExpectedVerdict::Converges);
+    assert_eq!(fixed.expectation().unwrap().verdict, ExpectedVerdict::Converges);
     let mut unfixed = fixed.config.clone();
     unfixed.manager.mitigations = Default::default();
     unfixed.name = stall.name.clone();
@@ -119,7 +119,7 @@ fn the_controls_sit_outside_the_stall_window() {
 
     for s in [before, after] {
         assert_eq!(
-            s.expect.verdict,
+            s.expectation().unwrap().verdict,
             ExpectedVerdict::Converges,
             "{}",
             s.path.display()

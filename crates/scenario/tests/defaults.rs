@@ -121,9 +121,9 @@ fn a_minimal_file_gets_the_reference_constants() {
     assert_eq!(c.flow, None);
     assert!(c.faults.is_empty());
     assert_eq!(c.checker.stall_bound, secs(300));
-    assert_eq!(scenario.expect.verdict, ExpectedVerdict::Converges);
-    assert_eq!(scenario.expect.stalled_replica, None);
-    assert_eq!(scenario.expect.deployment_ready_within_flow_timeout, None);
+    assert_eq!(scenario.expectation().unwrap().verdict, ExpectedVerdict::Converges);
+    assert_eq!(scenario.expectation().unwrap().stalled_replica, None);
+    assert_eq!(scenario.expectation().unwrap().deployment_ready_within_flow_timeout, None);
 }
 
 #[test]

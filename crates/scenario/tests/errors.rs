@@ -62,6 +62,20 @@ fn syntax_and_shape() {
 }
 
 #[test]
+fn a_file_without_expect_runs_but_cannot_be_tested() {
+    let scenario = parse(
+        Path::new("s.yaml"),
+        "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec: {seed: 3}\n",
+    )
+    .expect("`run` needs no expectation");
+    assert_eq!(scenario.config.seed, 3);
+    assert_eq!(
+        scenario.expectation().unwrap_err().to_string(),
+        "s.yaml:4:7: field `spec.expect`: missing; expected `expect: {verdict: ...}` with verdict `stall` or `converges`, which `stallsim test` checks"
+    );
+}
+
+#[test]
 fn header() {
     check_all([
         ("kind: Scenario\nmetadata: {name: t}\n", "s.yaml:1:1: field `apiVersion`: missing; expected `apiVersion: stallsim/v1alpha1`"),
@@ -71,8 +85,7 @@ fn header() {
         ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nspec: {}\n", "field `metadata.name`: missing; expected a name"),
         ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {description: d}\n", "s.yaml:3:11: field `metadata.name`: missing"),
         ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: Big Name}\n", "s.yaml:3:18: field `metadata.name`: `Big Name` is not a valid name"),
-        ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\n", "s.yaml:1:1: field `spec`: missing; expected a spec with at least `expect:"),
-        ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec: {seed: 3}\n", "s.yaml:4:7: field `spec.expect`: missing; expected `expect: {verdict: ...}`"),
+        ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\n", "s.yaml:1:1: field `spec`: missing; expected a spec"),
         ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec: {expect: {}}\n", "s.yaml:4:16: field `spec.expect.verdict`: missing; expected `stall` or `converges`"),
     ]);
 }
@@ -194,7 +207,18 @@ fn semantic_errors_point_at_the_offending_value() {
         ("  network: {latencyMax: 500us}\n", "field `spec.network.latencyMax`: latencyMin 1ms is above latencyMax 500us"),
         ("  tick: 0s\n", "s.yaml:6:9: field `spec.tick`: `0s` is not accepted here; expected a duration like 15s, 3m, 1m30s or 800ms, above zero"),
         ("  tick: 0\n", "field `spec.tick`: `0s` is not accepted here"),
-        ("  tick: 2s\n", "s.yaml:6:9: field `spec.tick`: 2s is too coarse; expected a tick of at most 1s, like 10ms"),
+        ("  tick: 2s\n", "s.yaml:6:9: field `spec.tick`: 2s is too coarse for the probes (a probe's four network hops take a tick each, within half of the shortest probe timeout); expected a tick of at most 125ms, like 10ms"),
+        ("  tick: 126ms\n", "expected a tick of at most 125ms"),
+        ("  tick: 1ns\n", "s.yaml:6:9: field `spec.tick`: 1ns is finer than the trace resolves; expected a tick of at least 1ms, like 10ms"),
+        ("  duration: 24h\n  tick: 1ms\n", "s.yaml:7:9: field `spec.tick`: 86400000 steps of 1ms make a run of 24h too long to finish; expected at most 20000000 steps, a tick of at least 4320us"),
+        ("  tick: 100ms\n  kubelet: {readiness: {timeout: 500ms}}\n", "s.yaml:6:9: field `spec.tick`: 100ms is too coarse for the probes"),
+        // the run's length and the times it schedules
+        ("  duration: 30s\n", "s.yaml:6:13: field `spec.duration`: a run of 30s cannot outlast the stall bound of 5m; expected a duration longer than the bound"),
+        ("  duration: 5m\n", "field `spec.duration`: a run of 5m cannot outlast the stall bound of 5m"),
+        ("  check: {stallBound: 20m}\n", "s.yaml:6:23: field `spec.check.stallBound`: a run of 20m cannot outlast the stall bound of 20m"),
+        ("  replicas: [{name: a, startAt: 20m}]\n", "s.yaml:6:33: field `spec.replicas[0].startAt`: 20m is not within the run of 20m; expected a time before spec.duration"),
+        ("  deletionFlow: {deleteAt: 1h}\n", "s.yaml:6:28: field `spec.deletionFlow.deleteAt`: 1h is not within the run of 20m"),
+        ("  faults: [{at: 1s, kill: grm-0}, {at: 30m, restart: grm-1}]\n", "field `spec.faults[1].at`: 30m is not within the run of 20m"),
         ("  duration: 25h\n", "field `spec.duration`: 25h is too long; expected at most 24h"),
         ("  duration: 0s\n", "field `spec.duration`: `0s` is not accepted here"),
         // crds and the flow

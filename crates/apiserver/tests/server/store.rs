@@ -312,7 +312,7 @@ fn unknown_paths_and_methods_fail_with_a_status() {
     let cases = [
         (Method::Get, "/apis/example.com/v1/widgets", 404, "NotFound"),
         (Method::Get, "/apis/example.com/v1", 404, "NotFound"),
-        (Method::Get, "/healthz", 404, "NotFound"),
+        (Method::Get, "/metrics", 404, "NotFound"),
         (Method::Get, "/api/v1/pods/no-namespace", 404, "NotFound"),
         (
             Method::Get,

@@ -28,6 +28,13 @@ pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<
             &k.termination_grace_period,
             defaults.termination_grace_period,
         ),
+        pleg_relist_period: ctx.positive(
+            &k.pleg_relist_period,
+            defaults.pleg_relist_period,
+            "spec.kubelet.plegRelistPeriod",
+        )?,
+        container_start: dur(&k.container_start, defaults.container_start),
+        process_start: dur(&k.process_start, defaults.process_start),
     })
 }
 

@@ -9,6 +9,7 @@ use stallsim_harness::{DeletionFlowConfig, Fault as WorldFault, FaultAction};
 
 use super::{dur, quoted, Ctx, Result, DURATION_ACCEPTED};
 use crate::expect::{Expect, ExpectedVerdict};
+use crate::ScenarioError;
 use crate::file::{self, Dur, S};
 
 const FAULTS_MAX: usize = 256;
@@ -189,21 +190,25 @@ pub(super) fn faults(
     Ok(out)
 }
 
+/// The expectation, checked; a missing one is not an error of the file
+/// (`run` needs none) but the error `test` reports, as the inner `Err`.
 pub(super) fn expect(
     ctx: &Ctx<'_>,
     spec: &Location,
     expect: Option<&S<file::Expect>>,
     replicas: &BTreeSet<&str>,
     has_flow: bool,
-) -> Result<Expect> {
+) -> Result<std::result::Result<Expect, ScenarioError>> {
     const VERDICT_ACCEPTED: &str = "`stall` or `converges`";
-    let expect = expect.ok_or_else(|| {
-        ctx.missing(
+    let Some(expect) = expect else {
+        return Ok(Err(ctx.missing(
             spec,
             "spec.expect",
-            &format!("`expect: {{verdict: ...}}` with verdict {VERDICT_ACCEPTED}"),
-        )
-    })?;
+            &format!(
+                "`expect: {{verdict: ...}}` with verdict {VERDICT_ACCEPTED}, which `stallsim test` checks"
+            ),
+        )));
+    };
     let e = &expect.value;
     let verdict = e
         .verdict
@@ -242,12 +247,12 @@ pub(super) fn expect(
             ));
         }
     }
-    Ok(Expect {
+    Ok(Ok(Expect {
         verdict,
         stalled_replica: e.stalled_replica.as_ref().map(|r| r.value.clone()),
         deployment_ready_within_flow_timeout: e
             .deployment_ready_within_flow_timeout
             .as_ref()
             .map(|r| r.value),
-    })
+    }))
 }
