@@ -6,7 +6,7 @@ run file="scenarios/grm-deletion-stall.yaml" *args="":
 
 # Every test, every bundled scenario's expectation among them.
 test:
-    cargo test --workspace
+    cargo test --release --workspace
 
 # Check each scenario file's `expect`.
 scenarios *paths="scenarios":

@@ -10,7 +10,9 @@ fn check(file: &str) {
     let path = scenarios_dir().join(file);
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
     let run = stallsim_harness::run(&scenario.config);
-    let expect = scenario.expectation().unwrap_or_else(|error| panic!("{error}"));
+    let expect = scenario
+        .expectation()
+        .unwrap_or_else(|error| panic!("{error}"));
     let mismatches = expect.check(&run.report);
     assert!(
         mismatches.is_empty(),
@@ -34,6 +36,7 @@ macro_rules! scenario_tests {
 
 scenario_tests! {
     incident_stalls => "grm-deletion-stall.yaml",
+    graceful_restart_hands_over_to_a_stale_replica => "graceful-restart-hands-over-to-stale-replica.yaml",
     liveness_deadline_converges => "grm-deletion-stall-fixed.yaml",
     liveness_deadline_leaders_stall_in_turn => "fixed-leaders-stall-in-turn.yaml",
     deletion_before_start_converges => "crds-deleted-before-start.yaml",

@@ -1,12 +1,12 @@
 //! [`CrdSpec`]: a custom resource to serve, and how a CRD object becomes a served resource.
 
-use serde::Serialize;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceDefinitionCondition, CustomResourceDefinitionNames,
     CustomResourceDefinitionSpec, CustomResourceDefinitionStatus, CustomResourceDefinitionVersion,
     CustomResourceValidation, JSONSchemaProps,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use serde::Serialize;
 use stallsim_client::{ApiError, ResourceRef};
 
 /// A custom resource to serve. Its CRD is named `{plural}.{group}`.

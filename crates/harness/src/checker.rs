@@ -151,9 +151,9 @@ fn undecided(
     }
     if let Some(flow) = &config.flow {
         for crd in &flow.crds {
-            let deleted = trace.iter().find(|e| {
-                matches!(&e.what, What::World(WorldEvent::CrdDeleted { name }) if name == crd)
-            });
+            let deleted = trace.iter().find(
+                |e| matches!(&e.what, What::World(WorldEvent::CrdDeleted { name }) if name == crd),
+            );
             match deleted {
                 Some(event) => saw(event.at(), format!("{crd} deleted")),
                 None => reasons.push(format!(
@@ -183,7 +183,10 @@ fn undecided(
             _ => {}
         }
     }
-    let never = config.faults.len().saturating_sub(faults_struck + faults_missed);
+    let never = config
+        .faults
+        .len()
+        .saturating_sub(faults_struck + faults_missed);
     if never > 0 {
         reasons.push(format!(
             "{never} scheduled fault(s) never struck before the end of the run at {}",
@@ -368,7 +371,10 @@ mod tests {
         rows.push((900, "grm-1", ready(false)));
         let reasons = reasons_of(check(&rows, 1200));
         assert_eq!(reasons.len(), 1, "{reasons:?}");
-        assert!(reasons[0].starts_with("grm-1 was not ready from 15m0.000s"), "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("grm-1 was not ready from 15m0.000s"),
+            "{reasons:?}"
+        );
         // The same stretch, one second past the bound: a stall.
         assert_eq!(stall_of(&check(&rows, 1201)), ("grm-1", 900, 1200));
     }
@@ -377,7 +383,9 @@ mod tests {
     fn a_run_that_ends_within_the_bound_of_its_last_event_is_inconclusive() {
         let reasons = reasons_of(check(&both_ready(), 299));
         assert!(
-            reasons.iter().any(|r| r.contains("after the last scheduled event")),
+            reasons
+                .iter()
+                .any(|r| r.contains("after the last scheduled event")),
             "{reasons:?}"
         );
         assert_eq!(check(&both_ready(), 300), Verdict::Converges);
@@ -431,7 +439,10 @@ mod tests {
         let judged =
             |rows: &[(u64, &str, What)]| judge(&config, &trace(rows), Duration::from_secs(1200));
         let reasons = reasons_of(judged(&both_ready()).verdict);
-        assert!(reasons[0].starts_with("1 scheduled fault(s) never struck"), "{reasons:?}");
+        assert!(
+            reasons[0].starts_with("1 scheduled fault(s) never struck"),
+            "{reasons:?}"
+        );
         let mut missed = both_ready();
         missed.push((
             50,
@@ -458,7 +469,10 @@ mod tests {
         // Struck, but too late for the bound to run out before the end.
         struck[4].0 = 1000;
         let reasons = reasons_of(judged(&struck).verdict);
-        assert!(reasons[0].contains("(restart grm-0 at 16m40.000s)"), "{reasons:?}");
+        assert!(
+            reasons[0].contains("(restart grm-0 at 16m40.000s)"),
+            "{reasons:?}"
+        );
     }
 
     #[test]

@@ -14,7 +14,9 @@ use crate::kubelet::Kubelet;
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
-use crate::{format_duration, judge, mix_seed, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
+use crate::{
+    format_duration, judge, mix_seed, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT,
+};
 
 const KUBELET_HOST: &str = "kubelet";
 const FLOW_HOST: &str = "flow";

@@ -141,7 +141,8 @@ pub struct ControllerConfig {
     pub reads: Vec<KindRead>,
     /// A reconcile is requeued after this long, and its context ends after it.
     pub sync_period: Duration,
-    /// A failed reconcile is retried after this delay, doubling up to `sync_period`.
+    /// A failed reconcile is retried after this delay, doubling up to
+    /// controller-runtime's 1000s cap.
     pub error_backoff_initial: Duration,
 }
 

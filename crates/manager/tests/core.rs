@@ -298,21 +298,35 @@ fn the_liveness_deadline_counts_from_the_first_check_that_saw_the_caches_unsynce
         cache.informer(&prometheus()).await.unwrap();
         // Unsynced for ten minutes, but nobody checked: the clock has not started.
         tokio::time::sleep(Duration::from_secs(600)).await;
-        assert!(with_deadline.readyz().is_err(), "an unsynced informer fails /readyz");
-        assert_eq!(with_deadline.healthz().await, Ok(()), "the first unsynced check starts the clock");
+        assert!(
+            with_deadline.readyz().is_err(),
+            "an unsynced informer fails /readyz"
+        );
+        assert_eq!(
+            with_deadline.healthz().await,
+            Ok(()),
+            "the first unsynced check starts the clock"
+        );
         let first = Instant::now();
         while first.elapsed() + Duration::from_secs(10) < deadline {
             tokio::time::sleep(Duration::from_secs(10)).await;
             assert_eq!(with_deadline.healthz().await, Ok(()), "within the deadline");
         }
         tokio::time::sleep(deadline - first.elapsed()).await;
-        let failure = with_deadline.healthz().await.expect_err("unsynced for 180s");
+        let failure = with_deadline
+            .healthz()
+            .await
+            .expect_err("unsynced for 180s");
         assert!(
             failure.contains("source-informer-sync")
                 && failure.contains("monitoring.coreos.com/v1, Kind=Prometheus"),
             "{failure}"
         );
-        assert_eq!(without.healthz().await, Ok(()), "without the fix, cache sync is no liveness check");
+        assert_eq!(
+            without.healthz().await,
+            Ok(()),
+            "without the fix, cache sync is no liveness check"
+        );
         // A check that sees every informer synced resets the clock.
         cache.remove(&prometheus());
         assert_eq!(
@@ -320,7 +334,11 @@ fn the_liveness_deadline_counts_from_the_first_check_that_saw_the_caches_unsynce
             (Ok(()), Ok(()))
         );
         cache.informer(&prometheus()).await.unwrap();
-        assert_eq!(with_deadline.healthz().await, Ok(()), "a new stretch starts a new clock");
+        assert_eq!(
+            with_deadline.healthz().await,
+            Ok(()),
+            "a new stretch starts a new clock"
+        );
         tokio::time::sleep(deadline - Duration::from_secs(1)).await;
         assert_eq!(with_deadline.healthz().await, Ok(()));
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -375,7 +393,10 @@ fn liveness_asks_the_api_server() {
             42,
         ));
         let health = stallsim_manager::Health::new(cache, cut_off, None);
-        let failure = health.healthz().await.expect_err("no answer from the API server");
+        let failure = health
+            .healthz()
+            .await
+            .expect_err("no answer from the API server");
         assert!(failure.starts_with("apiserver-healthz: "), "{failure}");
     });
 }

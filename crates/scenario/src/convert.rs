@@ -300,11 +300,22 @@ fn within_run(ctx: &Ctx<'_>, spec: &file::Spec, duration: Duration) -> Result<()
         )),
         _ => Ok(()),
     };
-    for (i, replica) in spec.replicas.iter().flat_map(|l| l.value.iter()).enumerate() {
-        check(&replica.value.start_at, format!("spec.replicas[{i}].startAt"))?;
+    for (i, replica) in spec
+        .replicas
+        .iter()
+        .flat_map(|l| l.value.iter())
+        .enumerate()
+    {
+        check(
+            &replica.value.start_at,
+            format!("spec.replicas[{i}].startAt"),
+        )?;
     }
     if let Some(flow) = &spec.deletion_flow {
-        check(&flow.value.delete_at, "spec.deletionFlow.deleteAt".to_string())?;
+        check(
+            &flow.value.delete_at,
+            "spec.deletionFlow.deleteAt".to_string(),
+        )?;
     }
     for (i, fault) in spec.faults.iter().flat_map(|l| l.value.iter()).enumerate() {
         check(&fault.value.at, format!("spec.faults[{i}].at"))?;

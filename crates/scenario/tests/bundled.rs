@@ -56,7 +56,7 @@ fn kill_of_grm_0(s: &Scenario) -> Duration {
         .unwrap_or_else(|| panic!("{}: grm-0 is never killed", s.path.display()))
 }
 
-// These tests hold the bundled files to the stall window of REFERENCE.md
+// These tests hold the bundled files to the stall window of docs/model.md
 // (section 2), not to exact timings, which may be tuned.
 
 #[test]
@@ -84,8 +84,16 @@ fn the_incident_sits_in_the_stall_window() {
     );
     assert_eq!(s.config.manager.mitigations, Default::default());
     assert_eq!(s.expectation().unwrap().verdict, ExpectedVerdict::Stall);
-    assert_eq!(s.expectation().unwrap().stalled_replica.as_deref(), Some("grm-1"));
-    assert_eq!(s.expectation().unwrap().deployment_ready_within_flow_timeout, Some(false));
+    assert_eq!(
+        s.expectation().unwrap().stalled_replica.as_deref(),
+        Some("grm-1")
+    );
+    assert_eq!(
+        s.expectation()
+            .unwrap()
+            .deployment_ready_within_flow_timeout,
+        Some(false)
+    );
 }
 
 #[test]
@@ -100,7 +108,10 @@ fn the_fixed_incident_differs_only_by_the_fix() {
             .liveness_cache_sync_deadline,
         Some(Duration::from_secs(180))
     );
-    assert_eq!(fixed.expectation().unwrap().verdict, ExpectedVerdict::Converges);
+    assert_eq!(
+        fixed.expectation().unwrap().verdict,
+        ExpectedVerdict::Converges
+    );
     let mut unfixed = fixed.config.clone();
     unfixed.manager.mitigations = Default::default();
     unfixed.name = stall.name.clone();

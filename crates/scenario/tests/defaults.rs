@@ -1,4 +1,4 @@
-//! A minimal file gets exactly REFERENCE.md's constants; every field a file can name is read.
+//! A minimal file gets exactly the real system's constants (docs/model.md); every field a file can name is read.
 
 use std::path::Path;
 use std::time::Duration;
@@ -121,9 +121,18 @@ fn a_minimal_file_gets_the_reference_constants() {
     assert_eq!(c.flow, None);
     assert!(c.faults.is_empty());
     assert_eq!(c.checker.stall_bound, secs(300));
-    assert_eq!(scenario.expectation().unwrap().verdict, ExpectedVerdict::Converges);
+    assert_eq!(
+        scenario.expectation().unwrap().verdict,
+        ExpectedVerdict::Converges
+    );
     assert_eq!(scenario.expectation().unwrap().stalled_replica, None);
-    assert_eq!(scenario.expectation().unwrap().deployment_ready_within_flow_timeout, None);
+    assert_eq!(
+        scenario
+            .expectation()
+            .unwrap()
+            .deployment_ready_within_flow_timeout,
+        None
+    );
 }
 
 #[test]

@@ -9,8 +9,8 @@ use stallsim_harness::{DeletionFlowConfig, Fault as WorldFault, FaultAction};
 
 use super::{dur, quoted, Ctx, Result, DURATION_ACCEPTED};
 use crate::expect::{Expect, ExpectedVerdict};
-use crate::ScenarioError;
 use crate::file::{self, Dur, S};
+use crate::ScenarioError;
 
 const FAULTS_MAX: usize = 256;
 
