@@ -1,4 +1,5 @@
-//! [`CrdSpec`]: a custom resource to serve, and how a CRD object becomes a served resource.
+//! [`CrdSpec`]: a custom resource to serve, how a CRD object becomes a served
+//! resource, and the marks its deletion leaves on it.
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceDefinitionCondition, CustomResourceDefinitionNames,
@@ -165,26 +166,46 @@ pub(crate) fn parse_crd(object: &serde_json::Value) -> Result<ParsedCrd, ApiErro
     Ok(ParsedCrd { crd, resource })
 }
 
+/// The finalizer a deleted CRD keeps until its instances are gone.
+pub(crate) const CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+
+fn condition(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: &str,
+    now: Time,
+) -> CustomResourceDefinitionCondition {
+    CustomResourceDefinitionCondition {
+        last_transition_time: Some(now),
+        message: Some(message.to_string()),
+        reason: Some(reason.to_string()),
+        status: if status { "True" } else { "False" }.to_string(),
+        type_: type_.to_string(),
+    }
+}
+
 /// The status a CRD has once its names are accepted and it is established.
 pub(crate) fn established_status(
     crd: &CustomResourceDefinition,
     now: Time,
 ) -> CustomResourceDefinitionStatus {
-    let condition = |type_: &str, reason: &str, message: &str| CustomResourceDefinitionCondition {
-        last_transition_time: Some(now.clone()),
-        message: Some(message.to_string()),
-        reason: Some(reason.to_string()),
-        status: "True".to_string(),
-        type_: type_.to_string(),
-    };
     CustomResourceDefinitionStatus {
         accepted_names: Some(crd.spec.names.clone()),
         conditions: Some(vec![
-            condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+            condition(
+                "NamesAccepted",
+                true,
+                "NoConflicts",
+                "no conflicts found",
+                now.clone(),
+            ),
             condition(
                 "Established",
+                true,
                 "InitialNamesAccepted",
                 "the initial names have been accepted",
+                now,
             ),
         ]),
         stored_versions: Some(
@@ -195,5 +216,67 @@ pub(crate) fn established_status(
                 .map(|v| v.name.clone())
                 .collect(),
         ),
+    }
+}
+
+/// Whether a CRD object carries a deletion timestamp.
+pub(crate) fn is_marked_for_deletion(crd: &CustomResourceDefinition) -> bool {
+    crd.metadata.deletion_timestamp.is_some()
+}
+
+/// What the first DELETE of a CRD does to it, as the CRD registry's `Delete`
+/// does (pkg/registry/customresourcedefinition/etcd.go): sets the deletion
+/// timestamp, adds the cleanup finalizer, and sets `Terminating`.
+pub(crate) fn mark_for_deletion(crd: &mut CustomResourceDefinition, now: Time) {
+    crd.metadata.deletion_timestamp = Some(now.clone());
+    let finalizers = crd.metadata.finalizers.get_or_insert_with(Vec::new);
+    if !finalizers.iter().any(|f| f == CLEANUP_FINALIZER) {
+        finalizers.push(CLEANUP_FINALIZER.to_string());
+    }
+    set_condition(
+        crd,
+        condition(
+            "Terminating",
+            true,
+            "InstanceDeletionPending",
+            "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon",
+            now,
+        ),
+    );
+}
+
+/// What the finalizer writes when it starts deleting the instances
+/// (pkg/controller/finalizer/crd_finalizer.go).
+pub(crate) fn mark_instance_deletion_in_progress(crd: &mut CustomResourceDefinition, now: Time) {
+    set_condition(
+        crd,
+        condition(
+            "Terminating",
+            true,
+            "InstanceDeletionInProgress",
+            "CustomResource deletion is in progress",
+            now,
+        ),
+    );
+}
+
+/// Sets a condition as upstream's `SetCRDCondition` does: replaced in place,
+/// its transition time moving only when its status changes.
+fn set_condition(crd: &mut CustomResourceDefinition, new: CustomResourceDefinitionCondition) {
+    let conditions = crd
+        .status
+        .get_or_insert_with(CustomResourceDefinitionStatus::default)
+        .conditions
+        .get_or_insert_with(Vec::new);
+    match conditions.iter_mut().find(|c| c.type_ == new.type_) {
+        Some(existing) => {
+            if existing.status != new.status || existing.last_transition_time.is_none() {
+                existing.last_transition_time = new.last_transition_time;
+            }
+            existing.status = new.status;
+            existing.reason = new.reason;
+            existing.message = new.message;
+        }
+        None => conditions.push(new),
     }
 }

@@ -7,7 +7,20 @@ use k8s_openapi::apimachinery::pkg::version::Info;
 use stallsim_client::ResourceRef;
 
 /// The verbs every served resource supports.
-const VERBS: [&str; 6] = ["create", "delete", "get", "list", "update", "watch"];
+const VERBS: &[&str] = &["create", "delete", "get", "list", "update", "watch"];
+
+/// The verbs listed for the resource of a terminating CRD: those that read
+/// or delete, as upstream's `DiscoveryController` lists them
+/// (pkg/apiserver/customresource_discovery_controller.go).
+const TERMINATING_VERBS: &[&str] = &["delete", "get", "list", "watch"];
+
+/// A resource as discovery lists it.
+#[derive(Clone, Debug)]
+pub(crate) struct Listed {
+    pub(crate) resource: ResourceRef,
+    /// Its CRD is being deleted: listed without the verbs that write.
+    pub(crate) terminating: bool,
+}
 
 /// `GET /api`: the core group's versions.
 pub(crate) fn api_versions() -> APIVersions {
@@ -20,9 +33,9 @@ pub(crate) fn api_versions() -> APIVersions {
 /// `GET /apis`: every named group of `resources`, in order of first
 /// appearance, each with its versions in order of first appearance, the
 /// first preferred. The core group is not listed here (it is `GET /api`).
-pub(crate) fn group_list(resources: &[ResourceRef]) -> APIGroupList {
+pub(crate) fn group_list(resources: &[Listed]) -> APIGroupList {
     let mut groups: Vec<APIGroup> = Vec::new();
-    for resource in resources.iter().filter(|r| !r.group.is_empty()) {
+    for Listed { resource, .. } in resources.iter().filter(|l| !l.resource.group.is_empty()) {
         let version = GroupVersionForDiscovery {
             group_version: resource.api_version(),
             version: resource.version.clone(),
@@ -46,27 +59,38 @@ pub(crate) fn group_list(resources: &[ResourceRef]) -> APIGroupList {
 
 /// `GET /api/v1` or `/apis/{group}/{version}`; `None` when nothing is served there.
 pub(crate) fn resource_list(
-    resources: &[ResourceRef],
+    resources: &[Listed],
     group: &str,
     version: &str,
 ) -> Option<APIResourceList> {
+    let here = |l: &&Listed| l.resource.group == group && l.resource.version == version;
     let served: Vec<APIResource> = resources
         .iter()
-        .filter(|r| r.group == group && r.version == version)
-        .map(|r| APIResource {
-            name: r.plural.clone(),
-            singular_name: r.kind.to_lowercase(),
-            namespaced: r.namespaced,
-            kind: r.kind.clone(),
-            verbs: VERBS.iter().map(|v| v.to_string()).collect(),
-            ..APIResource::default()
-        })
+        .filter(here)
+        .map(
+            |Listed {
+                 resource: r,
+                 terminating,
+             }| {
+                let verbs = if *terminating {
+                    TERMINATING_VERBS
+                } else {
+                    VERBS
+                };
+                APIResource {
+                    name: r.plural.clone(),
+                    singular_name: r.kind.to_lowercase(),
+                    namespaced: r.namespaced,
+                    kind: r.kind.clone(),
+                    verbs: verbs.iter().map(|v| v.to_string()).collect(),
+                    ..APIResource::default()
+                }
+            },
+        )
         .collect();
-    let first = resources
-        .iter()
-        .find(|r| r.group == group && r.version == version)?;
+    let first = resources.iter().find(here)?;
     Some(APIResourceList {
-        group_version: first.api_version(),
+        group_version: first.resource.api_version(),
         resources: served,
     })
 }

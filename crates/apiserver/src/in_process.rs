@@ -7,15 +7,15 @@ use serde_json::Value;
 use stallsim_client::{ApiError, FrameStream, Request, Response, Transport};
 use tokio::time::Instant;
 
-use crate::pump::FramePump;
+use crate::pump::{Clock, FramePump};
 use crate::server::{ApiServer, Reply};
 
 /// Carries requests straight to an [`ApiServer`] in the same task, for
 /// tests of code written against [`RestClient`](stallsim_client::RestClient).
 ///
 /// The server's `now` is the tokio time elapsed since the transport was
-/// created. Watches end after their `timeoutSeconds` and carry bookmarks, as
-/// over the network.
+/// created. Watches end after their `timeoutSeconds`, carry bookmarks and
+/// wake the server when work falls due, as over the network.
 #[derive(Clone)]
 pub struct InProcessTransport {
     server: Rc<RefCell<ApiServer>>,
@@ -31,8 +31,12 @@ impl InProcessTransport {
         }
     }
 
+    fn clock(&self) -> Clock {
+        Clock::Since(self.start)
+    }
+
     fn handle(&self, request: Request) -> Reply {
-        let now = self.start.elapsed();
+        let now = self.clock().now();
         self.server.borrow_mut().handle(request, now)
     }
 }
@@ -65,7 +69,7 @@ impl Transport for InProcessTransport {
         match self.handle(request) {
             Reply::Response(response) => Ok((response, None)),
             Reply::Watch(feed) => {
-                let pump = FramePump::new(feed, Rc::clone(&self.server));
+                let pump = FramePump::new(feed, Rc::clone(&self.server), self.clock());
                 Ok((watch_head(), Some(InProcessFrames { pump })))
             }
         }

@@ -13,9 +13,17 @@
 //! What it models, after the Kubernetes API server: one global, monotonically
 //! increasing `resourceVersion`; LIST with equality label selectors; WATCH from
 //! a version with a bounded history (a compacted version is an in-stream `410
-//! Expired`); optimistic concurrency on update; discovery; and CRDs whose
-//! deletion removes their objects, ends their watches, answers later requests
-//! with 404 and leaves discovery only after [`ApiServerConfig::discovery_lag`].
+//! Expired`); optimistic concurrency on update; discovery; and CRDs deleted as
+//! a real server deletes them. A DELETE marks the CRD (deletion timestamp,
+//! finalizer `customresourcecleanup.apiextensions.k8s.io`, condition
+//! `Terminating`); while it terminates its resource is still served and
+//! listed, creates are refused (403), and its finalizer deletes the objects;
+//! then the CRD object goes, the resource answers 404, its watches end, and
+//! discovery drops it, each after its own lag in [`ApiServerConfig`].
+//!
+//! The server is passive: that work is done when time is handed in
+//! ([`ApiServer::handle`], [`ApiServer::advance`]); both fronts wake it at
+//! [`ApiServer::next_due`] while they hold a watch open.
 //!
 //! [`Request`]: stallsim_client::Request
 //! [`Transport`]: stallsim_client::Transport
@@ -26,6 +34,7 @@ mod crd;
 mod discovery;
 mod history;
 mod in_process;
+mod lifecycle;
 mod object;
 mod pump;
 mod resources;

@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use turmoil::net::tcp::OwnedWriteHalf;
 use turmoil::net::{TcpListener, TcpStream};
 
-use crate::pump::FramePump;
+use crate::pump::{Clock, FramePump};
 use crate::server::{ApiServer, Reply};
 use crate::status::{bad_request, failure};
 
@@ -25,7 +25,9 @@ const REQUEST_LINE_BYTES_MAX: u64 = 4 * 1024 * 1024;
 /// line, then one JSON line per frame; it ends after `timeoutSeconds`, when
 /// the server ends the feed, or when a write fails. Watches that allow
 /// bookmarks get a `BOOKMARK` frame with the server's current version every
-/// `bookmark_interval`. The server's clock is [`turmoil::sim_elapsed`].
+/// `bookmark_interval`. The server's clock is [`turmoil::sim_elapsed`]; while
+/// a watch is open, its connection also wakes the server when work falls due
+/// ([`ApiServer::next_due`]).
 ///
 /// Connections are served by tasks spawned with
 /// [`tokio::task::spawn_local`]: call this within a turmoil host (which runs
@@ -53,7 +55,7 @@ async fn connection(stream: TcpStream, server: Rc<RefCell<ApiServer>>) -> io::Re
     }
     let reply = match serde_json::from_str::<Request>(&line) {
         Ok(request) => {
-            let now = turmoil::sim_elapsed().unwrap_or_default();
+            let now = Clock::Simulation.now();
             let reply = server.borrow_mut().handle(request, now);
             reply
         }
@@ -65,7 +67,7 @@ async fn connection(stream: TcpStream, server: Rc<RefCell<ApiServer>>) -> io::Re
         Reply::Response(response) => write_line(&mut write, &response).await,
         Reply::Watch(feed) => {
             write_line(&mut write, &Response::ok(Value::Null)).await?;
-            let mut pump = FramePump::new(feed, server);
+            let mut pump = FramePump::new(feed, server, Clock::Simulation);
             while let Some(frame) = pump.next_frame().await {
                 write_line(&mut write, &frame).await?;
             }

@@ -1,16 +1,23 @@
 //! [`ApiServer`]: the store, its versions and watchers, and how one request is answered.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Duration;
 
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 use stallsim_client::{ApiError, Method, Request, ResourceRef, Response};
+use tokio::sync::Notify;
 
 use crate::config::ApiServerConfig;
-use crate::crd::{established_status, parse_crd, CrdSpec, ParsedCrd};
-use crate::discovery;
+use crate::crd::{
+    established_status, is_marked_for_deletion, mark_for_deletion,
+    mark_instance_deletion_in_progress, parse_crd, CrdSpec, ParsedCrd,
+};
+use crate::discovery::{self, Listed};
 use crate::history::{Change, ChangeKind, History};
+use crate::lifecycle::{CustomResource, Phase};
 use crate::object::{
     desired_state, meta_str, metadata_mut, set_resource_version, set_type, time_at, ObjectKey,
     ResourceKey,
@@ -19,7 +26,8 @@ use crate::resources::{builtin_resources, crd_resource};
 use crate::route::{Route, Target};
 use crate::selector::LabelSelector;
 use crate::status::{
-    bad_request, failure, invalid, method_not_allowed, no_route, object_not_found,
+    bad_request, create_forbidden_while_terminating, failure, invalid, method_not_allowed,
+    no_route, object_not_found,
 };
 use crate::watch::{self, error_frame, frame, WatchFeed, WatchFilter, WatchRequest, Watcher};
 
@@ -32,32 +40,35 @@ pub enum Reply {
     Watch(WatchFeed),
 }
 
-/// A deleted CRD's resource, still listed in discovery for a while.
-#[derive(Debug)]
-struct Retiring {
-    resource: ResourceRef,
-    listed_until: Duration,
-}
-
 /// The fake API server's whole state.
 ///
 /// Deterministic: ordered maps and vectors only, no clock reads (the caller
 /// passes simulated time to every call), no randomness. Every create, update
 /// and delete bumps one global `resourceVersion`; watchers are served in the
 /// order they were opened.
+///
+/// Passive: work that falls due with time (a deleted CRD's finalizer, the
+/// end of its serving and of its watches) is done when time is handed in,
+/// by [`ApiServer::handle`] or [`ApiServer::advance`], stamped with the
+/// instant it fell due. A front that holds watches open wakes the server at
+/// [`ApiServer::next_due`], so watchers see that work when it happens.
 #[derive(Debug)]
 pub struct ApiServer {
     config: ApiServerConfig,
+    /// The latest time handed in.
+    now: Duration,
     resource_version: u64,
     uids_issued: u64,
     builtins: Vec<ResourceRef>,
-    /// Served custom resources, by CRD name.
-    custom: BTreeMap<String, ResourceRef>,
-    /// Custom resources whose CRD is gone but discovery still lists, by CRD name.
-    retiring: BTreeMap<String, Retiring>,
+    /// Custom resources by CRD name, from the CRD's creation until nothing
+    /// is left of them (not served, not listed, no watches).
+    custom: BTreeMap<String, CustomResource>,
     objects: BTreeMap<ResourceKey, BTreeMap<ObjectKey, Value>>,
     history: History,
     watchers: Vec<Watcher>,
+    /// The due time the fronts were last told of, and how they are told.
+    announced_due: Option<Duration>,
+    due_changed: Rc<Notify>,
 }
 
 impl ApiServer {
@@ -66,13 +77,15 @@ impl ApiServer {
         ApiServer {
             history: History::new(config.history_events_max),
             config,
+            now: Duration::ZERO,
             resource_version: 0,
             uids_issued: 0,
             builtins: builtin_resources(),
             custom: BTreeMap::new(),
-            retiring: BTreeMap::new(),
             objects: BTreeMap::new(),
             watchers: Vec::new(),
+            announced_due: None,
+            due_changed: Rc::new(Notify::new()),
         }
     }
 
@@ -101,16 +114,67 @@ impl ApiServer {
     }
 
     /// Answers one request. `now` is simulated time since the start of the
-    /// run, the only clock the server has.
+    /// run, the only clock the server has; the work due by then is done
+    /// first ([`ApiServer::advance`]).
     pub fn handle(&mut self, request: Request, now: Duration) -> Reply {
-        self.retiring.retain(|_, r| now < r.listed_until);
-        match self.route(request, now) {
+        self.advance(now);
+        let reply = match self.route(request) {
             Ok(reply) => reply,
             Err(error) => Reply::Response(failure(&error)),
+        };
+        self.announce_due();
+        reply
+    }
+
+    /// Does the work due by `now`, in the order it fell due: the finalizer
+    /// steps of deleted CRDs and the end of their resources' watches. Time
+    /// never goes back: an earlier `now` than one handed in before changes
+    /// nothing.
+    pub fn advance(&mut self, now: Duration) {
+        self.now = self.now.max(now);
+        while let Some((at, name)) = self.next_step() {
+            if at > self.now {
+                break;
+            }
+            self.step(&name, at);
+        }
+        let (now, config) = (self.now, &self.config);
+        self.custom.retain(|_, custom| !custom.is_gone(now, config));
+        self.announce_due();
+    }
+
+    /// When work next falls due, if any is pending. A front holding watches
+    /// open calls [`ApiServer::advance`] then, so its watchers see the work
+    /// without waiting for another request.
+    pub fn next_due(&self) -> Option<Duration> {
+        self.next_step().map(|(at, _)| at)
+    }
+
+    /// Signalled whenever [`ApiServer::next_due`] changes, so a front
+    /// waiting on a watch can wake the server in time.
+    pub(crate) fn due_changed(&self) -> Rc<Notify> {
+        Rc::clone(&self.due_changed)
+    }
+
+    fn announce_due(&mut self) {
+        let due = self.next_due();
+        if due != self.announced_due {
+            self.announced_due = due;
+            self.due_changed.notify_waiters();
         }
     }
 
-    fn route(&mut self, request: Request, now: Duration) -> Result<Reply, ApiError> {
+    /// The earliest pending step: when, and the CRD it belongs to.
+    fn next_step(&self) -> Option<(Duration, String)> {
+        self.custom
+            .iter()
+            .filter_map(|(name, custom)| Some((custom.next_due(&self.config)?, name)))
+            .min()
+            .map(|(at, name)| (at, name.clone()))
+    }
+
+    fn route(&mut self, request: Request) -> Result<Reply, ApiError> {
+        let now = self.now;
         let route = Route::parse(&request.path).ok_or_else(no_route)?;
         let method = request.method;
         let get_only = || match method {
@@ -166,18 +230,42 @@ impl ApiServer {
     }
 
     /// Every resource discovery lists: built-ins in their fixed order, then
-    /// custom ones (served or retiring) sorted by group, version and plural.
-    fn discoverable(&self) -> Vec<ResourceRef> {
-        let mut custom: Vec<ResourceRef> = self
+    /// custom ones (established, terminating, or removed less than
+    /// `discovery_lag` ago) sorted by group, version and plural.
+    fn discoverable(&self) -> Vec<Listed> {
+        let mut custom: Vec<Listed> = self
             .custom
             .values()
-            .chain(self.retiring.values().map(|r| &r.resource))
-            .cloned()
+            .filter(|custom| custom.is_listed(self.now, &self.config))
+            .map(|custom| Listed {
+                resource: custom.resource.clone(),
+                terminating: custom.is_terminating(),
+            })
             .collect();
         custom.sort_by(|a, b| {
+            let (a, b) = (&a.resource, &b.resource);
             (&a.group, &a.version, &a.plural).cmp(&(&b.group, &b.version, &b.plural))
         });
-        self.builtins.iter().cloned().chain(custom).collect()
+        let builtins = self.builtins.iter().map(|resource| Listed {
+            resource: resource.clone(),
+            terminating: false,
+        });
+        builtins.chain(custom).collect()
+    }
+
+    /// The custom resources still served (their CRD established,
+    /// terminating, or removed less than `serving_removal_lag` ago).
+    fn served_custom(&self) -> impl Iterator<Item = &CustomResource> {
+        self.custom
+            .values()
+            .filter(|custom| custom.is_served(self.now, &self.config))
+    }
+
+    /// The served custom resource `resource` is, if it is one.
+    fn served_custom_of(&self, resource: &ResourceRef) -> Option<&CustomResource> {
+        let key = ResourceKey::of(resource);
+        self.served_custom()
+            .find(|custom| ResourceKey::of(&custom.resource) == key)
     }
 
     /// The served resource a path names; 404 when none is (or when a
@@ -186,7 +274,7 @@ impl ApiServer {
         let resource = self
             .builtins
             .iter()
-            .chain(self.custom.values())
+            .chain(self.served_custom().map(|custom| &custom.resource))
             .find(|r| {
                 r.group == target.group && r.version == target.version && r.plural == target.plural
             })
@@ -267,6 +355,12 @@ impl ApiServer {
                 }
             },
         };
+        if self
+            .served_custom_of(resource)
+            .is_some_and(CustomResource::is_terminating)
+        {
+            return Err(create_forbidden_while_terminating(resource, &name));
+        }
         let at: ObjectKey = (namespace.clone().unwrap_or_default(), name.clone());
         if self.stored(resource, &at).is_some() {
             return Err(ApiError::AlreadyExists(format!(
@@ -370,7 +464,14 @@ impl ApiServer {
         );
         set_type(&mut object, resource);
         if let Some(parsed) = crd {
-            self.serve_crd(&name, &parsed, &mut object, now);
+            if previous_object
+                .get("metadata")
+                .is_some_and(|m| m.get("deletionTimestamp").is_some())
+            {
+                keep_deletion_marks(&previous_object, &mut object);
+            } else {
+                self.serve_crd(&name, &parsed, &mut object, now);
+            }
         }
         let mut object = Value::Object(object);
         set_resource_version(&mut object, resource_version);
@@ -394,8 +495,8 @@ impl ApiServer {
         if self.stored(resource, at).is_none() {
             return Err(object_not_found(resource, &at.1));
         }
-        if is_crd_resource(resource) {
-            self.retire_crd(&at.1, now);
+        if is_crd_resource(resource) && self.custom.contains_key(&at.1) {
+            return self.delete_crd(&at.1, now);
         }
         let key = ResourceKey::of(resource);
         let mut object = self
@@ -443,7 +544,9 @@ impl ApiServer {
         Ok(Some(parsed))
     }
 
-    /// Serves a created or updated CRD's resource at once and marks it established.
+    /// Serves a created or updated CRD's resource at once and marks it
+    /// established. A CRD created anew gets new storage: the watches of its
+    /// removed namesake end now.
     fn serve_crd(
         &mut self,
         name: &str,
@@ -453,39 +556,168 @@ impl ApiServer {
     ) {
         let status = established_status(&parsed.crd, time_at(now));
         object.insert("status".to_string(), json!(status));
-        self.retiring.remove(name);
-        self.custom
-            .insert(name.to_string(), parsed.resource.clone());
+        if let Some(old) = self.custom.remove(name) {
+            if matches!(old.phase, Phase::Removed { .. }) {
+                let key = ResourceKey::of(&old.resource);
+                self.watchers.retain(|watcher| watcher.resource != key);
+            }
+        }
+        self.custom.insert(
+            name.to_string(),
+            CustomResource::established(parsed.resource.clone()),
+        );
     }
 
-    /// A CRD is being deleted: delete its objects (a `DELETED` event each),
-    /// end every watch on its resource, stop serving it, and keep it in
-    /// discovery for `discovery_lag`.
-    fn retire_crd(&mut self, name: &str, now: Duration) {
-        let Some(resource) = self.custom.remove(name) else {
+    /// The DELETE of a CRD, as the CRD registry answers it: the first marks
+    /// it for deletion (deletion timestamp, cleanup finalizer, `Terminating`)
+    /// and leaves the rest to the finalizer, `crd_finalizer_delay` later;
+    /// later ones change nothing. Either answers the CRD as it now is.
+    fn delete_crd(&mut self, name: &str, now: Duration) -> Result<Response, ApiError> {
+        let at: ObjectKey = (String::new(), name.to_string());
+        let stored = self
+            .stored(&crd_resource(), &at)
+            .ok_or_else(|| object_not_found(&crd_resource(), name))?;
+        if is_marked_for_deletion(&decode_crd(stored)?) {
+            return Ok(Response::ok(stored.clone()));
+        }
+        let object = self.rewrite_crd(name, |crd| mark_for_deletion(crd, time_at(now)))?;
+        let next_step_at = now.saturating_add(self.config.crd_finalizer_delay);
+        if let Some(custom) = self.custom.get_mut(name) {
+            custom.phase = Phase::Terminating {
+                next_step_at,
+                cleaning: false,
+            };
+        }
+        Ok(Response::ok(object))
+    }
+
+    /// One step of a deleted CRD's life, due at `at`.
+    ///
+    /// The finalizer (upstream pkg/controller/finalizer/crd_finalizer.go)
+    /// first says on the CRD that instance deletion is in progress, then
+    /// deletes the instances in LIST order, one every
+    /// `instance_deletion_cost`, and removes the CRD object (its finalizer
+    /// done) as soon as none is left. After the resource stopped being
+    /// served, its storage is torn down and its watches end.
+    fn step(&mut self, name: &str, at: Duration) {
+        let Some(custom) = self.custom.get(name) else {
             return;
         };
-        let key = ResourceKey::of(&resource);
-        for (_, mut object) in self.objects.remove(&key).unwrap_or_default() {
-            let resource_version = self.bump();
-            set_resource_version(&mut object, resource_version);
-            self.publish(Change {
-                resource_version,
-                resource: key.clone(),
-                kind: ChangeKind::Deleted,
-                object,
-                previous: None,
-            });
+        let key = ResourceKey::of(&custom.resource);
+        match custom.phase {
+            Phase::Established => {}
+            Phase::Terminating {
+                cleaning: false, ..
+            } => {
+                // A CRD object that does not decode is removed all the same.
+                let _ = self.rewrite_crd(name, |crd| {
+                    mark_instance_deletion_in_progress(crd, time_at(at));
+                });
+                self.clean_or_remove(name, &key, at);
+            }
+            Phase::Terminating { cleaning: true, .. } => {
+                self.delete_first_instance(&key);
+                self.clean_or_remove(name, &key, at);
+            }
+            Phase::Removed { removed_at, .. } => {
+                self.watchers.retain(|watcher| watcher.resource != key);
+                if let Some(custom) = self.custom.get_mut(name) {
+                    custom.phase = Phase::Removed {
+                        removed_at,
+                        watches_ended: true,
+                    };
+                }
+            }
         }
-        self.watchers.retain(|watcher| watcher.resource != key);
-        let listed_until = now.saturating_add(self.config.discovery_lag);
-        self.retiring.insert(
-            name.to_string(),
-            Retiring {
-                resource,
-                listed_until,
-            },
-        );
+    }
+
+    /// After a finalizer step at `at`: the next instance deletion if any
+    /// instance is left, else the CRD object's removal, now.
+    fn clean_or_remove(&mut self, name: &str, key: &ResourceKey, at: Duration) {
+        let phase = if self.objects.get(key).is_some_and(|o| !o.is_empty()) {
+            Phase::Terminating {
+                next_step_at: at.saturating_add(self.config.instance_deletion_cost),
+                cleaning: true,
+            }
+        } else {
+            self.remove_crd_object(name);
+            Phase::Removed {
+                removed_at: at,
+                watches_ended: false,
+            }
+        };
+        if let Some(custom) = self.custom.get_mut(name) {
+            custom.phase = phase;
+        }
+    }
+
+    /// Deletes the first instance of a resource in LIST order (namespace,
+    /// then name): a `DELETED` event.
+    fn delete_first_instance(&mut self, key: &ResourceKey) {
+        let Some(objects) = self.objects.get_mut(key) else {
+            return;
+        };
+        let Some((_, object)) = objects.pop_first() else {
+            return;
+        };
+        if objects.is_empty() {
+            self.objects.remove(key);
+        }
+        self.publish_deletion(key.clone(), object);
+    }
+
+    /// Removes a CRD object whose finalizer is done: a `DELETED` event
+    /// carrying the CRD as it was last stored, as etcd reports a deletion.
+    fn remove_crd_object(&mut self, name: &str) {
+        let key = ResourceKey::of(&crd_resource());
+        let removed = self
+            .objects
+            .get_mut(&key)
+            .and_then(|objects| objects.remove(&(String::new(), name.to_string())));
+        if let Some(object) = removed {
+            self.publish_deletion(key, object);
+        }
+    }
+
+    fn publish_deletion(&mut self, resource: ResourceKey, mut object: Value) {
+        let resource_version = self.bump();
+        set_resource_version(&mut object, resource_version);
+        self.publish(Change {
+            resource_version,
+            resource,
+            kind: ChangeKind::Deleted,
+            object,
+            previous: None,
+        });
+    }
+
+    /// Edits a stored CRD object as its typed self and stores it back: a
+    /// `MODIFIED` event. Answers the object as stored.
+    fn rewrite_crd(
+        &mut self,
+        name: &str,
+        edit: impl FnOnce(&mut CustomResourceDefinition),
+    ) -> Result<Value, ApiError> {
+        let resource = crd_resource();
+        let at: ObjectKey = (String::new(), name.to_string());
+        let previous = self
+            .stored(&resource, &at)
+            .ok_or_else(|| object_not_found(&resource, name))?
+            .clone();
+        let mut crd = decode_crd(&previous)?;
+        edit(&mut crd);
+        let mut object = serde_json::to_value(&crd).map_err(|e| ApiError::Decode(e.to_string()))?;
+        let resource_version = self.bump();
+        set_resource_version(&mut object, resource_version);
+        self.store(&resource, at, object.clone());
+        self.publish(Change {
+            resource_version,
+            resource: ResourceKey::of(&resource),
+            kind: ChangeKind::Modified,
+            object: object.clone(),
+            previous: Some(previous),
+        });
+        Ok(object)
     }
 
     fn watch(
@@ -546,6 +778,28 @@ impl ApiServer {
         self.watchers.extend(watcher);
         Ok(Reply::Watch(feed))
     }
+}
+
+fn decode_crd(object: &Value) -> Result<CustomResourceDefinition, ApiError> {
+    serde_json::from_value(object.clone()).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// An update of a CRD marked for deletion keeps what the deletion set: the
+/// server owns the deletion timestamp, status is a subresource, and the fake
+/// keeps the finalizer to its own finalizer.
+fn keep_deletion_marks(previous: &Map<String, Value>, object: &mut Map<String, Value>) {
+    let previous_metadata = previous.get("metadata");
+    let metadata = metadata_mut(object);
+    for kept in ["deletionTimestamp", "finalizers"] {
+        match previous_metadata.and_then(|m| m.get(kept)) {
+            Some(value) => metadata.insert(kept.to_string(), value.clone()),
+            None => metadata.remove(kept),
+        };
+    }
+    match previous.get("status") {
+        Some(status) => object.insert("status".to_string(), status.clone()),
+        None => object.remove("status"),
+    };
 }
 
 fn is_crd_resource(resource: &ResourceRef) -> bool {

@@ -49,6 +49,20 @@ pub(crate) fn invalid(message: impl Into<String>) -> ApiError {
     }
 }
 
+/// 403 for a create of a custom object while its CRD is terminating, as
+/// upstream's `forbidCreateAdmission` answers it
+/// (pkg/apiserver/customresource_handler.go).
+pub(crate) fn create_forbidden_while_terminating(resource: &ResourceRef, name: &str) -> ApiError {
+    ApiError::Status {
+        code: 403,
+        reason: "Forbidden".to_string(),
+        message: format!(
+            "{} {name:?} is forbidden: create not allowed while custom resource definition is terminating",
+            resource.qualified_name()
+        ),
+    }
+}
+
 /// 405 for a method the path does not take.
 pub(crate) fn method_not_allowed() -> ApiError {
     ApiError::Status {

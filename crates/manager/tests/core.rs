@@ -6,7 +6,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use stallsim_apiserver::{crd_resource, ApiServer, ApiServerConfig, CrdSpec, InProcessTransport};
-use stallsim_client::{ApiClient, ApiError, FrameStream, Request, Response, RestClient, Transport};
+use stallsim_client::{
+    ApiClient, ApiError, FrameStream, ListParams, Request, Response, RestClient, Transport,
+};
 use stallsim_manager::{
     Cache, CacheError, EventSink, Gvk, LeaderElectionConfig, ManagerEvent, MapperError,
     ReflectorConfig, RestMapper,
@@ -50,11 +52,21 @@ fn prometheus() -> Gvk {
     Gvk::new("monitoring.coreos.com", "v1", "Prometheus")
 }
 
+/// Deletes the Prometheus CRD and waits until its resource is no longer
+/// served: the server first lets the CRD terminate while its finalizer runs.
 async fn delete_prometheus_crd(client: &Client) {
     client
         .delete(&crd_resource(), None, &CrdSpec::prometheus().name())
         .await
         .expect("the CRD exists");
+    let resource = CrdSpec::prometheus().resource();
+    for _ in 0..100 {
+        match client.list(&resource, &ListParams::default()).await {
+            Err(error) if error.is_not_found() => return,
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    panic!("the Prometheus resource is still served 5s after its CRD's deletion");
 }
 
 /// A client and a mapper that discovered Prometheus before its CRD was deleted.

@@ -421,6 +421,10 @@ fn api_server(ctx: &Ctx<'_>, api_server: Option<&file::ApiServer>) -> Result<Api
             defaults.bookmark_interval,
             "spec.apiServer.bookmarkInterval",
         )?,
+        crd_finalizer_delay: dur(&a.crd_finalizer_delay, defaults.crd_finalizer_delay),
+        instance_deletion_cost: dur(&a.instance_deletion_cost, defaults.instance_deletion_cost),
+        serving_removal_lag: dur(&a.serving_removal_lag, defaults.serving_removal_lag),
+        watch_teardown_delay: dur(&a.watch_teardown_delay, defaults.watch_teardown_delay),
     })
 }
 

@@ -70,6 +70,10 @@ pub(crate) struct ApiServer {
     pub discovery_lag: Dur,
     pub watch_channel_capacity: Option<S<usize>>,
     pub bookmark_interval: Dur,
+    pub crd_finalizer_delay: Dur,
+    pub instance_deletion_cost: Dur,
+    pub serving_removal_lag: Dur,
+    pub watch_teardown_delay: Dur,
 }
 
 #[derive(DeriveDeserialize)]

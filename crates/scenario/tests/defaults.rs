@@ -165,7 +165,15 @@ spec:
   duration: 1h
   tick: 1ms
   network: {latencyMin: 2ms, latencyMax: 3ms, requestTimeout: 10s}
-  apiServer: {historyEventsMax: 7, discoveryLag: 0s, watchChannelCapacity: 3, bookmarkInterval: 1m30s}
+  apiServer:
+    historyEventsMax: 7
+    discoveryLag: 0s
+    watchChannelCapacity: 3
+    bookmarkInterval: 1m30s
+    crdFinalizerDelay: 1s
+    instanceDeletionCost: 2ms
+    servingRemovalLag: 3s
+    watchTeardownDelay: 4s
   crds:
     - {group: example.com, version: v2, kind: Widget, plural: widgets, namespaced: false}
   replicas:
@@ -220,6 +228,15 @@ spec:
             a.bookmark_interval
         ),
         (7, Duration::ZERO, 3, secs(90))
+    );
+    assert_eq!(
+        (
+            a.crd_finalizer_delay,
+            a.instance_deletion_cost,
+            a.serving_removal_lag,
+            a.watch_teardown_delay
+        ),
+        (secs(1), ms(2), secs(3), secs(4))
     );
     assert_eq!(c.crds.len(), 1);
     assert_eq!(

@@ -117,6 +117,7 @@ fn unknown_fields_name_the_accepted_ones() {
         ("  bogus: 1\n", "s.yaml:6:3: field `spec.bogus`: unknown field `bogus`; expected one of `seed`, `duration`, `tick`, `network`, `apiServer`, `crds`, `replicas`, `manager`, `mitigations`, `kubelet`, `deletionFlow`, `faults`, `check`, `expect`"),
         ("  manager: {leaderElection: {leaseDuraton: 15s}}\n", "s.yaml:6:30: field `spec.manager.leaderElection.leaseDuraton`: unknown field `leaseDuraton`; expected one of `leaseDuration`, `renewDeadline`, `retryPeriod`, `releaseOnCancel`"),
         ("  mitigations:\n    fixEverything: true\n", "s.yaml:7:5: field `spec.mitigations.fixEverything`: unknown field `fixEverything`; expected one of `livenessCacheSyncDeadline`, `ignoreNotFound`, `rediscoverOnLeadership`, `notFoundListIsEmpty`, `lazyInformerSyncTimeout`"),
+        ("  apiServer: {finalizerDelay: 1s}\n", "s.yaml:6:16: field `spec.apiServer.finalizerDelay`: unknown field `finalizerDelay`; expected one of `historyEventsMax`, `discoveryLag`, `watchChannelCapacity`, `bookmarkInterval`, `crdFinalizerDelay`, `instanceDeletionCost`, `servingRemovalLag`, `watchTeardownDelay`"),
         ("  kubelet: {liveness: {periodSeconds: 10}}\n", "field `spec.kubelet.liveness.periodSeconds`: unknown field `periodSeconds`; expected one of `initialDelay`, `period`, `timeout`, `failureThreshold`"),
         ("  faults: [{at: 1s, kill: grm-0, delay: 1s}]\n", "field `spec.faults[0].delay`: unknown field `delay`; expected one of `at`, `kill`, `restart`, `partition`, `for`, `down`"),
         ("  expect: {verdict: stall, reason: x}\n", "field `spec.expect.reason`: unknown field `reason`; expected one of `verdict`, `stalledReplica`, `deploymentReadyWithinFlowTimeout`"),
@@ -146,6 +147,10 @@ fn bad_durations_say_what_a_duration_looks_like() {
         ("  seed: 1\n  replicas:\n    name: grm-0\n", "s.yaml:8:5: field `spec.replicas`: found a mapping; expected a list"),
         ("  network: {requestTimeout: 1y}\n", "field `spec.network.requestTimeout`: `1y` has the unknown unit `y`"),
         ("  kubelet: {crashLoopBackOff: {cap: 5 m}}\n", "field `spec.kubelet.crashLoopBackOff.cap`: `5 m` is not a duration (spaces are not allowed)"),
+        ("  apiServer: {crdFinalizerDelay: soon}\n", "s.yaml:6:35: field `spec.apiServer.crdFinalizerDelay`: `soon` is not a duration"),
+        ("  apiServer:\n    servingRemovalLag: -100ms\n", "s.yaml:7:24: field `spec.apiServer.servingRemovalLag`: `-100ms` is negative; expected a duration like"),
+        ("  apiServer: {instanceDeletionCost: 5}\n", "field `spec.apiServer.instanceDeletionCost`: `5` has no unit"),
+        ("  apiServer: {watchTeardownDelay: [1s]}\n", "field `spec.apiServer.watchTeardownDelay`: found a list; expected a duration like"),
     ]);
 }
 

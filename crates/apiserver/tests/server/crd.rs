@@ -1,15 +1,21 @@
-//! CRDs: serving on create, the cascade on delete, lagging discovery, re-creation.
+//! CRDs: serving on create; deletion through Terminating, instance cleanup,
+//! removal from serving and lagging discovery; re-creation.
 
 use std::time::Duration;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::Value;
-use stallsim_apiserver::{crd_resource, ApiServer, ApiServerConfig, CrdSpec};
+use stallsim_apiserver::{crd_resource, ApiServer, ApiServerConfig, CrdSpec, Reply, WatchFeed};
 use stallsim_client::{
-    from_dynamic, to_dynamic, ApiClient, ListParams, Method, Request, WatchParams,
+    from_dynamic, to_dynamic, ApiClient, ListParams, Method, Request, ResourceRef, WatchParams,
+    WatchStream,
 };
+use tokio::time::Instant;
 
-use crate::support::{call, client, drain_watch, object, reason, run, rv, shared};
+use crate::support::{
+    call, client, drain_feed, drain_watch, object, open_watch, reason, run, run_paused, rv, seen,
+    shared,
+};
 
 #[test]
 fn crd_spec_names_its_crd_and_resource() {
@@ -138,93 +144,433 @@ fn install_crd_serves_once() {
     assert_eq!(crd.body["kind"], "CustomResourceDefinition");
 }
 
-#[test]
-fn deleting_a_crd_removes_its_objects_ends_its_watches_and_answers_not_found() {
-    run(async {
-        let server = shared(ApiServerConfig::default());
-        server
-            .borrow_mut()
-            .install_crd(&CrdSpec::prometheus(), Duration::ZERO);
-        let api = client(&server);
-        let prometheus = CrdSpec::prometheus().resource();
-        for name in ["b", "a"] {
-            api.create(&prometheus, &object(&prometheus, Some("shoot"), name, &[]))
-                .await
-                .unwrap();
-        }
-        let since = server.borrow().resource_version().to_string();
-        let from_now = WatchParams {
-            resource_version: since,
-            ..WatchParams::default()
-        };
-        let mut custom_watch = api.watch(&prometheus, &from_now).await.unwrap();
-        let mut crd_watch = api.watch(&crd_resource(), &from_now).await.unwrap();
+// The deletion of a CRD, as a real API server takes it: marked and
+// Terminating while its finalizer deletes the instances, then removed, then
+// no longer served, its watches ended, and dropped from discovery.
 
-        api.delete(&crd_resource(), None, "prometheuses.monitoring.coreos.com")
-            .await
-            .unwrap();
+const PROMETHEUSES: &str = "prometheuses.monitoring.coreos.com";
 
-        let (events, ended) = drain_watch(&mut custom_watch).await;
-        assert!(ended, "a watch on a deleted CRD's resource ends");
-        assert_eq!(
-            events,
-            [
-                ("DELETED".to_string(), "shoot/a".to_string(), 4),
-                ("DELETED".to_string(), "shoot/b".to_string(), 5),
-            ]
-        );
-        let (events, ended) = drain_watch(&mut crd_watch).await;
-        assert_eq!(
-            (events, ended),
-            (
-                vec![(
-                    "DELETED".to_string(),
-                    "/prometheuses.monitoring.coreos.com".to_string(),
-                    6
-                )],
-                false
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
+/// Lags far enough apart that each step of a deletion has its own instant:
+/// with a DELETE at 10s and three instances, the finalizer starts at 11s,
+/// deletes one instance at 11.1s, 11.2s and 11.3s and the CRD with the
+/// last; serving ends at 13.3s, watches at 16.3s, discovery at 15.3s.
+fn staged() -> ApiServerConfig {
+    ApiServerConfig {
+        crd_finalizer_delay: ms(1000),
+        instance_deletion_cost: ms(100),
+        serving_removal_lag: ms(2000),
+        watch_teardown_delay: ms(3000),
+        discovery_lag: ms(4000),
+        ..ApiServerConfig::default()
+    }
+}
+
+/// Every lag of a deletion zero: the CRD is gone by the next request.
+fn instant() -> ApiServerConfig {
+    ApiServerConfig {
+        crd_finalizer_delay: Duration::ZERO,
+        instance_deletion_cost: Duration::ZERO,
+        serving_removal_lag: Duration::ZERO,
+        watch_teardown_delay: Duration::ZERO,
+        discovery_lag: Duration::ZERO,
+        ..ApiServerConfig::default()
+    }
+}
+
+fn get(path: impl Into<String>) -> Request {
+    Request::new(Method::Get, path)
+}
+
+fn delete_crd(name: &str) -> Request {
+    Request::new(Method::Delete, crd_resource().object_path(None, name))
+}
+
+fn get_crd(name: &str) -> Request {
+    get(crd_resource().object_path(None, name))
+}
+
+fn create(resource: &ResourceRef, namespace: &str, name: &str) -> Request {
+    let body = serde_json::to_value(object(resource, Some(namespace), name, &[])).unwrap();
+    Request::new(Method::Post, resource.collection_path(Some(namespace))).body(body)
+}
+
+fn watch_from(resource: &ResourceRef, resource_version: u64) -> Request {
+    get(resource.collection_path(None))
+        .query("watch", "true")
+        .query("resourceVersion", resource_version.to_string())
+}
+
+/// The names of the items a LIST answers, or its failing code.
+fn list_names(
+    server: &mut ApiServer,
+    resource: &ResourceRef,
+    now: Duration,
+) -> Result<Vec<String>, u16> {
+    let answer = call(server, get(resource.collection_path(None)), now);
+    if answer.code != 200 {
+        return Err(answer.code);
+    }
+    Ok(answer.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let meta = &item["metadata"];
+            format!(
+                "{}/{}",
+                meta["namespace"].as_str().unwrap_or_default(),
+                meta["name"].as_str().unwrap()
             )
-        );
-        assert_eq!(server.borrow().resource_version(), 6);
+        })
+        .collect())
+}
 
-        let errors = [
-            api.list(&prometheus, &ListParams::default())
-                .await
-                .unwrap_err(),
-            api.watch(&prometheus, &WatchParams::default())
-                .await
-                .err()
-                .unwrap(),
-            api.get(&prometheus, Some("shoot"), "a").await.unwrap_err(),
-            api.create(&prometheus, &object(&prometheus, Some("shoot"), "c", &[]))
-                .await
-                .unwrap_err(),
-            api.get(&crd_resource(), None, "prometheuses.monitoring.coreos.com")
-                .await
-                .unwrap_err(),
-        ];
-        for error in errors {
-            assert!(error.is_not_found(), "{error:?}");
-        }
-    });
-    let mut server = ApiServer::new(ApiServerConfig::default());
+/// Frames as (type, namespace/name, resourceVersion).
+fn frames_of(frames: &[Value]) -> Vec<(String, String, u64)> {
+    frames
+        .iter()
+        .map(|f| {
+            let meta = &f["object"]["metadata"];
+            (
+                f["type"].as_str().unwrap().to_string(),
+                format!(
+                    "{}/{}",
+                    meta["namespace"].as_str().unwrap_or_default(),
+                    meta["name"].as_str().unwrap_or_default()
+                ),
+                meta["resourceVersion"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn frame(kind: &str, path: &str, version: u64) -> (String, String, u64) {
+    (kind.to_string(), path.to_string(), version)
+}
+
+/// A server serving Prometheus with three instances (versions 2 to 4),
+/// and watches on Prometheus and on CRDs from version 4.
+fn prometheus_with_instances(config: ApiServerConfig) -> (ApiServer, WatchFeed, WatchFeed) {
+    let mut server = ApiServer::new(config);
     server.install_crd(&CrdSpec::prometheus(), Duration::ZERO);
-    call(
-        &mut server,
-        Request::new(
-            Method::Delete,
-            crd_resource().object_path(None, "prometheuses.monitoring.coreos.com"),
-        ),
-        Duration::ZERO,
+    let resource = CrdSpec::prometheus().resource();
+    for (namespace, name) in [("shoot", "c"), ("shoot", "a"), ("garden", "b")] {
+        let answer = call(
+            &mut server,
+            create(&resource, namespace, name),
+            Duration::ZERO,
+        );
+        assert_eq!(answer.code, 201);
+    }
+    assert_eq!(server.resource_version(), 4);
+    let instances = open_watch(&mut server, watch_from(&resource, 4), Duration::ZERO);
+    let crds = open_watch(&mut server, watch_from(&crd_resource(), 4), Duration::ZERO);
+    (server, instances, crds)
+}
+
+/// The `Terminating` condition of a CRD object: (status, reason, lastTransitionTime).
+fn terminating(crd: &CustomResourceDefinition) -> Option<(String, String, String)> {
+    let conditions = crd.status.as_ref()?.conditions.as_ref()?;
+    let condition = conditions.iter().find(|c| c.type_ == "Terminating")?;
+    Some((
+        condition.status.clone(),
+        condition.reason.clone().unwrap_or_default(),
+        condition
+            .last_transition_time
+            .as_ref()
+            .map(|t| t.0.to_string())
+            .unwrap_or_default(),
+    ))
+}
+
+fn crd_of(body: &Value) -> CustomResourceDefinition {
+    serde_json::from_value(body.clone()).unwrap()
+}
+
+#[test]
+fn a_deleted_crd_is_marked_terminating_and_still_served() {
+    let (mut server, _instances, _crds) = prometheus_with_instances(staged());
+    let resource = CrdSpec::prometheus().resource();
+
+    let deleted = call(&mut server, delete_crd(PROMETHEUSES), ms(10_000));
+    assert_eq!(deleted.code, 200, "the DELETE answers the marked CRD");
+    assert_eq!(deleted.body["metadata"]["resourceVersion"], "5");
+    for answer in [
+        deleted,
+        call(&mut server, get_crd(PROMETHEUSES), ms(10_500)),
+    ] {
+        let crd = crd_of(&answer.body);
+        assert_eq!(
+            crd.metadata
+                .deletion_timestamp
+                .as_ref()
+                .map(|t| t.0.to_string()),
+            Some("2025-04-01T00:00:10Z".to_string())
+        );
+        assert_eq!(
+            crd.metadata.finalizers,
+            Some(vec![
+                "customresourcecleanup.apiextensions.k8s.io".to_string()
+            ])
+        );
+        assert_eq!(
+            terminating(&crd),
+            Some((
+                "True".to_string(),
+                "InstanceDeletionPending".to_string(),
+                "2025-04-01T00:00:10Z".to_string()
+            ))
+        );
+        let established = crd.status.unwrap().conditions.unwrap();
+        assert!(established
+            .iter()
+            .any(|c| c.type_ == "Established" && c.status == "True"));
+    }
+
+    assert_eq!(
+        list_names(&mut server, &resource, ms(10_500)),
+        Ok(vec![
+            "garden/b".to_string(),
+            "shoot/a".to_string(),
+            "shoot/c".to_string()
+        ]),
+        "LIST is still served while the CRD terminates"
     );
-    let answer = call(
+    let one = call(
         &mut server,
-        Request::new(Method::Get, "/apis/monitoring.coreos.com/v1/prometheuses"),
-        Duration::ZERO,
+        get(resource.object_path(Some("shoot"), "a")),
+        ms(10_500),
     );
-    assert_eq!(answer.code, 404);
-    assert_eq!(answer.body["kind"], "Status");
-    assert_eq!(reason(&answer), "NotFound");
+    assert_eq!(one.code, 200);
+    let watch = server.handle(watch_from(&resource, 0), ms(10_500));
+    assert!(matches!(watch, Reply::Watch(_)), "WATCH is still served");
+
+    let monitoring = call(
+        &mut server,
+        get("/apis/monitoring.coreos.com/v1"),
+        ms(10_500),
+    );
+    let listed: Vec<(String, Vec<String>)> = monitoring.body["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let verbs = r["verbs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string());
+            (r["name"].as_str().unwrap().to_string(), verbs.collect())
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [(
+            "prometheuses".to_string(),
+            ["delete", "get", "list", "watch"]
+                .map(String::from)
+                .to_vec()
+        )],
+        "discovery lists it, without the verbs that write"
+    );
+
+    let again = call(&mut server, delete_crd(PROMETHEUSES), ms(10_600));
+    assert_eq!(
+        (again.code, &again.body["metadata"]["resourceVersion"]),
+        (200, &Value::from("5")),
+        "a second DELETE changes nothing"
+    );
+}
+
+#[test]
+fn the_finalizer_deletes_the_instances_then_the_crd() {
+    let (mut server, mut instances, mut crds) = prometheus_with_instances(staged());
+    let resource = CrdSpec::prometheus().resource();
+    call(&mut server, delete_crd(PROMETHEUSES), ms(10_000));
+
+    server.advance(ms(10_999));
+    assert_eq!(
+        drain_feed(&mut instances),
+        (vec![], false),
+        "nothing before the finalizer starts"
+    );
+    server.advance(ms(11_000));
+    let in_progress = call(&mut server, get_crd(PROMETHEUSES), ms(11_050));
+    assert_eq!(
+        terminating(&crd_of(&in_progress.body)),
+        Some((
+            "True".to_string(),
+            "InstanceDeletionInProgress".to_string(),
+            "2025-04-01T00:00:10Z".to_string()
+        )),
+        "the finalizer says so; the condition's status did not change"
+    );
+    assert_eq!(
+        list_names(&mut server, &resource, ms(11_050)).map(|n| n.len()),
+        Ok(3)
+    );
+
+    // One instance every instance_deletion_cost, in LIST order.
+    assert_eq!(
+        list_names(&mut server, &resource, ms(11_100)),
+        Ok(vec!["shoot/a".to_string(), "shoot/c".to_string()])
+    );
+    assert_eq!(
+        list_names(&mut server, &resource, ms(11_299)),
+        Ok(vec!["shoot/c".to_string()])
+    );
+    assert_eq!(
+        call(&mut server, get_crd(PROMETHEUSES), ms(11_299)).code,
+        200
+    );
+
+    // The last instance and the CRD object go together.
+    assert_eq!(
+        list_names(&mut server, &resource, ms(11_300)),
+        Ok(vec![]),
+        "still served, empty"
+    );
+    assert_eq!(
+        call(&mut server, get_crd(PROMETHEUSES), ms(11_300)).code,
+        404
+    );
+
+    let (frames, ended) = drain_feed(&mut instances);
+    assert_eq!(
+        frames_of(&frames),
+        [
+            frame("DELETED", "garden/b", 7),
+            frame("DELETED", "shoot/a", 8),
+            frame("DELETED", "shoot/c", 9)
+        ]
+    );
+    assert!(!ended, "the watch lasts until the storage is torn down");
+    let (frames, _) = drain_feed(&mut crds);
+    assert_eq!(
+        frames_of(&frames),
+        [
+            frame("MODIFIED", "/prometheuses.monitoring.coreos.com", 5),
+            frame("MODIFIED", "/prometheuses.monitoring.coreos.com", 6),
+            frame("DELETED", "/prometheuses.monitoring.coreos.com", 10),
+        ]
+    );
+    let gone = crd_of(&frames[2]["object"]);
+    assert_eq!(
+        terminating(&gone).map(|t| t.1),
+        Some("InstanceDeletionInProgress".to_string()),
+        "the DELETED event carries the CRD as last stored"
+    );
+}
+
+#[test]
+fn creates_are_refused_while_a_crd_terminates() {
+    let (mut server, _instances, _crds) = prometheus_with_instances(staged());
+    let resource = CrdSpec::prometheus().resource();
+    call(&mut server, delete_crd(PROMETHEUSES), ms(10_000));
+
+    let refused = call(&mut server, create(&resource, "shoot", "new"), ms(10_500));
+    assert_eq!((refused.code, reason(&refused)), (403, "Forbidden"));
+    assert_eq!(
+        refused.body["message"],
+        "prometheuses.monitoring.coreos.com \"new\" is forbidden: \
+         create not allowed while custom resource definition is terminating"
+    );
+    // As upstream, only creates are refused: an update goes through.
+    let mut a = call(
+        &mut server,
+        get(resource.object_path(Some("shoot"), "a")),
+        ms(10_500),
+    )
+    .body;
+    a["spec"]["n"] = Value::from(1);
+    let put = Request::new(Method::Put, resource.object_path(Some("shoot"), "a")).body(a);
+    assert_eq!(call(&mut server, put, ms(10_500)).code, 200);
+
+    let again = serde_json::to_value(CrdSpec::prometheus().to_crd()).unwrap();
+    let recreate = Request::new(Method::Post, crd_resource().collection_path(None)).body(again);
+    let answer = call(&mut server, recreate, ms(10_500));
+    assert_eq!(
+        (answer.code, reason(&answer)),
+        (409, "AlreadyExists"),
+        "the CRD object is still there"
+    );
+
+    // Removed at 11.3s but served until 13.3s: still terminating.
+    let refused = call(&mut server, create(&resource, "shoot", "new"), ms(12_000));
+    assert_eq!(refused.code, 403);
+    assert_eq!(server.resource_version(), 11, "refusals change nothing");
+}
+
+#[test]
+fn a_removed_crd_answers_not_found_and_its_watches_end_after_teardown() {
+    let (mut server, mut instances, _crds) = prometheus_with_instances(staged());
+    let resource = CrdSpec::prometheus().resource();
+    call(&mut server, delete_crd(PROMETHEUSES), ms(10_000));
+
+    assert_eq!(list_names(&mut server, &resource, ms(13_299)), Ok(vec![]));
+    let requests = [
+        get(resource.collection_path(None)),
+        watch_from(&resource, 0),
+        get(resource.object_path(Some("shoot"), "a")),
+        create(&resource, "shoot", "new"),
+    ];
+    for request in requests {
+        let answer = call(&mut server, request, ms(13_300));
+        assert_eq!((answer.code, reason(&answer)), (404, "NotFound"));
+    }
+
+    server.advance(ms(16_299));
+    let (frames, ended) = drain_feed(&mut instances);
+    assert_eq!((frames.len(), ended), (3, false), "open until teardown");
+    server.advance(ms(16_300));
+    assert_eq!(
+        drain_feed(&mut instances),
+        (vec![], true),
+        "ended by the teardown"
+    );
+    assert_eq!(server.next_due(), None);
+}
+
+#[test]
+fn a_crd_without_instances_goes_quickly() {
+    let config = ApiServerConfig::default();
+    let mut server = ApiServer::new(config.clone());
+    server.install_crd(&CrdSpec::prometheus(), Duration::ZERO);
+    let resource = CrdSpec::prometheus().resource();
+    let deleted_at = ms(60_000);
+    call(&mut server, delete_crd(PROMETHEUSES), deleted_at);
+    assert_eq!(
+        server.next_due(),
+        Some(deleted_at + config.crd_finalizer_delay)
+    );
+
+    let removed_at = deleted_at + config.crd_finalizer_delay;
+    let just_before = |at: Duration| at - ms(1);
+    assert_eq!(
+        call(&mut server, get_crd(PROMETHEUSES), just_before(removed_at)).code,
+        200
+    );
+    assert_eq!(
+        call(&mut server, get_crd(PROMETHEUSES), removed_at).code,
+        404,
+        "no instance to wait for"
+    );
+
+    let unserved_at = removed_at + config.serving_removal_lag;
+    assert_eq!(
+        list_names(&mut server, &resource, just_before(unserved_at)),
+        Ok(vec![])
+    );
+    assert_eq!(list_names(&mut server, &resource, unserved_at), Err(404));
+    assert!(
+        unserved_at - deleted_at <= ms(250),
+        "404 a few hundred milliseconds after the DELETE, not {:?}",
+        unserved_at - deleted_at
+    );
 }
 
 /// The resource names `/apis/{group_version}` lists at `now`, or `None` on a 404.
@@ -257,62 +603,91 @@ fn groups(server: &mut ApiServer, now: Duration) -> Vec<String> {
 }
 
 #[test]
-fn discovery_drops_a_deleted_resource_only_after_the_lag() {
-    let mut server = ApiServer::new(ApiServerConfig {
-        discovery_lag: Duration::from_secs(2),
-        ..ApiServerConfig::default()
-    });
-    let at = Duration::from_secs;
-    server.install_crd(&CrdSpec::prometheus(), at(0));
-    server.install_crd(&CrdSpec::alertmanager(), at(0));
+fn discovery_lists_a_deleted_resource_until_its_removal_and_the_lag() {
+    let (mut server, _instances, _crds) = prometheus_with_instances(staged());
+    server.install_crd(&CrdSpec::alertmanager(), Duration::ZERO);
     let gv = "monitoring.coreos.com/v1";
     let both = Some(vec![
         "alertmanagers".to_string(),
         "prometheuses".to_string(),
     ]);
-    assert_eq!(listed(&mut server, gv, at(1)), both);
+    assert_eq!(listed(&mut server, gv, ms(1_000)), both);
 
-    let delete = |name: &str| Request::new(Method::Delete, crd_resource().object_path(None, name));
-    call(
-        &mut server,
-        delete("prometheuses.monitoring.coreos.com"),
-        at(10),
-    );
+    call(&mut server, delete_crd(PROMETHEUSES), ms(10_000));
     assert_eq!(
-        listed(&mut server, gv, at(10)),
+        listed(&mut server, gv, ms(10_000)),
         both,
-        "still listed at once"
+        "listed while terminating"
     );
     assert_eq!(
-        listed(&mut server, gv, Duration::from_millis(11_999)),
+        listed(&mut server, gv, ms(13_300)),
         both,
-        "still listed just before the lag"
+        "listed after it stopped being served"
     );
     assert_eq!(
-        listed(&mut server, gv, at(12)),
+        listed(&mut server, gv, ms(15_299)),
+        both,
+        "listed until removal (11.3s) + lag (4s)"
+    );
+    assert_eq!(
+        listed(&mut server, gv, ms(15_300)),
         Some(vec!["alertmanagers".to_string()]),
-        "dropped at deletion + lag"
+        "dropped at removal + lag"
     );
 
     call(
         &mut server,
-        delete("alertmanagers.monitoring.coreos.com"),
-        at(20),
+        delete_crd("alertmanagers.monitoring.coreos.com"),
+        ms(20_000),
     );
-    assert!(groups(&mut server, at(21)).contains(&"monitoring.coreos.com".to_string()));
-    assert!(listed(&mut server, gv, at(21)).is_some());
+    // No instances: removed at 21s, dropped from discovery at 25s.
+    assert!(groups(&mut server, ms(24_999)).contains(&"monitoring.coreos.com".to_string()));
+    assert!(listed(&mut server, gv, ms(24_999)).is_some());
     assert_eq!(
-        listed(&mut server, gv, at(22)),
+        listed(&mut server, gv, ms(25_000)),
         None,
         "nothing served there any more"
     );
-    assert!(!groups(&mut server, at(22)).contains(&"monitoring.coreos.com".to_string()));
+    assert!(!groups(&mut server, ms(25_000)).contains(&"monitoring.coreos.com".to_string()));
+}
+
+#[test]
+fn without_lags_a_deleted_crd_is_gone_by_the_next_request() {
+    run(async {
+        let server = shared(instant());
+        let api = client(&server);
+        let spec = CrdSpec::prometheus();
+        let resource = spec.resource();
+        let crd = to_dynamic(&spec.to_crd()).unwrap();
+        api.create(&crd_resource(), &crd).await.unwrap();
+        api.create(&resource, &object(&resource, Some("shoot"), "old", &[]))
+            .await
+            .unwrap();
+        let mut watch = api.watch(&resource, &WatchParams::default()).await.unwrap();
+        api.delete(&crd_resource(), None, &spec.name())
+            .await
+            .unwrap();
+        let errors = [
+            api.list(&resource, &ListParams::default())
+                .await
+                .unwrap_err(),
+            api.get(&crd_resource(), None, &spec.name())
+                .await
+                .unwrap_err(),
+        ];
+        for error in errors {
+            assert!(error.is_not_found(), "{error:?}");
+        }
+        let (events, ended) = drain_watch(&mut watch).await;
+        assert_eq!(events.len(), 2, "ADDED, then DELETED: {events:?}");
+        assert!(ended);
+    });
 }
 
 #[test]
 fn a_recreated_crd_is_served_again() {
     run(async {
-        let server = shared(ApiServerConfig::default());
+        let server = shared(instant());
         let api = client(&server);
         let spec = CrdSpec::prometheus();
         let resource = spec.resource();
@@ -336,6 +711,7 @@ fn a_recreated_crd_is_served_again() {
             Some("uid-3"),
             "a new object"
         );
+        assert_eq!(recreated.metadata.deletion_timestamp, None);
         let list = api.list(&resource, &ListParams::default()).await.unwrap();
         assert!(list.items.is_empty(), "the old objects stay deleted");
         let mut watch = api.watch(&resource, &WatchParams::default()).await.unwrap();
@@ -353,7 +729,30 @@ fn a_recreated_crd_is_served_again() {
             .await
             .unwrap();
         assert_eq!(resources.resources[0].name, "prometheuses");
+        assert!(resources.resources[0].verbs.iter().any(|v| v == "create"));
     });
+}
+
+#[test]
+fn a_crd_recreated_before_its_namesake_is_torn_down_ends_the_old_watches() {
+    let (mut server, mut old_watch, _crds) = prometheus_with_instances(staged());
+    call(&mut server, delete_crd(PROMETHEUSES), ms(10_000));
+    server.advance(ms(12_000));
+    let body = serde_json::to_value(CrdSpec::prometheus().to_crd()).unwrap();
+    let recreate = Request::new(Method::Post, crd_resource().collection_path(None)).body(body);
+    assert_eq!(call(&mut server, recreate, ms(12_000)).code, 201);
+    let (frames, ended) = drain_feed(&mut old_watch);
+    assert_eq!(
+        (frames.len(), ended),
+        (3, true),
+        "the old storage's watches end"
+    );
+    let resource = CrdSpec::prometheus().resource();
+    assert_eq!(
+        call(&mut server, create(&resource, "shoot", "new"), ms(12_000)).code,
+        201
+    );
+    assert_eq!(server.next_due(), None, "nothing left of the old CRD");
 }
 
 #[test]
@@ -369,29 +768,79 @@ fn a_crd_deletion_is_visible_to_watchers_in_version_order() {
     );
     let deleted = call(
         &mut server,
-        Request::new(
-            Method::Delete,
-            crd_resource().object_path(None, &CrdSpec::prometheus().name()),
-        ),
+        delete_crd(&CrdSpec::prometheus().name()),
         Duration::ZERO,
     );
     assert_eq!(deleted.code, 200);
-    assert_eq!(deleted.body["metadata"]["resourceVersion"], "4");
-    // A watch from before the deletion, opened after it, replays it from history.
+    assert_eq!(deleted.body["metadata"]["resourceVersion"], "3");
+    let mut instances = open_watch(&mut server, watch_from(&resource, 3), Duration::ZERO);
     let crds = call(
         &mut server,
         Request::new(Method::Get, crd_resource().collection_path(None)),
-        Duration::ZERO,
+        Duration::from_secs(1),
     );
     assert_eq!(crds.body["items"], Value::Array(Vec::new()));
-    let mut feed = crate::support::open_watch(
+    assert_eq!(crds.body["metadata"]["resourceVersion"], "6");
+    // A watch from before the deletion, opened after it, replays it from history.
+    let mut feed = open_watch(
         &mut server,
-        Request::new(Method::Get, crd_resource().collection_path(None))
-            .query("watch", "true")
-            .query("resourceVersion", "1"),
-        Duration::ZERO,
+        watch_from(&crd_resource(), 1),
+        Duration::from_secs(1),
     );
-    let (frames, _) = crate::support::drain_feed(&mut feed);
-    let kinds: Vec<&str> = frames.iter().map(|f| f["type"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["DELETED"]);
+    let (frames, _) = drain_feed(&mut feed);
+    assert_eq!(
+        frames_of(&frames),
+        [
+            frame("MODIFIED", "/prometheuses.monitoring.coreos.com", 3),
+            frame("MODIFIED", "/prometheuses.monitoring.coreos.com", 4),
+            frame("DELETED", "/prometheuses.monitoring.coreos.com", 6),
+        ]
+    );
+    let (frames, _) = drain_feed(&mut instances);
+    assert_eq!(frames_of(&frames), [frame("DELETED", "s/p", 5)]);
+}
+
+#[test]
+fn an_open_watch_sees_the_cleanup_without_further_requests() {
+    run_paused(async {
+        let config = ApiServerConfig::default();
+        let server = shared(config.clone());
+        server
+            .borrow_mut()
+            .install_crd(&CrdSpec::prometheus(), Duration::ZERO);
+        let api = client(&server);
+        let resource = CrdSpec::prometheus().resource();
+        for name in ["a", "b"] {
+            api.create(&resource, &object(&resource, Some("shoot"), name, &[]))
+                .await
+                .unwrap();
+        }
+        let from_now = WatchParams {
+            resource_version: server.borrow().resource_version().to_string(),
+            ..WatchParams::default()
+        };
+        let mut watch = api.watch(&resource, &from_now).await.unwrap();
+        let start = Instant::now();
+        api.delete(&crd_resource(), None, PROMETHEUSES)
+            .await
+            .unwrap();
+        let mut seen_at = Vec::new();
+        while let Some(event) = watch.next().await {
+            seen_at.push((seen(&event.unwrap()), start.elapsed()));
+        }
+        let ended_at = start.elapsed();
+        let first = config.crd_finalizer_delay + config.instance_deletion_cost;
+        let removed = first + config.instance_deletion_cost;
+        assert_eq!(
+            seen_at,
+            [
+                (frame("DELETED", "shoot/a", 6), first),
+                (frame("DELETED", "shoot/b", 7), removed),
+            ]
+        );
+        assert_eq!(
+            ended_at,
+            removed + config.serving_removal_lag + config.watch_teardown_delay
+        );
+    });
 }

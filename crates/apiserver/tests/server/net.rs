@@ -144,16 +144,29 @@ fn serves_creates_lists_and_watches_over_turmoil() {
         assert_eq!(bookmarks.last(), Some(&5));
         assert_bookmarks_follow_changes(&events);
 
-        // A watch without a timeout ends when its CRD is deleted.
+        // A watch without a timeout sees the CRD's finalizer delete the
+        // objects (version 6 marks the CRD, 7 starts the cleanup), then ends
+        // when the resource's storage is torn down.
+        let config = ApiServerConfig::default();
         let mut open = api.watch(&prometheus, &WatchParams::default()).await?;
+        let deleting = Instant::now();
         api.delete(&crd_resource(), None, &spec.name()).await?;
         let (events, _) = read_to_end(&mut open).await;
+        let lasted = deleting.elapsed();
         assert_eq!(
             events,
             [
                 change("ADDED", "shoot/b", 4),
-                change("DELETED", "shoot/b", 6)
+                change("DELETED", "shoot/b", 8)
             ]
+        );
+        let teardown = config.crd_finalizer_delay
+            + config.instance_deletion_cost
+            + config.serving_removal_lag
+            + config.watch_teardown_delay;
+        assert!(
+            lasted >= teardown && lasted < teardown + Duration::from_millis(100),
+            "the watch ends at the teardown, not {lasted:?} after the DELETE"
         );
         let gone = api
             .list(&prometheus, &ListParams::default())

@@ -21,6 +21,17 @@ pub fn run<F: Future>(future: F) -> F::Output {
     tokio::task::LocalSet::new().block_on(&runtime, future)
 }
 
+/// Runs a test body like [`run`], on a paused clock: time moves only when
+/// every task waits on a timer.
+pub fn run_paused<F: Future>(future: F) -> F::Output {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    tokio::task::LocalSet::new().block_on(&runtime, future)
+}
+
 pub fn shared(config: ApiServerConfig) -> Rc<RefCell<ApiServer>> {
     Rc::new(RefCell::new(ApiServer::new(config)))
 }
