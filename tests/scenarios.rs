@@ -1,6 +1,8 @@
-//! Every bundled scenario file is a test: its `expect` must hold.
+//! Every bundled scenario file is a test: its `expect` must hold, as
+//! written and under a wide latency spread.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
@@ -22,6 +24,62 @@ fn check(file: &str) {
     );
 }
 
+/// What a real network does not do to TCP under jitter, as transport
+/// errors read in a trace (lowercased).
+const RESET_LIKE: &[&str] = &[
+    "connection reset",
+    "broken pipe",
+    "connection closed",
+    "not connected",
+];
+
+/// Seeds per scenario under the latency spread, from the scenario's own.
+const SPREAD_SEEDS: u64 = 3;
+
+/// Every message takes between 1ms and 150ms, so the segments of one
+/// connection overtake each other. TCP delivers them late but in order and
+/// resets nothing: no request may fail with a reset, and each `expect` holds.
+fn check_under_latency_spread(file: &str) {
+    let path = scenarios_dir().join(file);
+    let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    for offset in 0..SPREAD_SEEDS {
+        let mut config = scenario.config.clone();
+        config.seed = config.seed.wrapping_add(offset);
+        config.network.latency_min = Duration::from_millis(1);
+        config.network.latency_max = Duration::from_millis(150);
+        let run = stallsim_harness::run(&config);
+        let replay = format!(
+            "replay: add `network: {{latencyMin: 1ms, latencyMax: 150ms}}` to scenarios/{file}, \
+             then cargo run --release -- run <copy> --seed {}",
+            config.seed
+        );
+        let resets: Vec<String> = run
+            .trace
+            .iter()
+            .map(|event| event.to_json_line())
+            .filter(|line| {
+                let line = line.to_lowercase();
+                RESET_LIKE.iter().any(|error| line.contains(error))
+            })
+            .collect();
+        assert!(
+            resets.is_empty(),
+            "{file} under a latency spread: {} transport errors, the first:\n{}\n{replay}",
+            resets.len(),
+            resets[..resets.len().min(5)].join("\n")
+        );
+        let expect = scenario
+            .expectation()
+            .unwrap_or_else(|error| panic!("{error}"));
+        let mismatches = expect.check(&run.report);
+        assert!(
+            mismatches.is_empty(),
+            "{file} under a latency spread: {}\n{replay}",
+            mismatches.join("; ")
+        );
+    }
+}
+
 macro_rules! scenario_tests {
     ($($test:ident => $file:literal,)*) => {
         $(
@@ -30,6 +88,15 @@ macro_rules! scenario_tests {
                 check($file);
             }
         )*
+        /// The same files with every message taking 1ms to 150ms.
+        mod under_latency_spread {
+            $(
+                #[test]
+                fn $test() {
+                    super::check_under_latency_spread($file);
+                }
+            )*
+        }
         const TESTED: &[&str] = &[$($file),*];
     };
 }

@@ -6,7 +6,8 @@
 //! iteration. Two fronts carry requests to it:
 //!
 //! - [`serve`] answers the wire format of [`stallsim_client`] over turmoil's
-//!   simulated TCP, one request per connection (a watch keeps its connection);
+//!   simulated TCP, on kept-alive connections that carry request after
+//!   request, answered in order (a watch holds its connection until it ends);
 //! - [`InProcessTransport`] is a [`Transport`] that calls the server directly,
 //!   for tests of code written against [`RestClient`].
 //!

@@ -1,4 +1,5 @@
-//! [`serve`]: the server's face on turmoil's network, one JSON-line request per connection.
+//! [`serve`]: the server's face on turmoil's network, JSON-line requests on
+//! kept-alive connections, answered in order.
 
 use std::cell::RefCell;
 use std::io;
@@ -6,28 +7,35 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::Value;
-use stallsim_client::{Request, Response};
+use stallsim_client::{Request, Response, STREAM_END};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use turmoil::net::tcp::OwnedWriteHalf;
+use turmoil::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use turmoil::net::{TcpListener, TcpStream};
 
 use crate::pump::{Clock, FramePump};
 use crate::server::{ApiServer, Reply};
 use crate::status::{bad_request, failure};
 
-/// The longest request line read; a longer one is answered 400.
+/// The longest request line read; a longer one is answered 400 and ends
+/// the connection.
 const REQUEST_LINE_BYTES_MAX: u64 = 4 * 1024 * 1024;
 
 /// Serves `server` on a turmoil listener until accepting fails.
 ///
-/// Each connection carries one JSON-line [`Request`] and gets one JSON-line
-/// [`Response`]. A watch gets a `Response { code: 200, body: null }` head
-/// line, then one JSON line per frame; it ends after `timeoutSeconds`, when
-/// the server ends the feed, or when a write fails. Watches that allow
-/// bookmarks get a `BOOKMARK` frame with the server's current version every
+/// A connection carries JSON-line [`Request`]s one after the other, each
+/// answered in order by one JSON-line [`Response`], until the client closes
+/// it. A watch gets a `Response { code: 200, body: null }` head line, then
+/// one JSON line per frame, then a [`STREAM_END`] line when it ends: after
+/// `timeoutSeconds`, or when the server ends the feed. A client that closes
+/// the connection during a watch ends it. Watches that allow bookmarks get a
+/// `BOOKMARK` frame with the server's current version every
 /// `bookmark_interval`. The server's clock is [`turmoil::sim_elapsed`]; while
 /// a watch is open, its connection also wakes the server when work falls due
 /// ([`ApiServer::next_due`]).
+///
+/// The server reads a connection to its end before dropping it, so the
+/// client's last segments never meet a closed socket (turmoil answers those
+/// with a reset).
 ///
 /// Connections are served by tasks spawned with
 /// [`tokio::task::spawn_local`]: call this within a turmoil host (which runs
@@ -37,7 +45,7 @@ pub async fn serve(listener: TcpListener, server: Rc<RefCell<ApiServer>>) -> io:
         let (stream, _peer) = listener.accept().await?;
         let server = Rc::clone(&server);
         tokio::task::spawn_local(async move {
-            // A failed write means the client is gone; nothing is left to do.
+            // A failed read or write means the client is gone; nothing is left to do.
             let _ = connection(stream, server).await;
         });
     }
@@ -45,35 +53,88 @@ pub async fn serve(listener: TcpListener, server: Rc<RefCell<ApiServer>>) -> io:
 
 async fn connection(stream: TcpStream, server: Rc<RefCell<ApiServer>>) -> io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    let read_bytes = BufReader::new(read)
-        .take(REQUEST_LINE_BYTES_MAX)
-        .read_line(&mut line)
-        .await?;
-    if read_bytes == 0 {
-        return Ok(());
-    }
-    let reply = match serde_json::from_str::<Request>(&line) {
-        Ok(request) => {
-            let now = Clock::Simulation.now();
-            let reply = server.borrow_mut().handle(request, now);
-            reply
+    let mut read = BufReader::new(read);
+    loop {
+        let mut line = String::new();
+        let read_bytes = (&mut read)
+            .take(REQUEST_LINE_BYTES_MAX)
+            .read_line(&mut line)
+            .await?;
+        if read_bytes == 0 {
+            // The client closed the connection; everything it sent was read.
+            return Ok(());
         }
-        Err(error) => Reply::Response(failure(&bad_request(format!(
-            "the request is not a JSON-line request: {error}"
-        )))),
-    };
-    match reply {
-        Reply::Response(response) => write_line(&mut write, &response).await,
-        Reply::Watch(feed) => {
-            write_line(&mut write, &Response::ok(Value::Null)).await?;
-            let mut pump = FramePump::new(feed, server, Clock::Simulation);
-            while let Some(frame) = pump.next_frame().await {
-                write_line(&mut write, &frame).await?;
+        let cut_short = read_bytes as u64 == REQUEST_LINE_BYTES_MAX && !line.ends_with('\n');
+        let reply = if cut_short {
+            Reply::Response(failure(&bad_request(format!(
+                "the request line is longer than {REQUEST_LINE_BYTES_MAX} bytes"
+            ))))
+        } else {
+            match serde_json::from_str::<Request>(&line) {
+                Ok(request) => {
+                    let now = Clock::Simulation.now();
+                    let reply = server.borrow_mut().handle(request, now);
+                    reply
+                }
+                Err(error) => Reply::Response(failure(&bad_request(format!(
+                    "the request is not a JSON-line request: {error}"
+                )))),
             }
-            Ok(())
+        };
+        match reply {
+            Reply::Response(response) => write_line(&mut write, &response).await?,
+            Reply::Watch(feed) => {
+                write_line(&mut write, &Response::ok(Value::Null)).await?;
+                let pump = FramePump::new(feed, Rc::clone(&server), Clock::Simulation);
+                if !stream_watch(pump, &mut read, &mut write).await? {
+                    // The client left the watch and closed the connection.
+                    return Ok(());
+                }
+            }
+        }
+        if cut_short {
+            // The rest of the line cannot be told from a request: close, and
+            // read on to the client's end so that nothing it sends is reset.
+            write.shutdown().await?;
+            return drain(&mut read).await;
         }
     }
+}
+
+/// Writes the watch's frames and its end line. False when the client closed
+/// the connection first: the watch ends with nothing more written.
+async fn stream_watch(
+    mut pump: FramePump,
+    read: &mut BufReader<OwnedReadHalf>,
+    write: &mut OwnedWriteHalf,
+) -> io::Result<bool> {
+    // Bytes sent during a watch (a pipelined request) wait their turn; only
+    // the connection's end is looked for, and only while nothing is pending.
+    let mut watching_read = true;
+    loop {
+        tokio::select! {
+            biased;
+            pending = read.fill_buf(), if watching_read => {
+                if pending?.is_empty() {
+                    return Ok(false);
+                }
+                watching_read = false;
+            }
+            frame = pump.next_frame() => match frame {
+                Some(frame) => write_line(write, &frame).await?,
+                None => break,
+            },
+        }
+    }
+    write_line(write, &STREAM_END).await?;
+    Ok(true)
+}
+
+/// Reads and discards until the client closes its side.
+async fn drain(read: &mut BufReader<OwnedReadHalf>) -> io::Result<()> {
+    let mut sink = [0u8; 4096];
+    while read.read(&mut sink).await? > 0 {}
+    Ok(())
 }
 
 async fn write_line(write: &mut OwnedWriteHalf, value: &impl Serialize) -> io::Result<()> {

@@ -26,6 +26,6 @@ pub use transport::{FrameStream, Transport};
 #[cfg(feature = "turmoil")]
 pub use turmoil_net::TurmoilTransport;
 pub use typed::{from_dynamic, to_dynamic};
-pub use wire::{Method, Request, Response};
+pub use wire::{Method, Request, Response, STREAM_END};
 
 pub use kube::core::{DynamicObject, ObjectList, WatchEvent};

@@ -1,36 +1,76 @@
-//! [`TurmoilTransport`]: requests over turmoil's simulated TCP, one
-//! connection per request (a watch keeps its connection for its stream).
+//! [`TurmoilTransport`]: requests over turmoil's simulated TCP on kept-alive
+//! connections. Kubernetes clients keep their connection to the API server
+//! (client-go multiplexes one HTTP/2 connection, kube-rs pools HTTP/1.1 ones
+//! through hyper), so a request seldom pays for a handshake; this
+//! transport pools connections as hyper does.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use turmoil::net::{tcp::OwnedReadHalf, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use turmoil::net::TcpStream;
 
-use crate::{ApiError, FrameStream, Request, Response, Transport};
+use crate::{ApiError, FrameStream, Request, Response, Transport, STREAM_END};
 
 /// Reaches the API server host `server` on `port` across turmoil's network.
+///
+/// Clones share one pool of idle connections, like clones of a kube-rs
+/// `Client`. A request takes the most recently used idle connection (or
+/// opens one: a SYN on the wire) and puts it back once its answer has been
+/// read in full; concurrent requests use one connection each. A watch holds
+/// its connection for the whole stream and gives it back when the server
+/// ends the stream. A connection that failed, or whose exchange was cut
+/// short (a timeout dropped the request), is dropped, not reused: the next
+/// request connects afresh.
 #[derive(Clone, Debug)]
 pub struct TurmoilTransport {
     server: String,
     port: u16,
+    idle: Rc<RefCell<Vec<Connection>>>,
 }
+
+/// One connection to the server; between exchanges nothing is unread on it.
+type Connection = BufReader<TcpStream>;
 
 impl TurmoilTransport {
     pub fn new(server: impl Into<String>, port: u16) -> Self {
         TurmoilTransport {
             server: server.into(),
             port,
+            idle: Rc::default(),
         }
     }
 
-    async fn send(&self, request: &Request) -> Result<Lines<BufReader<OwnedReadHalf>>, ApiError> {
-        let stream = TcpStream::connect((self.server.as_str(), self.port))
-            .await
-            .map_err(unavailable)?;
-        let (read, mut write) = stream.into_split();
+    /// The most recently used idle connection, or a new one.
+    async fn checkout(&self) -> Result<Connection, ApiError> {
+        let reused = self.idle.borrow_mut().pop();
+        match reused {
+            Some(connection) => Ok(connection),
+            None => TcpStream::connect((self.server.as_str(), self.port))
+                .await
+                .map(BufReader::new)
+                .map_err(unavailable),
+        }
+    }
+
+    /// Sends `request` and reads its answer's head line.
+    async fn exchange(&self, request: &Request) -> Result<(Connection, Response), ApiError> {
         let mut line = serde_json::to_vec(request).map_err(|e| ApiError::Decode(e.to_string()))?;
         line.push(b'\n');
-        write.write_all(&line).await.map_err(unavailable)?;
-        Ok(BufReader::new(read).lines())
+        let mut connection = self.checkout().await?;
+        connection.write_all(&line).await.map_err(unavailable)?;
+        let head = match read_value(&mut connection).await {
+            Some(value) => {
+                serde_json::from_value(value?).map_err(|e| ApiError::Decode(e.to_string()))?
+            }
+            None => {
+                return Err(ApiError::Unavailable(
+                    "connection closed before an answer".into(),
+                ))
+            }
+        };
+        Ok((connection, head))
     }
 }
 
@@ -38,50 +78,71 @@ fn unavailable(error: std::io::Error) -> ApiError {
     ApiError::Unavailable(error.to_string())
 }
 
-async fn read_value(
-    lines: &mut Lines<BufReader<OwnedReadHalf>>,
-) -> Option<Result<Value, ApiError>> {
-    match lines.next_line().await {
-        Ok(Some(line)) => {
-            Some(serde_json::from_str(&line).map_err(|e| ApiError::Decode(e.to_string())))
-        }
-        Ok(None) => None,
+/// The next JSON line; `None` once the server closed the connection.
+async fn read_value(connection: &mut Connection) -> Option<Result<Value, ApiError>> {
+    let mut line = String::new();
+    match connection.read_line(&mut line).await {
+        Ok(0) => None,
+        Ok(_) => Some(serde_json::from_str(&line).map_err(|e| ApiError::Decode(e.to_string()))),
         Err(error) => Some(Err(unavailable(error))),
     }
 }
 
-async fn read_head(lines: &mut Lines<BufReader<OwnedReadHalf>>) -> Result<Response, ApiError> {
-    let value = read_value(lines).await.unwrap_or_else(|| {
-        Err(ApiError::Unavailable(
-            "connection closed before an answer".into(),
-        ))
-    })?;
-    serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
+/// Gives a connection back to `idle` once its exchange is complete.
+fn check_in(idle: &RefCell<Vec<Connection>>, connection: Connection) {
+    idle.borrow_mut().push(connection);
 }
 
 impl Transport for TurmoilTransport {
     type Stream = TurmoilFrames;
 
     async fn request(&self, request: Request) -> Result<Response, ApiError> {
-        let mut lines = self.send(&request).await?;
-        read_head(&mut lines).await
+        let (connection, head) = self.exchange(&request).await?;
+        check_in(&self.idle, connection);
+        Ok(head)
     }
 
     async fn stream(&self, request: Request) -> Result<(Response, Option<Self::Stream>), ApiError> {
-        let mut lines = self.send(&request).await?;
-        let head = read_head(&mut lines).await?;
-        let frames = head.is_success().then_some(TurmoilFrames { lines });
-        Ok((head, frames))
+        let (connection, head) = self.exchange(&request).await?;
+        if !head.is_success() {
+            // A refused watch is a single answer: the connection is free again.
+            check_in(&self.idle, connection);
+            return Ok((head, None));
+        }
+        let frames = TurmoilFrames {
+            connection: Some(connection),
+            idle: Rc::clone(&self.idle),
+        };
+        Ok((head, Some(frames)))
     }
 }
 
 /// The frames of a streaming answer on a turmoil connection.
+///
+/// Dropped before the stream's end, it closes its connection: the server
+/// sees the client leave and ends the watch, as with an HTTP/1.1 client.
 pub struct TurmoilFrames {
-    lines: Lines<BufReader<OwnedReadHalf>>,
+    /// `None` once the stream ended.
+    connection: Option<Connection>,
+    idle: Rc<RefCell<Vec<Connection>>>,
 }
 
 impl FrameStream for TurmoilFrames {
     async fn next_frame(&mut self) -> Option<Result<Value, ApiError>> {
-        read_value(&mut self.lines).await
+        let connection = self.connection.as_mut()?;
+        let frame = read_value(connection).await;
+        match frame {
+            Some(Ok(value)) if value == STREAM_END => {
+                let connection = self.connection.take().expect("checked above");
+                check_in(&self.idle, connection);
+                None
+            }
+            Some(Ok(value)) => Some(Ok(value)),
+            // Closed or broken: the connection goes with the stream.
+            other => {
+                self.connection = None;
+                other
+            }
+        }
     }
 }

@@ -2,8 +2,12 @@
 //! body) framed as one JSON document per line, so a request can cross any
 //! byte stream and an HTTP front can be mapped onto it one to one.
 //!
-//! A watch answers with one [`Response`] line (code 200, no body) followed by
-//! one `{"type": ..., "object": ...}` line per event until the stream ends.
+//! A connection carries any number of requests, one after the other, each
+//! answered in order (HTTP/1.1's keep-alive). A watch answers with one
+//! [`Response`] line (code 200, no body) followed by one
+//! `{"type": ..., "object": ...}` line per event, and a [`STREAM_END`] line
+//! when the server ends the stream; the connection then carries the next
+//! request. A client that leaves a watch early closes the connection.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +22,10 @@ pub enum Method {
     Put,
     Delete,
 }
+
+/// The line (`null`) that ends a watch's stream, as HTTP/1.1's last chunk
+/// ends a chunked body; no event is `null`.
+pub const STREAM_END: Value = Value::Null;
 
 /// One request, as HTTP would carry it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

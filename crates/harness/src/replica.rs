@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use stallsim_client::{RestClient, TurmoilTransport};
 use stallsim_manager::{Health, Manager, ManagerConfig, ProcessContext};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use turmoil::net::tcp::OwnedReadHalf;
 use turmoil::net::{TcpListener, TcpStream};
 
 use crate::pods::Pods;
@@ -60,16 +61,20 @@ pub(crate) async fn run(image: Rc<ReplicaImage>) -> turmoil::Result {
 }
 
 /// Answers one line (`/readyz` or `/healthz`) per connection with
-/// `200 ok` or `500 <why>`.
+/// `200 ok` or `500 <why>`, then closes its side and reads the kubelet's
+/// side to its end before dropping the connection (a segment that meets a
+/// dropped socket is answered with a reset).
 async fn serve_probes(listener: TcpListener, health: Rc<Health<Client>>) {
     while let Ok((stream, _)) = listener.accept().await {
         let health = health.clone();
         tokio::task::spawn_local(async move {
             let (read, mut write) = stream.into_split();
-            let Ok(Some(path)) = BufReader::new(read).lines().next_line().await else {
+            let mut read = BufReader::new(read);
+            let mut path = String::new();
+            if !matches!(read.read_line(&mut path).await, Ok(1..)) {
                 return;
-            };
-            let result = match path.as_str() {
+            }
+            let result = match path.trim_end_matches('\n') {
                 "/readyz" => health.readyz(),
                 "/healthz" => health.healthz().await,
                 other => Err(format!("no such endpoint {other}")),
@@ -78,31 +83,57 @@ async fn serve_probes(listener: TcpListener, health: Rc<Health<Client>>) {
                 Ok(()) => "200 ok\n".to_string(),
                 Err(why) => format!("500 {why}\n"),
             };
-            let _ = write.write_all(answer.as_bytes()).await;
+            // A failure means the kubelet is gone: nothing is left to do.
+            let _ = async {
+                write.write_all(answer.as_bytes()).await?;
+                write.shutdown().await?;
+                read_to_end(&mut read).await
+            }
+            .await;
         });
     }
 }
 
-/// The kubelet's side: asks `path` of `replica`, within `timeout`.
+/// The kubelet's side: asks `path` of `replica`, within `timeout`, on a new
+/// connection, as the kubelet's HTTP prober does (no keep-alive). The request
+/// is the kubelet's last word (it closes its side after it); the answer is
+/// read up to the replica's close, so neither side drops a connection the
+/// other still sends on.
 pub(crate) async fn probe(replica: &str, path: &str, timeout: Duration) -> Result<(), String> {
     let ask = async {
         let stream = TcpStream::connect((replica, HEALTH_PORT))
             .await
             .map_err(|e| e.to_string())?;
         let (read, mut write) = stream.into_split();
-        write
-            .write_all(format!("{path}\n").as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        match BufReader::new(read).lines().next_line().await {
-            Ok(Some(line)) if line.starts_with("200") => Ok(()),
-            Ok(Some(line)) => Err(line.trim_start_matches("500 ").to_string()),
-            Ok(None) => Err("connection closed".to_string()),
-            Err(e) => Err(e.to_string()),
+        let mut read = BufReader::new(read);
+        async {
+            write.write_all(format!("{path}\n").as_bytes()).await?;
+            write.shutdown().await
         }
+        .await
+        .map_err(|e| e.to_string())?;
+        let mut line = String::new();
+        let answer = match read.read_line(&mut line).await {
+            Ok(0) => Err("connection closed".to_string()),
+            Ok(_) if line.starts_with("200") => Ok(()),
+            Ok(_) => Err(line
+                .trim_end_matches('\n')
+                .trim_start_matches("500 ")
+                .to_string()),
+            Err(e) => return Err(e.to_string()),
+        };
+        read_to_end(&mut read).await.map_err(|e| e.to_string())?;
+        answer
     };
     match tokio::time::timeout(timeout, ask).await {
         Ok(result) => result,
         Err(_) => Err(format!("timeout after {}s", timeout.as_secs_f64())),
     }
+}
+
+/// Reads and discards until the peer closes its side.
+async fn read_to_end(read: &mut BufReader<OwnedReadHalf>) -> std::io::Result<()> {
+    let mut sink = [0u8; 256];
+    while read.read(&mut sink).await? > 0 {}
+    Ok(())
 }

@@ -5,22 +5,37 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use stallsim_apiserver::{
     crd_resource, serve, ApiServer, ApiServerConfig, CrdSpec, InProcessTransport,
 };
 use stallsim_client::{
     to_dynamic, ApiClient, ApiError, ListParams, RestClient, TurmoilTransport, WatchParams,
-    WatchStream,
+    WatchStream, STREAM_END,
 };
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::time::{sleep, Instant};
+use turmoil::net::tcp::OwnedReadHalf;
+use turmoil::net::TcpStream;
 
 use crate::support::{object, seen, Seen};
 
 const PORT: u16 = 6443;
 
 fn simulation<'a>(config: ApiServerConfig) -> turmoil::Sim<'a> {
+    simulation_with(config, turmoil::Builder::new())
+}
+
+/// A simulation in which every message takes exactly `latency`.
+fn simulation_at_latency<'a>(config: ApiServerConfig, latency: Duration) -> turmoil::Sim<'a> {
     let mut builder = turmoil::Builder::new();
+    builder
+        .min_message_latency(latency)
+        .max_message_latency(latency);
+    simulation_with(config, builder)
+}
+
+fn simulation_with<'a>(config: ApiServerConfig, mut builder: turmoil::Builder) -> turmoil::Sim<'a> {
     builder
         .simulation_duration(Duration::from_secs(120))
         .tick_duration(Duration::from_millis(10))
@@ -222,6 +237,114 @@ fn in_process_watches_time_out_and_put_queued_changes_before_bookmarks() {
             Some("2025-04-01T00:00:00Z".to_string()),
             "the in-process clock started with the transport"
         );
+        Ok(())
+    });
+    sim.run().expect("simulation");
+}
+
+/// The next line the server sent, as JSON.
+async fn next_line(read: &mut BufReader<OwnedReadHalf>) -> Value {
+    let mut line = String::new();
+    let bytes = read.read_line(&mut line).await.expect("the server answers");
+    assert!(bytes > 0, "the server closed the connection");
+    serde_json::from_str(&line).expect("a JSON line")
+}
+
+#[test]
+fn a_connection_carries_requests_answered_in_order_and_watches_that_end_with_a_line() {
+    let mut sim = simulation(ApiServerConfig::default());
+    sim.client("client", async {
+        let stream = TcpStream::connect(("apiserver", PORT)).await?;
+        let (read, mut write) = stream.into_split();
+        let mut read = BufReader::new(read);
+        // Three requests at once, answered one after the other, in order.
+        write
+            .write_all(
+                concat!(
+                    r#"{"method":"GET","path":"/apis"}"#,
+                    "\n",
+                    r#"{"method":"GET","path":"/api/v1"}"#,
+                    "\n",
+                    "not a request\n",
+                )
+                .as_bytes(),
+            )
+            .await?;
+        let groups = next_line(&mut read).await;
+        assert_eq!(groups["code"], 200, "{groups}");
+        assert!(groups["body"]["groups"].is_array(), "{groups}");
+        let core = next_line(&mut read).await;
+        assert_eq!(core["body"]["groupVersion"], "v1", "{core}");
+        let bad = next_line(&mut read).await;
+        assert_eq!(bad["code"], 400, "{bad}");
+
+        // A watch: its head, its end line after timeoutSeconds, and the
+        // connection carries the next request.
+        let watch = r#"{"method":"GET","path":"/api/v1/pods","query":{"watch":"true","timeoutSeconds":"1"}}"#;
+        write.write_all(format!("{watch}\n").as_bytes()).await?;
+        let started = Instant::now();
+        let head = next_line(&mut read).await;
+        assert_eq!(head, json!({"code": 200, "body": null}));
+        assert_eq!(next_line(&mut read).await, STREAM_END);
+        assert!(started.elapsed() >= Duration::from_millis(900));
+        write
+            .write_all(concat!(r#"{"method":"GET","path":"/apis"}"#, "\n").as_bytes())
+            .await?;
+        assert_eq!(next_line(&mut read).await["code"], 200);
+
+        // A client that leaves a watch closes its side: the server ends the
+        // watch and closes its own side, nothing more written.
+        let watch = r#"{"method":"GET","path":"/api/v1/pods","query":{"watch":"true"}}"#;
+        write.write_all(format!("{watch}\n").as_bytes()).await?;
+        assert_eq!(next_line(&mut read).await["code"], 200);
+        write.shutdown().await?;
+        let mut rest = String::new();
+        read.read_to_string(&mut rest).await?;
+        assert_eq!(rest, "", "the server closes without another line");
+        Ok(())
+    });
+    sim.run().expect("simulation");
+}
+
+#[test]
+fn the_transport_keeps_its_connection_for_the_next_request() {
+    // One way takes 50ms: a new connection costs a SYN before the request
+    // and its answer, a kept one only the request and its answer.
+    let one_way = Duration::from_millis(50);
+    let mut sim = simulation_at_latency(ApiServerConfig::default(), one_way);
+    sim.client("manager", async move {
+        let api = RestClient::new(
+            TurmoilTransport::new("apiserver", PORT),
+            Duration::from_secs(5),
+        );
+        let timed = |api: RestClient<TurmoilTransport>| async move {
+            let started = Instant::now();
+            api.server_groups().await.expect("groups");
+            started.elapsed()
+        };
+        let first = timed(api.clone()).await;
+        assert!(first >= 3 * one_way, "connect, ask, answer: {first:?}");
+        let again = timed(api.clone()).await;
+        assert!(
+            again >= 2 * one_way && again < 3 * one_way,
+            "ask and answer on the kept connection: {again:?}"
+        );
+
+        // A watch holds the connection; a request meanwhile opens another.
+        let pods = stallsim_apiserver::pod_resource();
+        let params = WatchParams {
+            timeout_seconds: Some(1),
+            ..WatchParams::default()
+        };
+        let mut watch = api.watch(&pods, &params).await?;
+        let meanwhile = timed(api.clone()).await;
+        assert!(meanwhile >= 3 * one_way, "{meanwhile:?}");
+        // Once the server ends the watch, its connection is free again: both
+        // connections are kept, and two requests at once need no new one.
+        let (events, _) = read_to_end(&mut watch).await;
+        assert!(events.is_empty(), "{events:?}");
+        let (a, b) = tokio::join!(timed(api.clone()), timed(api.clone()));
+        assert!(a < 3 * one_way && b < 3 * one_way, "{a:?} {b:?}");
         Ok(())
     });
     sim.run().expect("simulation");
