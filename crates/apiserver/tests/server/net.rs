@@ -179,8 +179,11 @@ fn serves_creates_lists_and_watches_over_turmoil() {
             + config.instance_deletion_cost
             + config.serving_removal_lag
             + config.watch_teardown_delay;
+        // Beyond the lags: the DELETE's trip on a new connection (the watch
+        // holds the pooled one), each lag's wake rounded up to the 10ms
+        // tick, and the stream's end travelling back.
         assert!(
-            lasted >= teardown && lasted < teardown + Duration::from_millis(100),
+            lasted >= teardown && lasted < teardown + Duration::from_millis(150),
             "the watch ends at the teardown, not {lasted:?} after the DELETE"
         );
         let gone = api
