@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::format_duration;
+
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_manager::ManagerConfig;
 
@@ -229,6 +231,34 @@ pub enum FaultAction {
     Restart { replica: String },
     /// The replica cannot reach the API server, or be reached, for `duration`.
     Partition { replica: String, duration: Duration },
+}
+
+impl FaultAction {
+    /// The replica the fault strikes.
+    pub fn replica(&self) -> &str {
+        match self {
+            FaultAction::Kill { replica, .. }
+            | FaultAction::Restart { replica }
+            | FaultAction::Partition { replica, .. } => replica,
+        }
+    }
+}
+
+/// `kill grm-0`, `kill grm-0, down for 2m0.000s`, `restart grm-1`,
+/// `partition grm-1 for 30.000s`: as traces and verdicts name a fault.
+impl std::fmt::Display for FaultAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultAction::Kill { replica, down } if down.is_zero() => write!(f, "kill {replica}"),
+            FaultAction::Kill { replica, down } => {
+                write!(f, "kill {replica}, down for {}", format_duration(*down))
+            }
+            FaultAction::Restart { replica } => write!(f, "restart {replica}"),
+            FaultAction::Partition { replica, duration } => {
+                write!(f, "partition {replica} for {}", format_duration(*duration))
+            }
+        }
+    }
 }
 
 /// What the convergence checker holds the world to.

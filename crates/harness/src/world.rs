@@ -14,9 +14,7 @@ use crate::kubelet::Kubelet;
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
-use crate::{
-    format_duration, judge, mix_seed, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT,
-};
+use crate::{judge, mix_seed, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
 
 const KUBELET_HOST: &str = "kubelet";
 const FLOW_HOST: &str = "flow";
@@ -221,20 +219,7 @@ impl World<'_> {
     }
 
     fn apply(&mut self, action: FaultAction, now: Duration) {
-        let (replica, fault) = match &action {
-            FaultAction::Kill { replica, down } if down.is_zero() => {
-                (replica.clone(), format!("kill {replica}"))
-            }
-            FaultAction::Kill { replica, down } => (
-                replica.clone(),
-                format!("kill {replica}, down for {}", format_duration(*down)),
-            ),
-            FaultAction::Restart { replica } => (replica.clone(), format!("restart {replica}")),
-            FaultAction::Partition { replica, duration } => (
-                replica.clone(),
-                format!("partition {replica} for {}", format_duration(*duration)),
-            ),
-        };
+        let (replica, fault) = (action.replica().to_string(), action.to_string());
         let applied = match action {
             FaultAction::Kill { replica, down } => {
                 let killed = self.kill(&replica, "killed by fault", now);
