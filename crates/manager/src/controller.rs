@@ -132,3 +132,86 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use stallsim_apiserver::{
+        crd_resource, ApiServer, ApiServerConfig, CrdSpec, InProcessTransport,
+    };
+    use stallsim_client::{to_dynamic, RestClient};
+
+    use super::*;
+    use crate::{Gvk, ReflectorConfig, RestMapper};
+
+    /// One `cache_sync_timeout` covers resolving the sources' kinds and
+    /// waiting for their informers: a kind that resolves late leaves less
+    /// time to sync, not another full timeout.
+    #[test]
+    fn one_timeout_covers_resolving_and_syncing_the_watch_sources() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        tokio::task::LocalSet::new().block_on(&runtime, async {
+            let server = Rc::new(RefCell::new(ApiServer::new(ApiServerConfig::default())));
+            server
+                .borrow_mut()
+                .install_crd(&CrdSpec::prometheus(), Duration::ZERO);
+            let client = RestClient::new(
+                InProcessTransport::new(server.clone()),
+                Duration::from_secs(30),
+            );
+            let mapper = Rc::new(RestMapper::new());
+            mapper.discover(&client, &()).await.unwrap();
+            // Prometheus is known but gone: its informer never syncs.
+            client
+                .delete(&crd_resource(), None, &CrdSpec::prometheus().name())
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            // Alertmanager has no match until its CRD appears at 100s.
+            let creator = client.clone();
+            tokio::task::spawn_local(async move {
+                tokio::time::sleep(Duration::from_secs(100)).await;
+                let crd = to_dynamic(&CrdSpec::alertmanager().to_crd()).unwrap();
+                creator.create(&crd_resource(), &crd).await.unwrap();
+            });
+            let cache = Rc::new(Cache::new(
+                client.clone(),
+                mapper,
+                ReflectorConfig::default(),
+                false,
+                Rc::new(()),
+                7,
+            ));
+            let controller = Controller {
+                config: ControllerConfig {
+                    name: "watcher".to_string(),
+                    leader_only: true,
+                    watches: vec![
+                        Gvk::new("monitoring.coreos.com", "v1", "Alertmanager"),
+                        Gvk::new("monitoring.coreos.com", "v1", "Prometheus"),
+                    ],
+                    reads: Vec::new(),
+                    sync_period: Duration::from_secs(3600),
+                    error_backoff_initial: Duration::from_millis(5),
+                },
+                cache,
+                sink: Rc::new(()),
+                mitigations: Mitigations::default(),
+                cache_sync_timeout: Duration::from_secs(120),
+            };
+            let start = Instant::now();
+            let StartFailed(error) = controller.run().await;
+            let failed_after = start.elapsed();
+            assert_eq!(error, "timed out waiting for cache to be synced");
+            assert!(
+                failed_after >= Duration::from_secs(120) && failed_after < Duration::from_secs(121),
+                "failed after {failed_after:?}, not at the one 2m timeout"
+            );
+        });
+    }
+}
