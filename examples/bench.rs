@@ -20,7 +20,7 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let config = scenario.config;
+    let config = scenario.world(scenario.seed()).config;
 
     // Warm up both, then time `runs` of each, interleaved.
     stallsim_harness::run(&config);

@@ -74,10 +74,8 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    let mut config = scenario.config;
-    if let Some(seed) = seed {
-        config.seed = seed;
-    }
+    let drawn = scenario.world(seed.unwrap_or(scenario.seed()));
+    let config = drawn.config;
     // A trace that cannot be written fails before the run, not after it.
     let mut trace_out = match trace_path.map(std::fs::File::create).transpose() {
         Ok(out) => out.map(std::io::BufWriter::new),
@@ -155,10 +153,8 @@ fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
         let name = scenario.path.display();
         let mut failures = Vec::new();
         let mut verdict = "";
-        for seed in scenario.config.seed..scenario.config.seed.saturating_add(seeds) {
-            let mut config = scenario.config.clone();
-            config.seed = seed;
-            let run = stallsim_harness::run(&config);
+        for seed in scenario.seed()..scenario.seed().saturating_add(seeds) {
+            let run = stallsim_harness::run(&scenario.world(seed).config);
             verdict = run.report.verdict.name();
             let mismatches = expect.check(&run.report);
             if !mismatches.is_empty() {
@@ -166,9 +162,9 @@ fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
             }
         }
         let seed_note = if seeds == 1 {
-            format!("seed {}", scenario.config.seed)
+            format!("seed {}", scenario.seed())
         } else {
-            format!("{seeds} seeds from {}", scenario.config.seed)
+            format!("{seeds} seeds from {}", scenario.seed())
         };
         match failures.first() {
             None => {

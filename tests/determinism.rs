@@ -9,10 +9,10 @@ fn incident() -> PathBuf {
 }
 
 fn trace_of(seed: u64) -> String {
-    let mut config = stallsim_scenario::load(&incident())
+    let config = stallsim_scenario::load(&incident())
         .expect("bundled scenario parses")
+        .world(seed)
         .config;
-    config.seed = seed;
     let run = stallsim_harness::run(&config);
     run.trace.iter().map(|e| e.to_json_line() + "\n").collect()
 }

@@ -16,9 +16,7 @@ fn a_stale_replica_takes_the_released_lease_and_stalls_in_most_seeds() {
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut outcomes = Vec::new();
     for seed in 1..=SEEDS {
-        let mut config = scenario.config.clone();
-        config.seed = seed;
-        let report = stallsim_harness::run(&config).report;
+        let report = stallsim_harness::run(&scenario.world(seed).config).report;
         let stalled = match &report.verdict {
             stallsim_harness::Verdict::Stall(stall) => Some(stall.replica.clone()),
             _ => None,

@@ -11,7 +11,7 @@ fn scenarios_dir() -> PathBuf {
 fn check(file: &str) {
     let path = scenarios_dir().join(file);
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
-    let run = stallsim_harness::run(&scenario.config);
+    let run = stallsim_harness::run(&scenario.world(scenario.seed()).config);
     let expect = scenario
         .expectation()
         .unwrap_or_else(|error| panic!("{error}"));
@@ -43,8 +43,7 @@ fn check_under_latency_spread(file: &str) {
     let path = scenarios_dir().join(file);
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
     for offset in 0..SPREAD_SEEDS {
-        let mut config = scenario.config.clone();
-        config.seed = config.seed.wrapping_add(offset);
+        let mut config = scenario.world(scenario.seed().wrapping_add(offset)).config;
         config.network.latency_min = Duration::from_millis(1);
         config.network.latency_max = Duration::from_millis(150);
         let run = stallsim_harness::run(&config);

@@ -35,7 +35,10 @@ mod locate;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
 use serde_saphyr::Spanned;
+
 use stallsim_harness::WorldConfig;
 
 pub use convert::{API_VERSION, KIND};
@@ -46,17 +49,38 @@ pub use expect::{Expect, ExpectedVerdict};
 /// Scenario files larger than this are refused unread.
 const FILE_BYTES_MAX: u64 = 1024 * 1024;
 
-/// A checked scenario file: the world it describes and what its run must come to.
+/// A checked scenario file: the worlds it describes and what their runs
+/// must come to.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
     /// The file it was read from.
     pub path: PathBuf,
     /// `metadata.description`, if any.
     pub description: Option<String>,
-    /// The world; `config.seed` is the file's default seed (`spec.seed`, else 1).
-    pub config: WorldConfig,
+    /// The file as read, for [`Scenario::fixed_text`].
+    text: String,
+    /// The world with the file's own seed (`spec.seed`, else 1).
+    config: WorldConfig,
     /// `spec.expect`, or the error to report where one is needed.
     expect: Result<Expect, ScenarioError>,
+}
+
+/// The world of one run, and the values drawn for it from the file's ranges.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Drawn {
+    pub config: WorldConfig,
+    /// One per range of the file, in the order of the file.
+    pub draws: Vec<Draw>,
+}
+
+/// A value drawn from a range of the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Draw {
+    /// The field, as errors name it (`spec.deletionFlow.deleteAt`).
+    pub field: String,
+    /// The range as written: its least and greatest value.
+    pub range: (Duration, Duration),
+    pub value: Duration,
 }
 
 impl Scenario {
@@ -65,6 +89,96 @@ impl Scenario {
     pub fn expectation(&self) -> Result<&Expect, ScenarioError> {
         self.expect.as_ref().map_err(Clone::clone)
     }
+
+    /// The world of the run with the file's own seed.
+    pub fn config(&self) -> WorldConfig {
+        self.world(self.seed()).config
+    }
+
+    /// The file's own seed: `spec.seed`, else 1.
+    pub fn seed(&self) -> u64 {
+        self.config.seed
+    }
+
+    /// The world of the run with `seed`: every range of the file drawn
+    /// under that seed, so the same seed gives the same world.
+    pub fn world(&self, seed: u64) -> Drawn {
+        Drawn {
+            config: WorldConfig {
+                seed,
+                ..self.config.clone()
+            },
+            draws: Vec::new(),
+        }
+    }
+
+    /// The file as written, made self-contained for the run with `seed`:
+    /// `spec.seed` set to it and every range replaced by its draw, so that
+    /// the text replays that run with no arguments. Checked: the text parses
+    /// to the same world as `self.world(seed)`; a file whose `spec` is not a
+    /// block mapping cannot be rewritten this way.
+    pub fn fixed_text(&self, seed: u64) -> Result<String, ScenarioError> {
+        let text = set_seed(&self.text, seed);
+        let fixed = parse(&self.path, &text)?;
+        if fixed.world(fixed.seed()) != self.world(seed) || !fixed.world(seed).draws.is_empty() {
+            return Err(ScenarioError::file(
+                &self.path,
+                "cannot write a self-contained copy of this file; expected `spec:` written as a block mapping (one field a line)",
+            ));
+        }
+        Ok(text)
+    }
+}
+
+/// `text` with `spec.seed` set to `seed`: its value replaced where the file
+/// names one, else a `seed:` line opening the spec.
+fn set_seed(text: &str, seed: u64) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let spec = lines.iter().position(|l| l.trim_end() == "spec:");
+    let child_indent = spec
+        .and_then(|i| {
+            lines[i + 1..]
+                .iter()
+                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
+        .map(|l| l.len() - l.trim_start().len())
+        .unwrap_or(2);
+    let mut out = Vec::with_capacity(lines.len() + 1);
+    let mut done = false;
+    for (i, line) in lines.iter().enumerate() {
+        let indent = line.len() - line.trim_start().len();
+        if !done
+            && spec.is_some_and(|s| i > s)
+            && indent == child_indent
+            && line.trim_start().starts_with("seed:")
+        {
+            out.push(format!("{}seed: {seed}", &line[..indent]));
+            done = true;
+            continue;
+        }
+        out.push(line.to_string());
+        if !done && Some(i) == spec && !text_has_spec_seed(&lines, i, child_indent) {
+            out.push(format!("{}seed: {seed}", " ".repeat(child_indent)));
+            done = true;
+        }
+    }
+    let mut joined = out.join("\n");
+    joined.push('\n');
+    joined
+}
+
+/// Whether the spec opening at line `spec` names `seed:` among its children.
+fn text_has_spec_seed(lines: &[&str], spec: usize, child_indent: usize) -> bool {
+    lines[spec + 1..]
+        .iter()
+        .take_while(|l| {
+            l.trim().is_empty()
+                || l.trim_start().starts_with('#')
+                || l.len() - l.trim_start().len() >= child_indent
+        })
+        .any(|l| {
+            l.len() - l.trim_start().len() == child_indent && l.trim_start().starts_with("seed:")
+        })
 }
 
 /// Reads and checks the scenario file at `path`.
@@ -106,6 +220,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     Ok(Scenario {
         path: path.to_path_buf(),
         description: converted.description,
+        text: text.to_string(),
         config: converted.config,
         expect: converted.expect,
     })

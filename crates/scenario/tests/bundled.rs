@@ -32,7 +32,7 @@ fn every_scenario_file_parses() {
 
 /// When `replica` starts, in `s`.
 fn start_of(s: &Scenario, replica: &str) -> Duration {
-    let found = s.config.replicas.iter().find(|r| r.name == replica);
+    let found = s.config().replicas.iter().find(|r| r.name == replica);
     found
         .map(|r| r.start_at)
         .unwrap_or_else(|| panic!("{}: no replica {replica}", s.path.display()))
@@ -40,7 +40,7 @@ fn start_of(s: &Scenario, replica: &str) -> Duration {
 
 /// When the deletion flow deletes the CRDs, in `s`.
 fn delete_at(s: &Scenario) -> Duration {
-    let flow = s.config.flow.as_ref();
+    let flow = s.config().flow.as_ref();
     flow.map(|f| f.delete_at)
         .unwrap_or_else(|| panic!("{}: no deletion flow", s.path.display()))
 }
@@ -48,7 +48,7 @@ fn delete_at(s: &Scenario) -> Duration {
 /// When the old leader grm-0 is killed, in `s`.
 fn kill_of_grm_0(s: &Scenario) -> Duration {
     let kill = s
-        .config
+        .config()
         .faults
         .iter()
         .find(|f| matches!(&f.action, FaultAction::Kill { replica, .. } if replica == "grm-0"));
@@ -67,10 +67,10 @@ fn the_incident_sits_in_the_stall_window() {
     // becomes leader after it; no fix.
     assert!(start_of(&s, "grm-0") < start_of(&s, "grm-1"));
     assert!(start_of(&s, "grm-1") < delete_at(&s));
-    let lease_duration = s.config.manager.leader_election.lease_duration;
+    let lease_duration = s.config().manager.leader_election.lease_duration;
     assert!(delete_at(&s) < kill_of_grm_0(&s) + lease_duration);
     let flow = s
-        .config
+        .config()
         .flow
         .as_ref()
         .map(|f| f.crds.clone())
@@ -82,7 +82,7 @@ fn the_incident_sits_in_the_stall_window() {
             "alertmanagers.monitoring.coreos.com"
         ]
     );
-    assert_eq!(s.config.manager.mitigations, Default::default());
+    assert_eq!(s.config().manager.mitigations, Default::default());
     assert_eq!(s.expectation().unwrap().verdict, ExpectedVerdict::Stall);
     assert_eq!(
         s.expectation().unwrap().stalled_replica.as_deref(),
@@ -98,11 +98,11 @@ fn the_incident_sits_in_the_stall_window() {
 
 #[test]
 fn the_fixed_incident_differs_only_by_the_fix() {
-    let stall = bundled("grm-deletion-stall.yaml").config;
+    let stall = bundled("grm-deletion-stall.yaml").config();
     let fixed = bundled("grm-deletion-stall-fixed.yaml");
     assert_eq!(
         fixed
-            .config
+            .config()
             .manager
             .mitigations
             .liveness_cache_sync_deadline,
@@ -112,7 +112,7 @@ fn the_fixed_incident_differs_only_by_the_fix() {
         fixed.expectation().unwrap().verdict,
         ExpectedVerdict::Converges
     );
-    let mut unfixed = fixed.config.clone();
+    let mut unfixed = fixed.config().clone();
     unfixed.manager.mitigations = Default::default();
     unfixed.name = stall.name.clone();
     assert_eq!(unfixed, stall);
@@ -136,7 +136,7 @@ fn the_controls_sit_outside_the_stall_window() {
             s.path.display()
         );
         assert_eq!(
-            s.config.manager.mitigations,
+            s.config().manager.mitigations,
             Default::default(),
             "{}",
             s.path.display()

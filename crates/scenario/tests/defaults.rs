@@ -27,7 +27,7 @@ fn ms(m: u64) -> Duration {
 
 fn world(text: &str) -> WorldConfig {
     match parse(Path::new("t.yaml"), text) {
-        Ok(scenario) => scenario.config,
+        Ok(scenario) => scenario.config(),
         Err(e) => panic!("{e}"),
     }
 }
@@ -35,7 +35,7 @@ fn world(text: &str) -> WorldConfig {
 #[test]
 fn a_minimal_file_gets_the_reference_constants() {
     let scenario = parse(Path::new("minimal.yaml"), MINIMAL).unwrap_or_else(|e| panic!("{e}"));
-    let c = &scenario.config;
+    let c = &scenario.config();
     assert_eq!(scenario.path, Path::new("minimal.yaml"));
     assert_eq!(scenario.description, None);
     assert_eq!(c.name, "minimal");

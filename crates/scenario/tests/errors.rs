@@ -11,7 +11,7 @@ fn error_of(input: &str) -> ScenarioError {
     match parse(Path::new("s.yaml"), input) {
         Ok(s) => panic!(
             "expected an error, got a scenario for:\n{input}\n{:?}",
-            s.config.name
+            s.config().name
         ),
         Err(e) => e,
     }
@@ -68,7 +68,7 @@ fn a_file_without_expect_runs_but_cannot_be_tested() {
         "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec: {seed: 3}\n",
     )
     .expect("`run` needs no expectation");
-    assert_eq!(scenario.config.seed, 3);
+    assert_eq!(scenario.config().seed, 3);
     assert_eq!(
         scenario.expectation().unwrap_err().to_string(),
         "s.yaml:4:7: field `spec.expect`: missing; expected `expect: {verdict: ...}` with verdict `stall` or `converges`, which `stallsim test` checks"

@@ -17,5 +17,5 @@ fn the_documented_defaults_are_the_defaults() {
     let full = stallsim_scenario::parse(path, &documented()).unwrap_or_else(|e| panic!("{e}"));
     let minimal = "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata:\n  name: every-field\nspec:\n  expect:\n    verdict: converges\n";
     let minimal = stallsim_scenario::parse(path, minimal).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(full.config, minimal.config);
+    assert_eq!(full.config(), minimal.config());
 }
