@@ -32,7 +32,8 @@ fn every_scenario_file_parses() {
 
 /// When `replica` starts, in `s`.
 fn start_of(s: &Scenario, replica: &str) -> Duration {
-    let found = s.config().replicas.iter().find(|r| r.name == replica);
+    let config = s.config();
+    let found = config.replicas.iter().find(|r| r.name == replica);
     found
         .map(|r| r.start_at)
         .unwrap_or_else(|| panic!("{}: no replica {replica}", s.path.display()))
@@ -40,15 +41,18 @@ fn start_of(s: &Scenario, replica: &str) -> Duration {
 
 /// When the deletion flow deletes the CRDs, in `s`.
 fn delete_at(s: &Scenario) -> Duration {
-    let flow = s.config().flow.as_ref();
-    flow.map(|f| f.delete_at)
+    let config = s.config();
+    config
+        .flow
+        .as_ref()
+        .map(|f| f.delete_at)
         .unwrap_or_else(|| panic!("{}: no deletion flow", s.path.display()))
 }
 
 /// When the old leader grm-0 is killed, in `s`.
 fn kill_of_grm_0(s: &Scenario) -> Duration {
-    let kill = s
-        .config()
+    let config = s.config();
+    let kill = config
         .faults
         .iter()
         .find(|f| matches!(&f.action, FaultAction::Kill { replica, .. } if replica == "grm-0"));
@@ -56,8 +60,7 @@ fn kill_of_grm_0(s: &Scenario) -> Duration {
         .unwrap_or_else(|| panic!("{}: grm-0 is never killed", s.path.display()))
 }
 
-// These tests hold the bundled files to the stall window of docs/model.md
-// (section 2), not to exact timings, which may be tuned.
+// These tests hold the bundled files to the stall window of docs/model.md, not to exact timings, which may be tuned.
 
 #[test]
 fn the_incident_sits_in_the_stall_window() {
