@@ -75,7 +75,7 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
         }
     };
     let drawn = scenario.world(seed.unwrap_or(scenario.seed()));
-    let config = drawn.config;
+    let config = drawn.config.clone();
     // A trace that cannot be written fails before the run, not after it.
     let mut trace_out = match trace_path.map(std::fs::File::create).transpose() {
         Ok(out) => out.map(std::io::BufWriter::new),
@@ -93,7 +93,7 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
-    print!("{}", output::run_summary(file, &config, &run));
+    print!("{}", output::run_summary(file, &config, &drawn.draws, &run));
     match run.report.verdict {
         Verdict::Converges => EXIT_CONVERGES,
         Verdict::Stall(_) => EXIT_STALL,

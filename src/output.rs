@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use stallsim_harness::{format_duration, render_timeline, Run, Verdict, WorldConfig};
+use stallsim_scenario::Draw;
 
 /// The one command that replays a run exactly.
 pub fn replay_command(file: &Path, seed: u64) -> String {
@@ -13,12 +14,16 @@ pub fn replay_command(file: &Path, seed: u64) -> String {
     )
 }
 
-pub fn run_summary(file: &Path, config: &WorldConfig, run: &Run) -> String {
+pub fn run_summary(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) -> String {
     let report = &run.report;
     let bound = format_duration(config.checker.stall_bound);
     let mut out = String::new();
     let _ = writeln!(out, "scenario: {} ({})", report.scenario, file.display());
     let _ = writeln!(out, "seed:     {}", report.seed);
+    for (i, draw) in draws.iter().enumerate() {
+        let label = if i == 0 { "drawn:" } else { "" };
+        let _ = writeln!(out, "{label:<10}{draw}");
+    }
     match &report.verdict {
         Verdict::Converges => {
             let _ = writeln!(

@@ -7,6 +7,7 @@ mod kubelet;
 mod manager;
 mod run;
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
@@ -17,10 +18,12 @@ use stallsim_harness::{
     CheckerConfig, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX, TICK_MIN,
 };
 
+use crate::duration::Timing;
 use crate::duration::{self, ACCEPTED as DURATION_ACCEPTED};
 use crate::error::ScenarioError;
 use crate::expect::Expect;
-use crate::file::{self, Dur, File, S};
+use crate::file::{self, Dur, File, Tim, S};
+use crate::Draw;
 
 /// The only `apiVersion` this crate reads.
 pub const API_VERSION: &str = "stallsim/v1alpha1";
@@ -43,18 +46,52 @@ const SEED_DEFAULT: u64 = 1;
 /// A checked scenario file.
 pub(crate) struct Converted {
     pub config: WorldConfig,
+    /// The values drawn from the file's ranges for this world.
+    pub draws: Vec<Draw>,
     pub expect: std::result::Result<Expect, ScenarioError>,
     pub description: Option<String>,
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
 
-/// Errors about the file at `path`.
+/// Errors about the file at `path`, and the draws of one run from its ranges.
 struct Ctx<'a> {
     path: &'a Path,
+    /// The run's seed, which every range draws under.
+    seed: u64,
+    draws: RefCell<Vec<Draw>>,
 }
 
 impl Ctx<'_> {
+    /// The value of a time field for this run: the one written, or a draw
+    /// in whole milliseconds (the trace's resolution) from its range, under
+    /// the run's seed and the field's name, so that one field's draw does
+    /// not depend on the others.
+    fn time(&self, value: &S<Timing>, field: &str) -> Duration {
+        let timing = value.value;
+        if !timing.is_range() {
+            return timing.least;
+        }
+        let choices = (timing.greatest - timing.least).as_millis() as u64 + 1;
+        let drawn = timing.least + Duration::from_millis(draw(self.seed, field) % choices);
+        let span = value.referenced.span();
+        self.draws.borrow_mut().push(Draw {
+            field: field.to_string(),
+            range: (timing.least, timing.greatest),
+            value: drawn,
+            text_span: span
+                .byte_offset()
+                .zip(span.byte_len())
+                .map(|(offset, len)| (offset as usize, len as usize)),
+        });
+        drawn
+    }
+
+    /// An optional time field: its value for this run, else `default`.
+    fn time_or(&self, value: &Tim, default: Duration, field: &str) -> Duration {
+        value.as_ref().map_or(default, |v| self.time(v, field))
+    }
+
     fn error(
         &self,
         location: &Location,
@@ -134,9 +171,33 @@ fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= SUBDOMAIN_CHARS_MAX && name.split('.').all(is_dns_label)
 }
 
-/// Checks `file` (read from `path`) and builds its world and expectation.
-pub(crate) fn convert(path: &Path, file: &S<File>) -> Result<Converted> {
-    let ctx = Ctx { path };
+/// A number for `field`'s draw in the run with `seed` (splitmix64 over an
+/// FNV-1a hash of the field's name).
+fn draw(seed: u64, field: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in field.bytes() {
+        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut z = (seed ^ hash).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Checks `file` (read from `path`) and builds its world and expectation,
+/// for the run with `seed` (the file's own when `None`).
+pub(crate) fn convert(path: &Path, file: &S<File>, seed: Option<u64>) -> Result<Converted> {
+    let file_seed = file
+        .value
+        .spec
+        .as_ref()
+        .and_then(|s| s.value.seed)
+        .unwrap_or(SEED_DEFAULT);
+    let ctx = Ctx {
+        path,
+        seed: seed.unwrap_or(file_seed),
+        draws: RefCell::new(Vec::new()),
+    };
     let root = &file.referenced;
     let file = &file.value;
 
@@ -195,6 +256,7 @@ pub(crate) fn convert(path: &Path, file: &S<File>) -> Result<Converted> {
     let (config, expect) = spec_to_world(&ctx, &name.value, spec)?;
     Ok(Converted {
         config,
+        draws: ctx.draws.into_inner(),
         expect,
         description: metadata.value.description.clone(),
     })
@@ -269,7 +331,7 @@ fn spec_to_world(
 
     let config = WorldConfig {
         name: name.to_string(),
-        seed: spec.seed.unwrap_or(SEED_DEFAULT),
+        seed: ctx.seed,
         duration,
         tick,
         network,
@@ -288,13 +350,13 @@ fn spec_to_world(
 
 /// Every time the file schedules falls before the end of the run.
 fn within_run(ctx: &Ctx<'_>, spec: &file::Spec, duration: Duration) -> Result<()> {
-    let check = |value: &Dur, field: String| match value {
-        Some(at) if at.value.0 >= duration => Err(ctx.error(
+    let check = |value: &Tim, field: String| match value {
+        Some(at) if at.value.greatest >= duration => Err(ctx.error(
             &at.referenced,
             field,
             format!(
                 "{} is not within the run of {}; expected a time before spec.duration",
-                duration::format(at.value.0),
+                duration::format(at.value.greatest),
                 duration::format(duration)
             ),
         )),
@@ -539,7 +601,11 @@ fn replicas(
         }
         out.push(ReplicaSpec {
             name: name.value.clone(),
-            start_at: dur(&replica.value.start_at, Duration::ZERO),
+            start_at: ctx.time_or(
+                &replica.value.start_at,
+                Duration::ZERO,
+                &format!("spec.replicas[{i}].startAt"),
+            ),
         });
     }
     Ok(out)

@@ -214,6 +214,75 @@ impl Visitor<'_> for GoDurationVisitor {
     }
 }
 
+/// What a time field accepts, for error messages.
+pub(crate) const TIMING_ACCEPTED: &str =
+    "a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s";
+
+/// A time a file schedules: one duration, or a range `least..greatest`
+/// (both included) from which each run draws under its seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Timing {
+    pub least: Duration,
+    pub greatest: Duration,
+}
+
+impl Timing {
+    pub fn is_range(&self) -> bool {
+        self.least != self.greatest
+    }
+}
+
+/// `15s` or `30s..50s`; the error says what is wrong with `text`.
+pub(crate) fn parse_timing(text: &str) -> Result<Timing, String> {
+    let Some((least, greatest)) = text.split_once("..") else {
+        let fixed = parse(text)?;
+        return Ok(Timing {
+            least: fixed,
+            greatest: fixed,
+        });
+    };
+    let least = parse(least).map_err(|e| format!("the range `{text}` starts badly: {e}"))?;
+    let greatest = parse(greatest).map_err(|e| format!("the range `{text}` ends badly: {e}"))?;
+    if greatest < least {
+        return Err(format!("the range `{text}` ends before it starts"));
+    }
+    Ok(Timing { least, greatest })
+}
+
+impl<'de> Deserialize<'de> for Timing {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TimingVisitor)
+    }
+}
+
+struct TimingVisitor;
+
+impl Visitor<'_> for TimingVisitor {
+    type Value = Timing;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(TIMING_ACCEPTED)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Timing, E> {
+        parse_timing(text).map_err(|what| E::custom(format!("{what}; expected {TIMING_ACCEPTED}")))
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Timing, E> {
+        self.visit_str(&number.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Timing, E> {
+        self.visit_str(&number.to_string())
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Timing, E> {
+        Err(E::custom(format!(
+            "`{number}` has no unit; expected {TIMING_ACCEPTED}"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +299,33 @@ mod tests {
                 "`{text}`: error `{e}` lacks `{expected_error}`"
             ),
         }
+    }
+
+    #[test]
+    fn timings_are_durations_or_ranges() {
+        let secs = Duration::from_secs;
+        assert_eq!(
+            parse_timing("30s..50s"),
+            Ok(Timing {
+                least: secs(30),
+                greatest: secs(50)
+            })
+        );
+        assert_eq!(
+            parse_timing("1m"),
+            Ok(Timing {
+                least: secs(60),
+                greatest: secs(60)
+            })
+        );
+        assert!(!parse_timing("1m..1m").unwrap().is_range());
+        assert_eq!(
+            parse_timing("50s..30s"),
+            Err("the range `50s..30s` ends before it starts".to_string())
+        );
+        assert!(parse_timing("30s..").unwrap_err().contains("ends badly"));
+        assert!(parse_timing("..5s").unwrap_err().contains("starts badly"));
+        assert!(parse_timing("1s..2s..3s").is_err());
     }
 
     #[test]

@@ -11,13 +11,16 @@ use serde::Deserialize as DeriveDeserialize;
 use serde_saphyr::Spanned;
 use stallsim_manager::Gvk;
 
-use crate::duration::GoDuration;
+use crate::duration::{GoDuration, Timing};
 
 /// A value with the place it was written.
 pub(crate) type S<T> = Spanned<T>;
 
 /// An optional duration field.
 pub(crate) type Dur = Option<S<GoDuration>>;
+
+/// An optional time the file schedules: a duration, or a range drawn per run.
+pub(crate) type Tim = Option<S<Timing>>;
 
 /// The whole document.
 #[derive(DeriveDeserialize)]
@@ -90,7 +93,7 @@ pub(crate) struct Crd {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Replica {
     pub name: Option<S<String>>,
-    pub start_at: Dur,
+    pub start_at: Tim,
 }
 
 #[derive(DeriveDeserialize)]
@@ -192,7 +195,7 @@ pub(crate) struct CrashLoopBackOff {
 #[derive(DeriveDeserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct DeletionFlow {
-    pub delete_at: Dur,
+    pub delete_at: Tim,
     pub crds: Option<Vec<S<String>>>,
     pub wait_timeout: Dur,
     pub poll_interval: Dur,
@@ -202,15 +205,15 @@ pub(crate) struct DeletionFlow {
 #[derive(DeriveDeserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Fault {
-    pub at: Dur,
+    pub at: Tim,
     pub kill: Option<S<String>>,
     pub restart: Option<S<String>>,
     pub partition: Option<S<String>>,
     /// With `partition`: how long it lasts.
     #[serde(rename = "for")]
-    pub for_: Dur,
+    pub for_: Tim,
     /// With `kill`: how long the replica stays down at least (a lost node).
-    pub down: Dur,
+    pub down: Tim,
 }
 
 #[derive(DeriveDeserialize)]

@@ -57,10 +57,12 @@ pub struct Scenario {
     pub path: PathBuf,
     /// `metadata.description`, if any.
     pub description: Option<String>,
-    /// The file as read, for [`Scenario::fixed_text`].
+    /// The file as read, for [`Scenario::world`] and [`Scenario::fixed_text`].
     text: String,
     /// The world with the file's own seed (`spec.seed`, else 1).
     config: WorldConfig,
+    /// Whether the file has ranges: worlds differ by more than their seed.
+    has_ranges: bool,
     /// `spec.expect`, or the error to report where one is needed.
     expect: Result<Expect, ScenarioError>,
 }
@@ -81,6 +83,22 @@ pub struct Draw {
     /// The range as written: its least and greatest value.
     pub range: (Duration, Duration),
     pub value: Duration,
+    /// Where the range is written in the file's text (byte offset, length).
+    text_span: Option<(usize, usize)>,
+}
+
+impl std::fmt::Display for Draw {
+    /// `spec.deletionFlow.deleteAt = 42.5s (from 30s..50s)`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} = {} (from {}..{})",
+            self.field,
+            duration::format(self.value),
+            duration::format(self.range.0),
+            duration::format(self.range.1)
+        )
+    }
 }
 
 impl Scenario {
@@ -103,12 +121,20 @@ impl Scenario {
     /// The world of the run with `seed`: every range of the file drawn
     /// under that seed, so the same seed gives the same world.
     pub fn world(&self, seed: u64) -> Drawn {
+        if !self.has_ranges {
+            return Drawn {
+                config: WorldConfig {
+                    seed,
+                    ..self.config.clone()
+                },
+                draws: Vec::new(),
+            };
+        }
+        let converted = convert_text(&self.path, &self.text, Some(seed))
+            .expect("a file that converted once converts under any seed");
         Drawn {
-            config: WorldConfig {
-                seed,
-                ..self.config.clone()
-            },
-            draws: Vec::new(),
+            config: converted.config,
+            draws: converted.draws,
         }
     }
 
@@ -118,9 +144,22 @@ impl Scenario {
     /// to the same world as `self.world(seed)`; a file whose `spec` is not a
     /// block mapping cannot be rewritten this way.
     pub fn fixed_text(&self, seed: u64) -> Result<String, ScenarioError> {
-        let text = set_seed(&self.text, seed);
+        let mut draws = self.world(seed).draws;
+        // From the end, so that earlier offsets stay valid.
+        draws.sort_by_key(|d| std::cmp::Reverse(d.text_span));
+        let mut text = self.text.clone();
+        for draw in &draws {
+            let Some((offset, len)) = draw.text_span else {
+                return Err(ScenarioError::file(
+                    &self.path,
+                    format!("cannot locate the range of {} in the file", draw.field),
+                ));
+            };
+            text.replace_range(offset..offset + len, &duration::format(draw.value));
+        }
+        let text = set_seed(&text, seed);
         let fixed = parse(&self.path, &text)?;
-        if fixed.world(fixed.seed()) != self.world(seed) || !fixed.world(seed).draws.is_empty() {
+        if fixed.has_ranges || fixed.config != self.world(seed).config {
             return Err(ScenarioError::file(
                 &self.path,
                 "cannot write a self-contained copy of this file; expected `spec:` written as a block mapping (one field a line)",
@@ -207,6 +246,23 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Checks the scenario `text`, as read from `path` (which is only named in
 /// errors and the result; nothing is read).
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let converted = convert_text(path, text, None)?;
+    Ok(Scenario {
+        path: path.to_path_buf(),
+        description: converted.description,
+        text: text.to_string(),
+        config: converted.config,
+        has_ranges: !converted.draws.is_empty(),
+        expect: converted.expect,
+    })
+}
+
+/// Parses and converts `text` for the run with `seed` (the file's own when `None`).
+fn convert_text(
+    path: &Path,
+    text: &str,
+    seed: Option<u64>,
+) -> Result<convert::Converted, ScenarioError> {
     let document: Spanned<file::File> =
         serde_saphyr::from_str(text).map_err(|e| locate::yaml_error(path, text, &e))?;
     let f = &document.value;
@@ -216,12 +272,5 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
             format!("the file holds no scenario; expected a document starting with `apiVersion: {API_VERSION}` and `kind: {KIND}`"),
         ));
     }
-    let converted = convert::convert(path, &document)?;
-    Ok(Scenario {
-        path: path.to_path_buf(),
-        description: converted.description,
-        text: text.to_string(),
-        config: converted.config,
-        expect: converted.expect,
-    })
+    convert::convert(path, &document, seed)
 }

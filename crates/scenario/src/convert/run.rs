@@ -7,9 +7,10 @@ use serde_saphyr::Location;
 use stallsim_apiserver::CrdSpec;
 use stallsim_harness::{DeletionFlowConfig, Fault as WorldFault, FaultAction};
 
-use super::{dur, quoted, Ctx, Result, DURATION_ACCEPTED};
+use super::{quoted, Ctx, Result};
+use crate::duration::TIMING_ACCEPTED;
 use crate::expect::{Expect, ExpectedVerdict};
-use crate::file::{self, Dur, S};
+use crate::file::{self, Tim, S};
 use crate::ScenarioError;
 
 const FAULTS_MAX: usize = 256;
@@ -21,18 +22,14 @@ pub(super) fn deletion_flow(
 ) -> Result<DeletionFlowConfig> {
     const FIELD: &str = "spec.deletionFlow";
     let f = &flow.value;
-    let delete_at = f
-        .delete_at
-        .as_ref()
-        .ok_or_else(|| {
-            ctx.missing(
-                &flow.referenced,
-                &format!("{FIELD}.deleteAt"),
-                &format!("{DURATION_ACCEPTED}: when the flow deletes the CRDs"),
-            )
-        })?
-        .value
-        .0;
+    let delete_at = f.delete_at.as_ref().ok_or_else(|| {
+        ctx.missing(
+            &flow.referenced,
+            &format!("{FIELD}.deleteAt"),
+            &format!("{TIMING_ACCEPTED}: when the flow deletes the CRDs"),
+        )
+    })?;
+    let delete_at = ctx.time(delete_at, &format!("{FIELD}.deleteAt"));
     let served: Vec<String> = crds.iter().map(CrdSpec::name).collect();
     let names = match &f.crds {
         None => served.clone(),
@@ -104,17 +101,14 @@ pub(super) fn faults(
     for (i, fault) in list.value.iter().enumerate() {
         let field = |name: &str| format!("spec.faults[{i}].{name}");
         let f = &fault.value;
-        let at =
-            f.at.as_ref()
-                .ok_or_else(|| {
-                    ctx.missing(
-                        &fault.referenced,
-                        &field("at"),
-                        &format!("{DURATION_ACCEPTED}: when the fault strikes"),
-                    )
-                })?
-                .value
-                .0;
+        let at = f.at.as_ref().ok_or_else(|| {
+            ctx.missing(
+                &fault.referenced,
+                &field("at"),
+                &format!("{TIMING_ACCEPTED}: when the fault strikes"),
+            )
+        })?;
+        let at = ctx.time(at, &field("at"));
         let actions: Vec<(&str, &S<String>)> = [
             ("kill", &f.kill),
             ("restart", &f.restart),
@@ -151,7 +145,7 @@ pub(super) fn faults(
             ));
         }
         let name = replica.value.clone();
-        let only_with = |value: &Dur, name: &str, action: &str| match value {
+        let only_with = |value: &Tim, name: &str, action: &str| match value {
             Some(extra) => Err(ctx.error(
                 &extra.referenced,
                 field(name),
@@ -168,7 +162,7 @@ pub(super) fn faults(
         let action = match action {
             "kill" => FaultAction::Kill {
                 replica: name,
-                down: dur(&f.down, Duration::ZERO),
+                down: ctx.time_or(&f.down, Duration::ZERO, &field("down")),
             },
             "restart" => FaultAction::Restart { replica: name },
             _ => {
@@ -176,12 +170,21 @@ pub(super) fn faults(
                     ctx.missing(
                         &fault.referenced,
                         &field("for"),
-                        &format!("{DURATION_ACCEPTED}: how long the partition lasts"),
+                        &format!("{TIMING_ACCEPTED}: how long the partition lasts"),
                     )
                 })?;
+                if duration.value.least.is_zero() {
+                    return Err(ctx.error(
+                        &duration.referenced,
+                        field("for"),
+                        format!(
+                            "`0s` is not accepted here; expected {TIMING_ACCEPTED}, above zero"
+                        ),
+                    ));
+                }
                 FaultAction::Partition {
                     replica: name,
-                    duration: ctx.positive(&f.for_, duration.value.0, &field("for"))?,
+                    duration: ctx.time(duration, &field("for")),
                 }
             }
         };

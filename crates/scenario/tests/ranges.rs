@@ -1,0 +1,147 @@
+//! Ranges: a time written `least..greatest` is drawn per run under its seed,
+//! replays exactly, and a run's file can be written with its draws fixed.
+
+use std::path::Path;
+use std::time::Duration;
+
+use stallsim_harness::FaultAction;
+use stallsim_scenario::{parse, Scenario};
+
+const RANGED: &str = "\
+apiVersion: stallsim/v1alpha1
+kind: Scenario
+metadata:
+  name: ranged
+spec:
+  replicas:
+    - {name: grm-0, startAt: 0s}
+    - {name: grm-1, startAt: \"20s..55s\"}   # quoted or not
+  deletionFlow:
+    deleteAt: 30s..90s
+  faults:
+    - {at: 40s..60s, kill: grm-0, down: 1m..3m}
+  expect:
+    verdict: stall
+";
+
+fn ranged() -> Scenario {
+    parse(Path::new("ranged.yaml"), RANGED).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+#[test]
+fn each_run_draws_within_the_ranges_and_replays_its_draws() {
+    let scenario = ranged();
+    let mut delete_ats = std::collections::BTreeSet::new();
+    for seed in 1..=50 {
+        let drawn = scenario.world(seed);
+        assert_eq!(drawn, scenario.world(seed), "seed {seed} replays");
+        assert_eq!(drawn.config.seed, seed);
+        let fields: Vec<&str> = drawn.draws.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.replicas[1].startAt",
+                "spec.deletionFlow.deleteAt",
+                "spec.faults[0].at",
+                "spec.faults[0].down"
+            ]
+        );
+        for draw in &drawn.draws {
+            assert!(
+                draw.range.0 <= draw.value && draw.value <= draw.range.1,
+                "{draw}"
+            );
+            assert_eq!(draw.value.subsec_nanos() % 1_000_000, 0, "whole ms: {draw}");
+        }
+        let config = &drawn.config;
+        let delete_at = config.flow.as_ref().unwrap().delete_at;
+        assert!((secs(30)..=secs(90)).contains(&delete_at));
+        assert!((secs(20)..=secs(55)).contains(&config.replicas[1].start_at));
+        let FaultAction::Kill { down, .. } = &config.faults[0].action else {
+            panic!("a kill")
+        };
+        assert!((secs(60)..=secs(180)).contains(down));
+        delete_ats.insert(delete_at);
+    }
+    assert!(
+        delete_ats.len() > 40,
+        "50 seeds draw {} values",
+        delete_ats.len()
+    );
+}
+
+#[test]
+fn a_fields_draw_does_not_depend_on_the_other_ranges() {
+    let fixed_start = RANGED.replace("startAt: \"20s..55s\"", "startAt: 40s");
+    let other = parse(Path::new("other.yaml"), &fixed_start).unwrap();
+    for seed in 1..=10 {
+        let delete_at = |s: &Scenario| s.world(seed).config.flow.unwrap().delete_at;
+        assert_eq!(delete_at(&ranged()), delete_at(&other), "seed {seed}");
+    }
+}
+
+#[test]
+fn a_file_without_ranges_draws_nothing() {
+    let plain = RANGED
+        .replace("\"20s..55s\"", "40s")
+        .replace("30s..90s", "60s")
+        .replace("40s..60s", "50s")
+        .replace("1m..3m", "2m");
+    let scenario = parse(Path::new("plain.yaml"), &plain).unwrap();
+    assert!(scenario.world(7).draws.is_empty());
+    assert_eq!(scenario.world(7).config.flow.unwrap().delete_at, secs(60));
+}
+
+#[test]
+fn a_runs_file_is_self_contained() {
+    let scenario = ranged();
+    for seed in [1, 2, 77] {
+        let text = scenario.fixed_text(seed).unwrap_or_else(|e| panic!("{e}"));
+        let fixed = parse(Path::new("fixed.yaml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(fixed.seed(), seed, "{text}");
+        assert!(fixed.world(seed).draws.is_empty(), "{text}");
+        assert_eq!(fixed.config(), scenario.world(seed).config, "{text}");
+        assert!(text.contains("# quoted or not"), "comments stay: {text}");
+    }
+    // A file that names its seed gets it replaced, not a second one.
+    let seeded = RANGED.replace("spec:\n", "spec:\n  seed: 5\n");
+    let text = parse(Path::new("s.yaml"), &seeded)
+        .unwrap()
+        .fixed_text(9)
+        .unwrap();
+    assert_eq!(text.matches("seed:").count(), 1, "{text}");
+    assert!(text.contains("  seed: 9\n"), "{text}");
+}
+
+#[test]
+fn bad_ranges_are_located() {
+    let cases = [
+        (
+            RANGED.replace("30s..90s", "90s..30s"),
+            "ranged.yaml:10:15: field `spec.deletionFlow.deleteAt`: the range `90s..30s` ends before it starts; expected a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s",
+        ),
+        (
+            RANGED.replace("30s..90s", "30s..25m"),
+            "ranged.yaml:10:15: field `spec.deletionFlow.deleteAt`: 25m is not within the run of 20m; expected a time before spec.duration",
+        ),
+        (
+            RANGED.replace("30s..90s", "30s..soon"),
+            "field `spec.deletionFlow.deleteAt`: the range `30s..soon` ends badly: `soon` is not a duration",
+        ),
+        (
+            RANGED.replace("kill: grm-0, down: 1m..3m", "partition: grm-0, for: 0s..10s"),
+            "field `spec.faults[0].for`: `0s` is not accepted here",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = parse(Path::new("ranged.yaml"), &text)
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(expected), "{error}\nlacks\n{expected}");
+    }
+}
