@@ -131,7 +131,7 @@ fn bad_durations_say_what_a_duration_looks_like() {
     assert_eq!(error.field.as_deref(), Some("spec.replicas[1].startAt"));
     assert_eq!(
         error.to_string(),
-        "s.yaml:8:30: field `spec.replicas[1].startAt`: `40` has no unit; expected a duration like 15s, 3m, 1m30s or 800ms"
+        "s.yaml:8:30: field `spec.replicas[1].startAt`: `40` has no unit; expected a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s"
     );
     check_specs([
         ("  tick: s\n", "s.yaml:6:9: field `spec.tick`: `s` is not a duration (a number is missing before `s`); expected a duration like 15s"),
@@ -229,17 +229,17 @@ fn semantic_errors_point_at_the_offending_value() {
         // crds and the flow
         ("  deletionFlow: {deleteAt: 60s, crds: [prometheuses.monitoring.coreos.com, thanosrulers.monitoring.coreos.com]}\n", "s.yaml:6:76: field `spec.deletionFlow.crds[1]`: `thanosrulers.monitoring.coreos.com` is not a CRD of spec.crds; expected one of `prometheuses.monitoring.coreos.com`, `alertmanagers.monitoring.coreos.com`"),
         ("  crds: []\n  deletionFlow: {deleteAt: 60s, crds: [prometheuses.monitoring.coreos.com]}\n", "is not a CRD of spec.crds; expected one of none"),
-        ("  deletionFlow: {crds: []}\n", "s.yaml:6:17: field `spec.deletionFlow.deleteAt`: missing; expected a duration like 15s, 3m, 1m30s or 800ms: when the flow deletes the CRDs"),
+        ("  deletionFlow: {crds: []}\n", "s.yaml:6:17: field `spec.deletionFlow.deleteAt`: missing; expected a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s: when the flow deletes the CRDs"),
         ("  deletionFlow: {deleteAt: 1m, crds: [prometheuses.monitoring.coreos.com, prometheuses.monitoring.coreos.com]}\n", "field `spec.deletionFlow.crds[1]`: `prometheuses.monitoring.coreos.com` is listed twice"),
         ("  deletionFlow: {deleteAt: 1m, pollInterval: 0s}\n", "field `spec.deletionFlow.pollInterval`: `0s` is not accepted here"),
         ("  crds: [{group: g.io, version: v1, kind: K}]\n", "s.yaml:6:10: field `spec.crds[0].plural`: missing; expected a plural resource name"),
         ("  crds: [{group: g.io, version: v1, kind: K, plural: ks}, {group: g.io, version: v2, kind: K, plural: ks}]\n", "field `spec.crds[1]`: the CRD ks.g.io is listed twice"),
         ("  crds: [{group: '', version: v1, kind: K, plural: ks}]\n", "field `spec.crds[0].group`: `` is not accepted; expected an API group"),
         // faults
-        ("  faults: [{kill: grm-0}]\n", "s.yaml:6:12: field `spec.faults[0].at`: missing; expected a duration like 15s, 3m, 1m30s or 800ms: when the fault strikes"),
+        ("  faults: [{kill: grm-0}]\n", "s.yaml:6:12: field `spec.faults[0].at`: missing; expected a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s: when the fault strikes"),
         ("  faults: [{at: 1s}]\n", "field `spec.faults[0]`: no action; expected one of `kill: <replica>`, `restart: <replica>`, `partition: <replica>` (with `for`)"),
         ("  faults: [{at: 1s, kill: grm-0, restart: grm-0}]\n", "field `spec.faults[0].restart`: a fault has one action; expected only one of `kill`, `restart`, `partition`"),
-        ("  faults: [{at: 1s, partition: grm-0}]\n", "field `spec.faults[0].for`: missing; expected a duration like 15s, 3m, 1m30s or 800ms: how long the partition lasts"),
+        ("  faults: [{at: 1s, partition: grm-0}]\n", "field `spec.faults[0].for`: missing; expected a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s: how long the partition lasts"),
         ("  faults: [{at: 1s, partition: grm-0, for: 0s}]\n", "field `spec.faults[0].for`: `0s` is not accepted here"),
         ("  faults: [{at: 1s, kill: grm-0, for: 10s}]\n", "field `spec.faults[0].for`: `for` belongs to a partition fault; expected it only with `partition`"),
         ("  faults: [{at: 1s, restart: grm-0, down: 10s}]\n", "field `spec.faults[0].down`: `down` belongs to a kill fault; expected it only with `kill`"),
