@@ -1,6 +1,7 @@
 //! `stallsim`: run a scenario and judge it, or check every scenario's expectation.
 
 mod output;
+mod window;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,27 @@ enum Command {
         #[arg(long, value_name = "OUT.jsonl")]
         trace: Option<PathBuf>,
     },
+    /// Where in its ranges a scenario stalls: for each ranged time, the
+    /// sub-ranges whose runs stall (every other draw held at the seed's),
+    /// edges refined to the tick and explained by the first key event that
+    /// differs across them. Exit 0 when no run stalled, 1 when some did, 2
+    /// on bad input.
+    Window {
+        /// The scenario file; at least one of its times is a range.
+        file: PathBuf,
+        /// A ranged field (`spec.deletionFlow.deleteAt`); default: every one.
+        #[arg(long)]
+        field: Vec<String>,
+        /// The seed that fixes the other draws (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Values tried across each range before the edges are refined.
+        #[arg(long, default_value_t = window::GRID_POINTS_DEFAULT, value_parser = clap::value_parser!(u32).range(2..=1000))]
+        grid: u32,
+        /// Print the windows as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check each scenario's `expect`; exit 0 when all hold, 1 otherwise, 2 on bad input.
     Test {
         /// Scenario files or directories (default: scenarios/).
@@ -42,9 +64,9 @@ enum Command {
     },
 }
 
-const EXIT_CONVERGES: u8 = 0;
-const EXIT_STALL: u8 = 1;
-const EXIT_BAD_INPUT: u8 = 2;
+pub(crate) const EXIT_CONVERGES: u8 = 0;
+pub(crate) const EXIT_STALL: u8 = 1;
+pub(crate) const EXIT_BAD_INPUT: u8 = 2;
 /// The run ended too early, or something it was told to do never happened.
 const EXIT_INCONCLUSIVE: u8 = 3;
 
@@ -63,6 +85,13 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
         Command::Test { paths, seeds } => test(paths, seeds),
+        Command::Window {
+            file,
+            field,
+            seed,
+            grid,
+            json,
+        } => window::window(&file, &field, seed, grid, json),
     })
 }
 

@@ -22,7 +22,7 @@ pub use baseline::run_empty;
 pub use checker::judge;
 pub use config::*;
 pub use report::*;
-pub use timeline::{format_duration, render_timeline};
+pub use timeline::{custom_resources, format_duration, render_timeline};
 pub use trace::{header_line, verdict_line, Probe, TraceEvent, What, WorldEvent};
 pub use world::{run, Run, World};
 

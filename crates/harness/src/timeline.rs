@@ -182,15 +182,21 @@ fn quietly_synced(trace: &[TraceEvent]) -> Vec<(String, String)> {
 }
 
 /// The resources outside the built-in `*.k8s.io` and core groups.
-fn custom(resources: &[String]) -> String {
+/// The custom resources among a discovery's qualified resource names
+/// (`prometheuses.monitoring.coreos.com`): those of no built-in group.
+pub fn custom_resources(resources: &[String]) -> Vec<&str> {
     let builtin = |r: &&String| {
         !r.contains('.') || r.ends_with(".k8s.io") || r.ends_with(".apps") || r.ends_with(".batch")
     };
-    let custom: Vec<&str> = resources
+    resources
         .iter()
         .filter(|r| !builtin(r))
         .map(String::as_str)
-        .collect();
+        .collect()
+}
+
+fn custom(resources: &[String]) -> String {
+    let custom = custom_resources(resources);
     if custom.is_empty() {
         "no custom resources".to_string()
     } else {

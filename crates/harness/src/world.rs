@@ -20,6 +20,7 @@ const KUBELET_HOST: &str = "kubelet";
 const FLOW_HOST: &str = "flow";
 
 /// A finished run.
+#[derive(Clone, Debug)]
 pub struct Run {
     pub report: Report,
     pub trace: Vec<TraceEvent>,

@@ -8,7 +8,7 @@ mod manager;
 mod run;
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -59,6 +59,8 @@ struct Ctx<'a> {
     path: &'a Path,
     /// The run's seed, which every range draws under.
     seed: u64,
+    /// Values chosen for some ranged fields instead of drawing them.
+    chosen: &'a BTreeMap<String, Duration>,
     draws: RefCell<Vec<Draw>>,
 }
 
@@ -73,7 +75,10 @@ impl Ctx<'_> {
             return timing.least;
         }
         let choices = (timing.greatest - timing.least).as_millis() as u64 + 1;
-        let drawn = timing.least + Duration::from_millis(draw(self.seed, field) % choices);
+        let drawn = match self.chosen.get(field) {
+            Some(chosen) => (*chosen).clamp(timing.least, timing.greatest),
+            None => timing.least + Duration::from_millis(draw(self.seed, field) % choices),
+        };
         let span = value.referenced.span();
         self.draws.borrow_mut().push(Draw {
             field: field.to_string(),
@@ -185,8 +190,14 @@ fn draw(seed: u64, field: &str) -> u64 {
 }
 
 /// Checks `file` (read from `path`) and builds its world and expectation,
-/// for the run with `seed` (the file's own when `None`).
-pub(crate) fn convert(path: &Path, file: &S<File>, seed: Option<u64>) -> Result<Converted> {
+/// for the run with `seed` (the file's own when `None`), with the `chosen`
+/// values for those ranged fields instead of draws.
+pub(crate) fn convert(
+    path: &Path,
+    file: &S<File>,
+    seed: Option<u64>,
+    chosen: &BTreeMap<String, Duration>,
+) -> Result<Converted> {
     let file_seed = file
         .value
         .spec
@@ -196,6 +207,7 @@ pub(crate) fn convert(path: &Path, file: &S<File>, seed: Option<u64>) -> Result<
     let ctx = Ctx {
         path,
         seed: seed.unwrap_or(file_seed),
+        chosen,
         draws: RefCell::new(Vec::new()),
     };
     let root = &file.referenced;

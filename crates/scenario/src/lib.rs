@@ -32,6 +32,7 @@ mod expect;
 mod file;
 mod locate;
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -121,6 +122,14 @@ impl Scenario {
     /// The world of the run with `seed`: every range of the file drawn
     /// under that seed, so the same seed gives the same world.
     pub fn world(&self, seed: u64) -> Drawn {
+        self.world_with(seed, &BTreeMap::new())
+    }
+
+    /// Like [`Scenario::world`], but the ranged fields named in `chosen`
+    /// (`spec.deletionFlow.deleteAt`) take the given value, clamped to
+    /// their range, instead of a draw: how an exploration holds every
+    /// other draw still while it moves one.
+    pub fn world_with(&self, seed: u64, chosen: &BTreeMap<String, Duration>) -> Drawn {
         if !self.has_ranges {
             return Drawn {
                 config: WorldConfig {
@@ -130,7 +139,7 @@ impl Scenario {
                 draws: Vec::new(),
             };
         }
-        let converted = convert_text(&self.path, &self.text, Some(seed))
+        let converted = convert_text(&self.path, &self.text, Some(seed), chosen)
             .expect("a file that converted once converts under any seed");
         Drawn {
             config: converted.config,
@@ -246,7 +255,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// Checks the scenario `text`, as read from `path` (which is only named in
 /// errors and the result; nothing is read).
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
-    let converted = convert_text(path, text, None)?;
+    let converted = convert_text(path, text, None, &BTreeMap::new())?;
     Ok(Scenario {
         path: path.to_path_buf(),
         description: converted.description,
@@ -262,6 +271,7 @@ fn convert_text(
     path: &Path,
     text: &str,
     seed: Option<u64>,
+    chosen: &BTreeMap<String, Duration>,
 ) -> Result<convert::Converted, ScenarioError> {
     let document: Spanned<file::File> =
         serde_saphyr::from_str(text).map_err(|e| locate::yaml_error(path, text, &e))?;
@@ -272,5 +282,5 @@ fn convert_text(
             format!("the file holds no scenario; expected a document starting with `apiVersion: {API_VERSION}` and `kind: {KIND}`"),
         ));
     }
-    convert::convert(path, &document, seed)
+    convert::convert(path, &document, seed, chosen)
 }
