@@ -1,6 +1,13 @@
-//! `stallsim`: run a scenario and judge it, or check every scenario's expectation.
+//! `stallsim`: run a scenario and judge it, check every scenario's
+//! expectation, or explore one scenario under many seeds.
 
+mod explore;
 mod output;
+mod progress;
+mod runs;
+mod save;
+mod stats;
+mod summary;
 mod window;
 
 use std::io::Write;
@@ -62,7 +69,36 @@ enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         seeds: u64,
     },
+    /// Run one scenario under many seeds on worker threads and report the
+    /// rate of each verdict; the runs that do not hold its `expect` (else
+    /// `converges`) are listed and saved as files. Exit 0 when every run
+    /// holds it, 1 otherwise, 2 on bad input. Ctrl-C stops early.
+    Explore {
+        /// The scenario file.
+        file: PathBuf,
+        /// How many runs (default 100).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "for_")]
+        runs: Option<u64>,
+        /// Run for this long instead, wall-clock (Go-style: 90s, 10m, 1h).
+        #[arg(long = "for", id = "for_", value_name = "DURATION", value_parser = explore::parse_budget_duration)]
+        for_: Option<std::time::Duration>,
+        /// Worker threads (default: the available parallelism).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: Option<u64>,
+        /// The first seed (default: the scenario's); then seed + 1, ...
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write the failing runs (default: regressions/ beside the file).
+        #[arg(long, value_name = "DIR")]
+        save: Option<PathBuf>,
+        /// Print the summary as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+/// Runs of `explore` without `--runs` or `--for`.
+const EXPLORE_RUNS_DEFAULT: u64 = 100;
 
 pub(crate) const EXIT_CONVERGES: u8 = 0;
 pub(crate) const EXIT_STALL: u8 = 1;
@@ -92,6 +128,25 @@ fn main() -> ExitCode {
             grid,
             json,
         } => window::window(&file, &field, seed, grid, json),
+        Command::Explore {
+            file,
+            runs,
+            for_,
+            jobs,
+            seed,
+            save,
+            json,
+        } => explore::explore(explore::Args {
+            file,
+            budget: match for_ {
+                Some(duration) => runs::Budget::For(duration),
+                None => runs::Budget::Runs(runs.unwrap_or(EXPLORE_RUNS_DEFAULT)),
+            },
+            jobs: jobs.map(|j| j as usize),
+            seed,
+            save,
+            json,
+        }),
     })
 }
 

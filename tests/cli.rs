@@ -216,3 +216,173 @@ fn run_needs_no_expectation_but_test_does() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("field `spec.expect`: missing"), "{stderr}");
 }
+
+/// A fresh, empty directory in the test's scratch space.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The incident, expecting convergence: every run fails its property.
+fn incident_expecting_convergence(name: &str) -> PathBuf {
+    scratch(
+        name,
+        &incident_text()
+            .replace("verdict: stall", "verdict: converges")
+            .replace("stalledReplica: grm-1", ""),
+    )
+}
+
+#[test]
+fn explore_of_the_fixed_scenario_holds() {
+    let save = scratch_dir("explore-fixed-save");
+    let output = stallsim(&[
+        "explore",
+        "scenarios/grm-deletion-stall-fixed.yaml",
+        "--runs",
+        "3",
+        "--jobs",
+        "2",
+        "--save",
+        save.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("3 runs, seeds 1 to 3"), "{text}");
+    assert!(text.contains("held in 3 of 3 runs"), "{text}");
+    let converges = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("converges"));
+    let columns: Vec<&str> = converges.unwrap_or("").split_whitespace().collect();
+    assert_eq!(columns[..3], ["converges", "3", "100.0%"], "{text}");
+    assert!(text.contains("deletion to ready: median"), "{text}");
+    assert!(text.contains("failures: none"), "{text}");
+    assert_eq!(
+        std::fs::read_dir(&save).unwrap().count(),
+        0,
+        "nothing to save"
+    );
+}
+
+#[test]
+fn explore_json_has_the_counts() {
+    let output = stallsim(&[
+        "explore",
+        "scenarios/grm-deletion-stall-fixed.yaml",
+        "--runs",
+        "2",
+        "--jobs",
+        "2",
+        "--seed",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["runs"], 2);
+    assert_eq!(json["first_seed"], 5);
+    assert_eq!(json["interrupted"], false);
+    assert_eq!(json["held"], 2);
+    assert_eq!(json["verdicts"]["converges"]["count"], 2);
+    assert_eq!(json["verdicts"]["stall"]["count"], 0);
+    assert_eq!(json["verdicts"]["stall"]["ci95"][0], 0.0);
+    assert_eq!(json["deletion_to_ready"]["runs"], 2);
+    assert_eq!(json["failures"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn explore_saves_each_failing_run_as_a_file_that_replays_it() {
+    let file = incident_expecting_convergence("explore-incident.yaml");
+    let save = scratch_dir("explore-incident-save");
+    let output = stallsim(&[
+        "explore",
+        file.to_str().unwrap(),
+        "--runs",
+        "3",
+        "--jobs",
+        "2",
+        "--seed",
+        "4",
+        "--save",
+        save.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("held in 0 of 3 runs"), "{text}");
+    assert!(
+        text.contains("failures: 3 runs did not hold the property"),
+        "{text}"
+    );
+    assert!(
+        text.contains("seed 5: stall of grm-1; replay: cargo run --release -- run"),
+        "{text}"
+    );
+    assert!(text.contains("saved: 3 files in"), "{text}");
+    let saved = save.join("grm-deletion-stall-seed-5.yaml");
+    let saved_text = std::fs::read_to_string(&saved).unwrap();
+    assert!(
+        saved_text.contains("# verdict: stall of grm-1"),
+        "{saved_text}"
+    );
+    assert!(saved_text.contains("seed: 5"), "{saved_text}");
+    // The file alone replays the run: same seed, same verdict.
+    let output = stallsim(&["run", saved.to_str().unwrap()]);
+    let replay = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{replay}");
+    assert!(replay.contains("seed:     5"), "{replay}");
+    assert!(replay.contains("STALL: grm-1"), "{replay}");
+}
+
+#[test]
+fn explore_refuses_bad_input_and_runs_nothing() {
+    let fixed = "scenarios/grm-deletion-stall-fixed.yaml";
+    for args in [
+        &["explore", "scenarios/no-such-file.yaml", "--runs", "2"][..],
+        &["explore", fixed, "--runs", "0"],
+        &["explore", fixed, "--for", "10 minutes"],
+        &["explore", fixed, "--runs", "2", "--for", "1m"],
+        &["explore", fixed, "--jobs", "0"],
+        &["explore", fixed, "--save", "Cargo.toml"],
+    ] {
+        let output = stallsim(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stdout(&output).is_empty(),
+            "{args:?} ran: {}",
+            stdout(&output)
+        );
+    }
+}
+
+#[test]
+fn explore_stops_on_ctrl_c_with_the_summary_so_far() {
+    let child = Command::new(env!("CARGO_BIN_EXE_stallsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "explore",
+            "scenarios/grm-deletion-stall-fixed.yaml",
+            "--runs",
+            "100000",
+            "--jobs",
+            "2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the CLI starts");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let output = child.wait_with_output().expect("the CLI ends");
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("INTERRUPTED after"), "{text}");
+    assert!(text.contains("of 100000 runs"), "{text}");
+    assert!(text.contains("failures: none"), "{text}");
+}

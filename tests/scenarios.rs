@@ -115,12 +115,16 @@ scenario_tests! {
     lazy_discovery_converges => "lazy-discovery.yaml",
 }
 
+/// Where `stallsim explore` saves the failing runs of a bundled scenario.
+const REGRESSIONS: &str = "regressions";
+
 #[test]
 fn every_bundled_scenario_has_a_test() {
     let dir = scenarios_dir();
     let mut found: Vec<String> = stallsim_scenario::discover(&dir)
         .expect("scenarios/ is readable")
         .iter()
+        .filter(|p| !p.starts_with(dir.join(REGRESSIONS)))
         .map(|p| {
             p.strip_prefix(&dir)
                 .expect("under scenarios/")
@@ -135,4 +139,41 @@ fn every_bundled_scenario_has_a_test() {
         found, tested,
         "add a line to scenario_tests! for each new scenario file"
     );
+}
+
+/// Every failing run that `stallsim explore` saved under
+/// `scenarios/regressions/` is a test: its `expect` (else `converges`, the
+/// property explore checks) must hold once the failure is fixed.
+#[test]
+fn saved_regressions_hold_their_expectation() {
+    let dir = scenarios_dir().join(REGRESSIONS);
+    if !dir.is_dir() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for path in stallsim_scenario::discover(&dir).expect("regressions/ is readable") {
+        let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+        let expect = scenario
+            .expectation()
+            .cloned()
+            .unwrap_or(stallsim_scenario::Expect {
+                verdict: stallsim_scenario::ExpectedVerdict::Converges,
+                stalled_replica: None,
+                deployment_ready_within_flow_timeout: None,
+            });
+        let run = stallsim_harness::run(&scenario.config());
+        let mismatches = expect.check(&run.report);
+        if !mismatches.is_empty() {
+            let file = path
+                .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .unwrap_or(&path);
+            failures.push(format!(
+                "{}: {}\nreplay: cargo run --release -- run {}",
+                file.display(),
+                mismatches.join("; "),
+                file.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -47,6 +47,12 @@ pub use discover::discover;
 pub use error::ScenarioError;
 pub use expect::{Expect, ExpectedVerdict};
 
+/// Parses a Go-style duration (`15s`, `3m`, `1m30s`, `800ms`) as scenario
+/// files do, for arguments that take one; the error says what is wrong.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    duration::parse(text).map_err(|e| format!("{e}; expected {}", duration::ACCEPTED))
+}
+
 /// Scenario files larger than this are refused unread.
 const FILE_BYTES_MAX: u64 = 1024 * 1024;
 

@@ -1,0 +1,153 @@
+//! `stallsim explore`: many seeds of one scenario, the rates of what they
+//! came to, and the runs that did not hold the property saved as files.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stallsim_scenario::{Expect, ExpectedVerdict};
+
+use crate::runs::{run_seeds, Budget};
+use crate::save::{default_dir, save_failures};
+use crate::summary::{Context, Property, Summary};
+use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
+
+/// Exit status of a second Ctrl-C, which stops at once (128 + SIGINT).
+const EXIT_SECOND_INTERRUPT: i32 = 130;
+
+pub struct Args {
+    pub file: PathBuf,
+    pub budget: Budget,
+    pub jobs: Option<usize>,
+    pub seed: Option<u64>,
+    pub save: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// `--for`: a Go-style duration above zero.
+pub fn parse_budget_duration(text: &str) -> Result<Duration, String> {
+    match stallsim_scenario::parse_duration(text)? {
+        Duration::ZERO => Err("a budget of 0s runs nothing; expected a duration above zero".into()),
+        duration => Ok(duration),
+    }
+}
+
+pub fn explore(args: Args) -> u8 {
+    let scenario = match stallsim_scenario::load(&args.file) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let save_dir = args.save.unwrap_or_else(|| default_dir(&args.file));
+    if save_dir.exists() && !save_dir.is_dir() {
+        eprintln!(
+            "error: --save {}: not a directory; expected a directory (created if missing) for the failing runs",
+            save_dir.display()
+        );
+        return EXIT_BAD_INPUT;
+    }
+    let (property, from) = match scenario.expectation() {
+        Ok(expect) => (expect.clone(), "file"),
+        Err(_) => (
+            Expect {
+                verdict: ExpectedVerdict::Converges,
+                stalled_replica: None,
+                deployment_ready_within_flow_timeout: None,
+            },
+            "default",
+        ),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Err(error) = on_interrupt(&stop) {
+        eprintln!("error: cannot handle Ctrl-C: {error}");
+        return EXIT_BAD_INPUT;
+    }
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+    });
+    let first_seed = args.seed.unwrap_or(scenario.seed());
+    let started = Instant::now();
+    let mut progress = crate::progress::Progress::new(args.budget);
+    let outcomes = run_seeds(
+        &scenario,
+        &property,
+        first_seed,
+        args.budget,
+        jobs,
+        &stop,
+        |outcome| progress.seen(outcome),
+    );
+    progress.finish();
+    let interrupted = stop.load(std::sync::atomic::Ordering::SeqCst);
+    let elapsed = started.elapsed();
+    let failures: Vec<_> = outcomes.iter().filter(|o| !o.held()).collect();
+    let saved = save_failures(&scenario, &failures, &save_dir);
+    let name = scenario.config().name;
+    let context = Context {
+        scenario: &name,
+        file: &args.file,
+        first_seed,
+        planned: match args.budget {
+            Budget::Runs(runs) => Some(runs),
+            Budget::For(_) => None,
+        },
+        interrupted,
+        property: Property {
+            expect: describe(&property),
+            from,
+        },
+    };
+    let summary = Summary::new(context, &outcomes, saved);
+    if args.json {
+        match serde_json::to_string_pretty(&summary) {
+            Ok(json) => println!("{json}"),
+            Err(error) => eprintln!("error: cannot print the summary as JSON: {error}"),
+        }
+    } else {
+        print!("{}", summary.text());
+    }
+    eprintln!(
+        "{} runs in {:.1}s on {jobs} threads ({:.2} runs/s)",
+        summary.runs,
+        elapsed.as_secs_f64(),
+        summary.runs as f64 / elapsed.as_secs_f64().max(f64::EPSILON)
+    );
+    if summary.failed == 0 {
+        EXIT_CONVERGES
+    } else {
+        EXIT_STALL
+    }
+}
+
+/// The first Ctrl-C sets `stop`: no run starts after it, runs in progress
+/// finish. A second one, while they finish, exits at once.
+fn on_interrupt(stop: &Arc<AtomicBool>) -> std::io::Result<()> {
+    use signal_hook::consts::SIGINT;
+    signal_hook::flag::register_conditional_shutdown(
+        SIGINT,
+        EXIT_SECOND_INTERRUPT,
+        Arc::clone(stop),
+    )?;
+    signal_hook::flag::register(SIGINT, Arc::clone(stop))?;
+    Ok(())
+}
+
+/// The property in a few words: `converges`, `stall of grm-1`, and the
+/// flow's wait if the file names it.
+fn describe(expect: &Expect) -> String {
+    let mut text = expect.verdict.name().to_string();
+    if let Some(replica) = &expect.stalled_replica {
+        text.push_str(&format!(" of {replica}"));
+    }
+    match expect.deployment_ready_within_flow_timeout {
+        Some(true) => text.push_str(", deployment ready within the flow's wait"),
+        Some(false) => text.push_str(", deployment not ready within the flow's wait"),
+        None => {}
+    }
+    text
+}

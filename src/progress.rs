@@ -1,0 +1,65 @@
+//! The progress bar of an exploration, on stderr (hidden when stderr is
+//! not a terminal, so pipes and tests see nothing of it).
+
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::runs::{Budget, Outcome};
+
+pub struct Progress {
+    bar: ProgressBar,
+    /// Runs so far per verdict: converges, stall, inconclusive.
+    counts: [u64; 3],
+    failed: u64,
+}
+
+impl Progress {
+    pub fn new(budget: Budget) -> Progress {
+        let (bar, template) = match budget {
+            Budget::Runs(runs) => (
+                ProgressBar::new(runs),
+                "{bar:30} {pos}/{len} runs, {per_sec}, {elapsed} {msg}".to_string(),
+            ),
+            // The budget is wall-clock time: show it beside the elapsed.
+            Budget::For(duration) => (
+                ProgressBar::no_length(),
+                format!(
+                    "{{spinner}} {{pos}} runs, {{per_sec}}, {{elapsed}} of {}s {{msg}}",
+                    duration.as_secs()
+                ),
+            ),
+        };
+        if let Ok(style) = ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Progress {
+            bar,
+            counts: [0; 3],
+            failed: 0,
+        }
+    }
+
+    pub fn seen(&mut self, outcome: &Outcome) {
+        let slot = match outcome.report.verdict.name() {
+            "converges" => 0,
+            "stall" => 1,
+            _ => 2,
+        };
+        self.counts[slot] += 1;
+        if !outcome.held() {
+            self.failed += 1;
+        }
+        let [converges, stall, inconclusive] = self.counts;
+        self.bar.set_message(format!(
+            "converges {converges}, stall {stall}, inconclusive {inconclusive}; {} failed",
+            self.failed
+        ));
+        self.bar.inc(1);
+    }
+
+    pub fn finish(self) {
+        self.bar.finish_and_clear();
+    }
+}

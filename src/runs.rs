@@ -1,0 +1,95 @@
+//! Running many seeds of one scenario on worker threads.
+//!
+//! Each worker takes the next seed from a shared counter and runs it to the
+//! end; a run itself is single-threaded and deterministic, so which thread
+//! ran it changes nothing. Workers stop taking seeds when the budget is
+//! spent or the stop flag is set; a seed once taken is always run, so the
+//! seeds run are always `first..first + n` with no gap.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use stallsim_harness::Report;
+use stallsim_scenario::{Expect, Scenario};
+
+/// How many runs an exploration may start.
+#[derive(Clone, Copy, Debug)]
+pub enum Budget {
+    /// Exactly this many, unless stopped.
+    Runs(u64),
+    /// As many as start before this much wall-clock time has passed.
+    For(Duration),
+}
+
+/// What one run came to, against the property.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub seed: u64,
+    pub report: Report,
+    /// Why the run did not hold the property; empty when it did.
+    pub mismatches: Vec<String>,
+}
+
+impl Outcome {
+    pub fn held(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Runs seeds `first`, `first + 1`, ... of `scenario` on `jobs` threads
+/// until the budget is spent or `stop` is set, checking each against
+/// `property`. `seen` hears of each outcome as it comes (in any order);
+/// the result is in seed order.
+pub fn run_seeds(
+    scenario: &Scenario,
+    property: &Expect,
+    first: u64,
+    budget: Budget,
+    jobs: usize,
+    stop: &AtomicBool,
+    mut seen: impl FnMut(&Outcome),
+) -> Vec<Outcome> {
+    let next = AtomicU64::new(0);
+    let deadline = match budget {
+        Budget::For(duration) => Instant::now().checked_add(duration),
+        Budget::Runs(_) => None,
+    };
+    let (sender, receiver) = mpsc::channel();
+    let mut outcomes = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                if stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                if matches!(budget, Budget::Runs(runs) if index >= runs) {
+                    break;
+                }
+                let Some(seed) = first.checked_add(index) else {
+                    break;
+                };
+                let report = stallsim_harness::run(&scenario.world(seed).config).report;
+                let mismatches = property.check(&report);
+                let outcome = Outcome {
+                    seed,
+                    report,
+                    mismatches,
+                };
+                if sender.send(outcome).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for outcome in receiver {
+            seen(&outcome);
+            outcomes.push(outcome);
+        }
+    });
+    outcomes.sort_by_key(|o| o.seed);
+    outcomes
+}

@@ -1,0 +1,316 @@
+//! What `stallsim explore` prints: counts, rates and spreads over the runs,
+//! and the runs that did not hold the property, as text or as JSON.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use stallsim_harness::{format_duration, Verdict};
+
+use crate::output::replay_command;
+use crate::runs::Outcome;
+use crate::stats::{mean, wilson_95, Spread};
+
+/// Failing runs listed in the human summary; JSON lists them all.
+const FAILURES_SHOWN_MAX: usize = 10;
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub file: PathBuf,
+    /// The runs covered: seeds `first_seed` to `first_seed + runs - 1`.
+    pub runs: u64,
+    pub first_seed: u64,
+    /// `--runs`, if the exploration was given a count.
+    pub planned: Option<u64>,
+    /// Stopped by Ctrl-C: the summary covers the runs that finished.
+    pub interrupted: bool,
+    pub property: Property,
+    pub held: u64,
+    pub failed: u64,
+    pub verdicts: Verdicts,
+    pub deletion_to_ready: DeletionToReady,
+    pub restarts_per_run: Restarts,
+    /// Every run that did not hold the property, in seed order.
+    pub failures: Vec<Failure>,
+    pub saved: Saved,
+}
+
+/// The property every run is checked against.
+#[derive(Debug, Serialize)]
+pub struct Property {
+    /// `converges` or `stall` (and the replica, if the file names one).
+    pub expect: String,
+    /// `file` for the scenario's own `expect`, else `default`.
+    pub from: &'static str,
+}
+
+/// How many runs came to each verdict.
+#[derive(Debug, Serialize)]
+pub struct Verdicts {
+    pub converges: Rate,
+    pub stall: Rate,
+    pub inconclusive: Rate,
+}
+
+impl Verdicts {
+    fn new(outcomes: &[Outcome]) -> Verdicts {
+        let rate = |verdict: &str| {
+            let runs = outcomes.len() as u64;
+            let count = outcomes
+                .iter()
+                .filter(|o| o.report.verdict.name() == verdict)
+                .count() as u64;
+            Rate {
+                count,
+                rate: if runs == 0 {
+                    0.0
+                } else {
+                    count as f64 / runs as f64
+                },
+                ci95: wilson_95(count, runs).unwrap_or((0.0, 1.0)),
+            }
+        };
+        Verdicts {
+            converges: rate("converges"),
+            stall: rate("stall"),
+            inconclusive: rate("inconclusive"),
+        }
+    }
+
+    fn each(&self) -> [(&'static str, &Rate); 3] {
+        [
+            ("converges", &self.converges),
+            ("stall", &self.stall),
+            ("inconclusive", &self.inconclusive),
+        ]
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Rate {
+    pub count: u64,
+    pub rate: f64,
+    /// The 95% Wilson score interval of the rate.
+    pub ci95: (f64, f64),
+}
+
+/// For runs whose flow deleted the CRDs: how long until the flow first saw
+/// the deployment ready.
+#[derive(Debug, Serialize)]
+pub struct DeletionToReady {
+    /// Runs in which the flow deleted the CRDs.
+    pub runs: u64,
+    /// Of those, runs in which the deployment was never seen ready.
+    pub never: u64,
+    pub median_secs: Option<f64>,
+    pub p99_secs: Option<f64>,
+    pub max_secs: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Restarts {
+    /// Container restarts of all replicas in a run, averaged over runs.
+    pub mean: f64,
+    pub max: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Failure {
+    pub seed: u64,
+    pub verdict: String,
+    /// Why the run did not hold the property.
+    pub why: Vec<String>,
+    pub replay: String,
+}
+
+/// The failing runs written as scenario files.
+#[derive(Debug, Default, Serialize)]
+pub struct Saved {
+    pub dir: PathBuf,
+    pub written: Vec<PathBuf>,
+    /// Failing runs beyond the bound of files per exploration, or whose
+    /// file could not be written.
+    pub not_written: u64,
+    /// Why files could not be written, one sentence each.
+    pub errors: Vec<String>,
+}
+
+/// A verdict in a few words: `stall of grm-1`, `converges`, `inconclusive`.
+pub fn verdict_words(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Stall(stall) => format!("stall of {}", stall.replica),
+        other => other.name().to_string(),
+    }
+}
+
+pub struct Context<'a> {
+    pub scenario: &'a str,
+    pub file: &'a Path,
+    pub first_seed: u64,
+    pub planned: Option<u64>,
+    pub interrupted: bool,
+    pub property: Property,
+}
+
+impl Summary {
+    pub fn new(context: Context<'_>, outcomes: &[Outcome], saved: Saved) -> Summary {
+        let runs = outcomes.len() as u64;
+        let verdicts = Verdicts::new(outcomes);
+        let deletions: Vec<Option<Duration>> = outcomes
+            .iter()
+            .filter_map(|o| {
+                let flow = o.report.flow.as_ref()?;
+                let deleted = flow.deleted_at?;
+                Some(flow.ready_at.map(|ready| ready.saturating_sub(deleted)))
+            })
+            .collect();
+        let spread = Spread::of(deletions.iter().flatten().copied().collect());
+        let restarts: Vec<u64> = outcomes
+            .iter()
+            .map(|o| o.report.restarts.iter().map(|(_, n)| u64::from(*n)).sum())
+            .collect();
+        let failures: Vec<Failure> = outcomes
+            .iter()
+            .filter(|o| !o.held())
+            .map(|o| Failure {
+                seed: o.seed,
+                verdict: verdict_words(&o.report.verdict),
+                why: o.mismatches.clone(),
+                replay: replay_command(context.file, o.seed),
+            })
+            .collect();
+        Summary {
+            scenario: context.scenario.to_string(),
+            file: context.file.to_path_buf(),
+            runs,
+            first_seed: context.first_seed,
+            planned: context.planned,
+            interrupted: context.interrupted,
+            property: context.property,
+            held: runs - failures.len() as u64,
+            failed: failures.len() as u64,
+            verdicts,
+            deletion_to_ready: DeletionToReady {
+                runs: deletions.len() as u64,
+                never: deletions.iter().filter(|d| d.is_none()).count() as u64,
+                median_secs: spread.map(|s| s.median.as_secs_f64()),
+                p99_secs: spread.map(|s| s.p99.as_secs_f64()),
+                max_secs: spread.map(|s| s.max.as_secs_f64()),
+            },
+            restarts_per_run: Restarts {
+                mean: mean(&restarts),
+                max: restarts.iter().copied().max().unwrap_or(0),
+            },
+            failures,
+            saved,
+        }
+    }
+
+    /// The summary for people.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        if self.interrupted {
+            let of = self.planned.map(|p| format!(" of {p}")).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "INTERRUPTED after {}{of} runs: the summary covers the runs that finished",
+                self.runs
+            );
+        }
+        let seeds = match self.runs {
+            0 => "no seeds".to_string(),
+            1 => format!("seed {}", self.first_seed),
+            n => format!("seeds {} to {}", self.first_seed, self.first_seed + (n - 1)),
+        };
+        let _ = writeln!(
+            out,
+            "explored: {} ({}), {} runs, {seeds}",
+            self.scenario,
+            self.file.display(),
+            self.runs
+        );
+        let from = if self.property.from == "file" {
+            "the file's expect"
+        } else {
+            "the default; the file has no expect"
+        };
+        let _ = writeln!(
+            out,
+            "property: {} ({from}); held in {} of {} runs",
+            self.property.expect, self.held, self.runs
+        );
+        let _ = writeln!(out, "verdicts: (count, rate, 95% Wilson interval)");
+        for (verdict, rate) in self.verdicts.each() {
+            let _ = writeln!(
+                out,
+                "  {:<13}{:>6}  {:>6.1}%  [{:.1}%, {:.1}%]",
+                verdict,
+                rate.count,
+                rate.rate * 100.0,
+                rate.ci95.0 * 100.0,
+                rate.ci95.1 * 100.0
+            );
+        }
+        let d = &self.deletion_to_ready;
+        if d.runs > 0 {
+            let show = |secs: Option<f64>| {
+                secs.map(|s| format_duration(Duration::from_secs_f64(s)))
+                    .unwrap_or_else(|| "-".to_string())
+            };
+            let _ = writeln!(
+                out,
+                "deletion to ready: median {}, p99 {}, max {}; never ready in {} of {} runs with a deletion",
+                show(d.median_secs),
+                show(d.p99_secs),
+                show(d.max_secs),
+                d.never,
+                d.runs
+            );
+        }
+        let _ = writeln!(
+            out,
+            "restarts per run: mean {:.2}, max {}",
+            self.restarts_per_run.mean, self.restarts_per_run.max
+        );
+        if self.failures.is_empty() {
+            let _ = writeln!(out, "failures: none");
+            return out;
+        }
+        let _ = writeln!(
+            out,
+            "failures: {} runs did not hold the property",
+            self.failures.len()
+        );
+        for failure in self.failures.iter().take(FAILURES_SHOWN_MAX) {
+            let _ = writeln!(
+                out,
+                "  seed {}: {}; replay: {}",
+                failure.seed, failure.verdict, failure.replay
+            );
+        }
+        if self.failures.len() > FAILURES_SHOWN_MAX {
+            let _ = writeln!(
+                out,
+                "  and {} more (--json lists them all)",
+                self.failures.len() - FAILURES_SHOWN_MAX
+            );
+        }
+        let s = &self.saved;
+        let _ = write!(
+            out,
+            "saved: {} files in {}",
+            s.written.len(),
+            s.dir.display()
+        );
+        if s.not_written > 0 {
+            let _ = write!(out, "; {} not written", s.not_written);
+        }
+        out.push('\n');
+        for error in &s.errors {
+            let _ = writeln!(out, "  {error}");
+        }
+        out
+    }
+}
