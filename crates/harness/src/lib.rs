@@ -41,9 +41,10 @@ pub(crate) fn epoch() -> Timestamp {
     Timestamp::from_second(1_743_465_600).expect("a valid timestamp")
 }
 
-/// A seed for one process: the world's seed, the host and its start count,
-/// mixed (splitmix64 over an FNV-1a hash of the name).
-pub(crate) fn mix_seed(world_seed: u64, name: &str, generation: u64) -> u64 {
+/// A seed derived from a run's seed for one named thing (a host and its
+/// start count, a scenario field): the three mixed (splitmix64 over an
+/// FNV-1a hash of the name), so each draws independently of the others.
+pub fn mix_seed(world_seed: u64, name: &str, generation: u64) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in name.bytes() {
         hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);

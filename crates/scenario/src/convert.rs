@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde_saphyr::Location;
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_harness::{
-    CheckerConfig, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX, TICK_MIN,
+    mix_seed, CheckerConfig, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX, TICK_MIN,
 };
 
 use crate::duration::Timing;
@@ -77,7 +77,7 @@ impl Ctx<'_> {
         let choices = (timing.greatest - timing.least).as_millis() as u64 + 1;
         let drawn = match self.chosen.get(field) {
             Some(chosen) => (*chosen).clamp(timing.least, timing.greatest),
-            None => timing.least + Duration::from_millis(draw(self.seed, field) % choices),
+            None => timing.least + Duration::from_millis(mix_seed(self.seed, field, 0) % choices),
         };
         let span = value.referenced.span();
         self.draws.borrow_mut().push(Draw {
@@ -174,19 +174,6 @@ fn is_dns_label(name: &str) -> bool {
 
 fn is_dns_subdomain(name: &str) -> bool {
     name.len() <= SUBDOMAIN_CHARS_MAX && name.split('.').all(is_dns_label)
-}
-
-/// A number for `field`'s draw in the run with `seed` (splitmix64 over an
-/// FNV-1a hash of the field's name).
-fn draw(seed: u64, field: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in field.bytes() {
-        hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-    }
-    let mut z = (seed ^ hash).wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 /// Checks `file` (read from `path`) and builds its world and expectation,
