@@ -6,7 +6,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use stallsim_scenario::{Expect, ExpectedVerdict};
+use stallsim_explore::property_of;
+use stallsim_scenario::Expect;
 
 use crate::runs::{run_seeds, Budget};
 use crate::save::{default_dir, save_failures};
@@ -49,17 +50,8 @@ pub fn explore(args: Args) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
-    let (property, from) = match scenario.expectation() {
-        Ok(expect) => (expect.clone(), "file"),
-        Err(_) => (
-            Expect {
-                verdict: ExpectedVerdict::Converges,
-                stalled_replica: None,
-                deployment_ready_within_flow_timeout: None,
-            },
-            "default",
-        ),
-    };
+    let (property, from_file) = property_of(&scenario);
+    let from = if from_file { "file" } else { "default" };
     let stop = Arc::new(AtomicBool::new(false));
     if let Err(error) = on_interrupt(&stop) {
         eprintln!("error: cannot handle Ctrl-C: {error}");

@@ -6,6 +6,7 @@ mod output;
 mod progress;
 mod runs;
 mod save;
+mod shrink;
 mod stats;
 mod summary;
 mod window;
@@ -58,6 +59,21 @@ enum Command {
         #[arg(long, default_value_t = window::GRID_POINTS_DEFAULT, value_parser = clap::value_parser!(u32).range(2..=1000))]
         grid: u32,
         /// Print the windows as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Reduce a run that breaks the property (the file's `expect`, else
+    /// `converges`) to what it needs: faults dropped while it still fails,
+    /// ranged times moved toward their least value, to the tick. Prints the
+    /// shrunk run's timeline. Exit 0 when the run holds the property
+    /// (nothing to shrink), 1 when it was shrunk, 2 on bad input.
+    Shrink {
+        /// The scenario file.
+        file: PathBuf,
+        /// The failing run's seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the result as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -121,6 +137,7 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
         Command::Test { paths, seeds } => test(paths, seeds),
+        Command::Shrink { file, seed, json } => shrink::shrink_command(&file, seed, json),
         Command::Window {
             file,
             field,

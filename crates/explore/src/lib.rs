@@ -1,9 +1,14 @@
 //! Questions asked of many runs of one scenario, above the scenario files
-//! and the world: where in its ranges a scenario stalls ([`stall_window`]).
+//! and the world: where in its ranges a scenario stalls ([`stall_window`]),
+//! and the least a failing run needs to fail ([`shrink`]).
 //!
 //! This crate runs worlds but never reads arguments or prints; the CLI
 //! asks and presents.
 
+mod property;
+mod shrink;
 mod window;
 
+pub use property::property_of;
+pub use shrink::{shrink, Shrunk};
 pub use window::{stall_window, Edge, Window, WindowQuery};

@@ -1,0 +1,64 @@
+//! Shrinking a failing run: faults it does not need are dropped, and a
+//! ranged time moves to the least value that still fails.
+
+use std::path::Path;
+use std::time::Duration;
+
+use stallsim_explore::{property_of, shrink};
+
+/// The incident's replicas, a deletion anywhere in 30s..2m, and three
+/// faults, with the fix's expectation: every run should converge.
+const SCENARIO: &str = "\
+apiVersion: stallsim/v1alpha1
+kind: Scenario
+metadata:
+  name: shrink-me
+spec:
+  replicas:
+    - {name: grm-0, startAt: 0s}
+    - {name: grm-1, startAt: 40s}
+  deletionFlow:
+    deleteAt: 30s..2m
+  faults:
+    - {at: 20s, partition: grm-1, for: 5s}
+    - {at: 50s, kill: grm-0, down: 2m}
+    - {at: 3m, restart: grm-0}
+  expect:
+    verdict: converges
+";
+
+#[test]
+fn a_stall_shrinks_to_the_graceful_handover_and_the_earliest_deletion() {
+    let scenario = stallsim_scenario::parse(Path::new("shrink-me.yaml"), SCENARIO)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (property, from_file) = property_of(&scenario);
+    assert!(from_file);
+    // Seed 4 draws the deletion at about 1m2s, inside the stall window.
+    let shrunk = shrink(&scenario, 4, &property).expect("seed 4 stalls");
+    assert!(!shrunk.mismatches.is_empty());
+    assert!(shrunk.run.report.verdict.is_stall(), "{shrunk:#?}");
+    // The partition and the kill are not needed: the graceful restart of
+    // the leader at 3m hands the lease to grm-1, whose discovery is stale.
+    assert_eq!(
+        shrunk.faults_kept,
+        ["restart grm-0 at 3m0.000s"],
+        "{shrunk:#?}"
+    );
+    assert_eq!(shrunk.faults_dropped.len(), 2, "{shrunk:#?}");
+    // The deletion moves down to the window's lower edge: just before
+    // grm-1's discovery, less the CRD's removal and the discovery lag.
+    let [(field, drawn, least)] = shrunk.times.as_slice() else {
+        panic!("one ranged time: {shrunk:#?}")
+    };
+    assert_eq!(field, "spec.deletionFlow.deleteAt");
+    assert!(*drawn > Duration::from_secs(60), "{shrunk:#?}");
+    assert!(
+        Duration::from_secs(41) < *least && *least < Duration::from_millis(42_500),
+        "{shrunk:#?}"
+    );
+    // The shrunk world is one the seed replays: the same verdict again.
+    let again = stallsim_harness::run(&shrunk.config);
+    assert_eq!(again.report.verdict, shrunk.run.report.verdict);
+    // A run that holds the property has nothing to shrink.
+    assert!(shrink(&scenario, 2, &property).is_none());
+}
