@@ -29,6 +29,8 @@ pub struct Outcome {
     pub report: Report,
     /// Why the run did not hold the property; empty when it did.
     pub mismatches: Vec<String>,
+    /// The order its key events first happened in.
+    pub ordering: Vec<String>,
 }
 
 impl Outcome {
@@ -72,12 +74,15 @@ pub fn run_seeds(
                 let Some(seed) = first.checked_add(index) else {
                     break;
                 };
-                let report = stallsim_harness::run(&scenario.world(seed).config).report;
+                let run = stallsim_harness::run(&scenario.world(seed).config);
+                let ordering = stallsim_explore::ordering(&run);
+                let report = run.report;
                 let mismatches = property.check(&report);
                 let outcome = Outcome {
                     seed,
                     report,
                     mismatches,
+                    ordering,
                 };
                 if sender.send(outcome).is_err() {
                     break;

@@ -1,6 +1,7 @@
 //! What `stallsim explore` prints: counts, rates and spreads over the runs,
 //! and the runs that did not hold the property, as text or as JSON.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -14,6 +15,9 @@ use crate::stats::{mean, wilson_95, Spread};
 
 /// Failing runs listed in the human summary; JSON lists them all.
 const FAILURES_SHOWN_MAX: usize = 10;
+
+/// Orderings listed in the human summary, most runs first; JSON lists them all.
+const ORDERINGS_SHOWN_MAX: usize = 5;
 
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -35,6 +39,37 @@ pub struct Summary {
     /// Every run that did not hold the property, in seed order.
     pub failures: Vec<Failure>,
     pub saved: Saved,
+    /// Coverage: each order of key events the runs came in, most runs first.
+    pub orderings: Vec<Ordering>,
+}
+
+/// One order in which the runs' key events first happened.
+#[derive(Debug, Serialize)]
+pub struct Ordering {
+    pub events: Vec<String>,
+    pub runs: u64,
+    pub stalled: u64,
+    /// The first seed that came in this order.
+    pub first_seed: u64,
+}
+
+fn orderings(outcomes: &[Outcome]) -> Vec<Ordering> {
+    let mut by_order: BTreeMap<&[String], Ordering> = BTreeMap::new();
+    for outcome in outcomes {
+        let entry = by_order
+            .entry(outcome.ordering.as_slice())
+            .or_insert_with(|| Ordering {
+                events: outcome.ordering.clone(),
+                runs: 0,
+                stalled: 0,
+                first_seed: outcome.seed,
+            });
+        entry.runs += 1;
+        entry.stalled += u64::from(outcome.report.verdict.is_stall());
+    }
+    let mut all: Vec<Ordering> = by_order.into_values().collect();
+    all.sort_by_key(|o| (std::cmp::Reverse(o.runs), o.first_seed));
+    all
 }
 
 /// The property every run is checked against.
@@ -205,6 +240,7 @@ impl Summary {
             },
             failures,
             saved,
+            orderings: orderings(outcomes),
         }
     }
 
@@ -274,6 +310,29 @@ impl Summary {
             "restarts per run: mean {:.2}, max {}",
             self.restarts_per_run.mean, self.restarts_per_run.max
         );
+        let stalled = self.orderings.iter().filter(|o| o.stalled > 0).count();
+        let _ = writeln!(
+            out,
+            "orderings: {} distinct orders of the key events; {stalled} of them stalled in some run",
+            self.orderings.len()
+        );
+        for ordering in self.orderings.iter().take(ORDERINGS_SHOWN_MAX) {
+            let _ = writeln!(
+                out,
+                "  {} runs ({} stalled, first seed {}): {}",
+                ordering.runs,
+                ordering.stalled,
+                ordering.first_seed,
+                ordering.events.join(" > ")
+            );
+        }
+        if self.orderings.len() > ORDERINGS_SHOWN_MAX {
+            let _ = writeln!(
+                out,
+                "  and {} more (--json lists them all)",
+                self.orderings.len() - ORDERINGS_SHOWN_MAX
+            );
+        }
         if self.failures.is_empty() {
             let _ = writeln!(out, "failures: none");
             return out;

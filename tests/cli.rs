@@ -290,6 +290,22 @@ fn explore_json_has_the_counts() {
     assert_eq!(json["verdicts"]["stall"]["ci95"][0], 0.0);
     assert_eq!(json["deletion_to_ready"]["runs"], 2);
     assert_eq!(json["failures"].as_array().unwrap().len(), 0);
+    // Coverage: every run came in one of the orderings, each of which
+    // starts with the first leader's discovery and includes the deletion.
+    let orderings = json["orderings"].as_array().unwrap();
+    let covered: u64 = orderings.iter().map(|o| o["runs"].as_u64().unwrap()).sum();
+    assert_eq!(covered, 2, "{orderings:?}");
+    for ordering in orderings {
+        let events: Vec<&str> = ordering["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        assert_eq!(events.first(), Some(&"grm-0 discovers"), "{events:?}");
+        assert!(events.contains(&"CRDs deleted"), "{events:?}");
+        assert_eq!(ordering["stalled"], 0);
+    }
 }
 
 #[test]
