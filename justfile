@@ -12,10 +12,11 @@ test:
 scenarios *paths="scenarios":
     cargo run --release -- test {{paths}}
 
-# Long exploration: one scenario under many seeds (each seed draws other
-# latencies and jitters): verdict rates, and the failing runs saved to
-# regressions/ beside the file with their replay lines.
-fuzz-race file="scenarios/grm-deletion-stall-fixed.yaml" runs="1000" *args="":
+# Long exploration: one scenario under many seeds (each seed draws its
+# ranged times, latencies and jitters): verdict rates, coverage of the
+# orderings, and the failing runs saved to regressions/ beside the file
+# with their replay lines. Default: does the fix hold for every timing?
+fuzz-race file="scenarios/grm-deletion-stall-fixed-ranged.yaml" runs="1000" *args="":
     cargo run --release -- explore {{file}} --runs {{runs}} {{args}}
 
 # Cost of a run against an empty turmoil world of the same shape.

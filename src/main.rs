@@ -222,27 +222,45 @@ fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
     } else {
         paths
     };
+    // (file, whether it was named): a file found in a directory without an
+    // `expect` is skipped (it is for exploring); a named one must have one.
     let mut files = Vec::new();
     for path in &paths {
         if path.is_dir() {
             match stallsim_scenario::discover(path) {
-                Ok(found) => files.extend(found),
+                Ok(found) => files.extend(found.into_iter().map(|f| (f, false))),
                 Err(error) => {
                     eprintln!("error: {error}");
                     return EXIT_BAD_INPUT;
                 }
             }
         } else {
-            files.push(path.clone());
+            files.push((path.clone(), true));
         }
     }
     let mut scenarios = Vec::new();
-    for file in &files {
-        match stallsim_scenario::load(file).and_then(|s| {
-            let expect = s.expectation()?.clone();
-            Ok((s, expect))
-        }) {
-            Ok(scenario) => scenarios.push(scenario),
+    let mut skipped = 0;
+    for (file, named) in &files {
+        let scenario = match stallsim_scenario::load(file) {
+            Ok(scenario) => scenario,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return EXIT_BAD_INPUT;
+            }
+        };
+        match scenario.expectation() {
+            Ok(expect) => {
+                let expect = expect.clone();
+                scenarios.push((scenario, expect));
+            }
+            Err(_) if !named => {
+                skipped += 1;
+                println!(
+                    "skip  {}: no expect (explore it: cargo run --release -- explore {})",
+                    file.display(),
+                    file.display()
+                );
+            }
             Err(error) => {
                 eprintln!("error: {error}");
                 return EXIT_BAD_INPUT;
@@ -286,7 +304,11 @@ fn test(paths: Vec<PathBuf>, seeds: u64) -> u8 {
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    if skipped > 0 {
+        println!("{passed} passed, {failed} failed, {skipped} skipped");
+    } else {
+        println!("{passed} passed, {failed} failed");
+    }
     if failed == 0 {
         EXIT_CONVERGES
     } else {

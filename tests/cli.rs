@@ -402,3 +402,44 @@ fn explore_stops_on_ctrl_c_with_the_summary_so_far() {
     assert!(text.contains("of 100000 runs"), "{text}");
     assert!(text.contains("failures: none"), "{text}");
 }
+
+#[test]
+fn explore_gives_the_same_summary_on_one_thread_and_on_two() {
+    let summary = |jobs: &str| {
+        let output = stallsim(&[
+            "explore",
+            "scenarios/grm-deletion-stall-ranged.yaml",
+            "--runs",
+            "4",
+            "--jobs",
+            jobs,
+            "--json",
+            "--save",
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("jobs-{jobs}"))
+                .to_str()
+                .unwrap(),
+        ]);
+        let mut json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+        // Where the failures were saved differs by design; nothing else may.
+        json["saved"]["dir"] = serde_json::Value::Null;
+        json["saved"]["written"] = serde_json::Value::Null;
+        json
+    };
+    let one = summary("1");
+    assert_eq!(one["runs"], 4);
+    assert_eq!(one, summary("2"));
+}
+
+#[test]
+fn test_skips_a_directory_file_without_expect_but_refuses_a_named_one() {
+    let output = stallsim(&["test", "scenarios"]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("skip  scenarios/grm-deletion-stall-ranged.yaml: no expect"),
+        "{text}"
+    );
+    assert!(text.contains(", 1 skipped"), "{text}");
+    let output = stallsim(&["test", "scenarios/grm-deletion-stall-ranged.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -102,6 +102,7 @@ macro_rules! scenario_tests {
 
 scenario_tests! {
     incident_stalls => "grm-deletion-stall.yaml",
+    ranged_liveness_deadline_converges => "grm-deletion-stall-fixed-ranged.yaml",
     graceful_restart_hands_over_to_a_stale_replica => "graceful-restart-hands-over-to-stale-replica.yaml",
     liveness_deadline_converges => "grm-deletion-stall-fixed.yaml",
     liveness_deadline_leaders_stall_in_turn => "fixed-leaders-stall-in-turn.yaml",
@@ -113,6 +114,30 @@ scenario_tests! {
     lazy_informer_timeout_alone_still_stalls => "mitigation-lazy-informer-sync-timeout.yaml",
     watch_source_exits_on_cache_sync_timeout => "watch-source-cache-sync-timeout.yaml",
     lazy_discovery_converges => "lazy-discovery.yaml",
+}
+
+/// Bundled files without an `expect`, for exploring; each has its own test.
+const EXPLORED: &[&str] = &["grm-deletion-stall-ranged.yaml"];
+
+/// The ranged incident is a race: among a few draws, some stall and some
+/// converge, and the file's fixed twin converges on the same draws.
+#[test]
+fn the_ranged_incident_is_a_race_the_fix_closes() {
+    let load = |file: &str| {
+        stallsim_scenario::load(&scenarios_dir().join(file)).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let ranged = load("grm-deletion-stall-ranged.yaml");
+    let fixed = load("grm-deletion-stall-fixed-ranged.yaml");
+    assert!(ranged.expectation().is_err(), "explored for convergence");
+    let mut verdicts = Vec::new();
+    for seed in 1..=6 {
+        let drawn = ranged.world(seed);
+        assert_eq!(drawn.draws.len(), 3, "three ranged times");
+        assert_eq!(drawn.config.faults, fixed.world(seed).config.faults);
+        verdicts.push(stallsim_harness::run(&drawn.config).report.verdict.name());
+    }
+    assert!(verdicts.contains(&"stall"), "{verdicts:?}");
+    assert!(verdicts.contains(&"converges"), "{verdicts:?}");
 }
 
 /// Where `stallsim explore` saves the failing runs of a bundled scenario.
@@ -133,7 +158,11 @@ fn every_bundled_scenario_has_a_test() {
         })
         .collect();
     found.sort();
-    let mut tested: Vec<String> = TESTED.iter().map(|s| s.to_string()).collect();
+    let mut tested: Vec<String> = TESTED
+        .iter()
+        .chain(EXPLORED)
+        .map(|s| s.to_string())
+        .collect();
     tested.sort();
     assert_eq!(
         found, tested,
