@@ -24,6 +24,8 @@ pub struct Args {
     pub seed: Option<u64>,
     pub save: Option<PathBuf>,
     pub json: bool,
+    /// Shrink the first failing run.
+    pub shrink: bool,
 }
 
 /// `--for`: a Go-style duration above zero.
@@ -94,7 +96,12 @@ pub fn explore(args: Args) -> u8 {
             from,
         },
     };
-    let summary = Summary::new(context, &outcomes, saved);
+    let mut summary = Summary::new(context, &outcomes, saved);
+    let shrunk = match (args.shrink, failures.first()) {
+        (true, Some(first)) => stallsim_explore::shrink(&scenario, first.seed, &property),
+        _ => None,
+    };
+    summary.shrunk = shrunk.clone();
     if args.json {
         match serde_json::to_string_pretty(&summary) {
             Ok(json) => println!("{json}"),
@@ -102,6 +109,10 @@ pub fn explore(args: Args) -> u8 {
         }
     } else {
         print!("{}", summary.text());
+        if let Some(shrunk) = &shrunk {
+            println!("\nthe first failure, shrunk:");
+            print!("{}", crate::shrink::render(&args.file, shrunk));
+        }
     }
     eprintln!(
         "{} runs in {:.1}s on {jobs} threads ({:.2} runs/s)",

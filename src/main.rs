@@ -110,6 +110,9 @@ enum Command {
         /// Print the summary as one JSON document.
         #[arg(long)]
         json: bool,
+        /// Shrink the first failing run and print its shrunk timeline.
+        #[arg(long)]
+        shrink: bool,
     },
 }
 
@@ -153,6 +156,7 @@ fn main() -> ExitCode {
             seed,
             save,
             json,
+            shrink,
         } => explore::explore(explore::Args {
             file,
             budget: match for_ {
@@ -163,6 +167,7 @@ fn main() -> ExitCode {
             seed,
             save,
             json,
+            shrink,
         }),
     })
 }

@@ -36,7 +36,7 @@ pub fn shrink_command(file: &Path, seed: Option<u64>, json: bool) -> u8 {
             serde_json::to_string_pretty(&shrunk).expect("a shrunk run serializes")
         );
     } else {
-        print!("{}", render(file, &shrunk, took.as_secs_f64()));
+        print!("{}", render(file, &shrunk));
     }
     eprintln!(
         "shrunk in {} runs, {:.1}s of wall time",
@@ -46,12 +46,13 @@ pub fn shrink_command(file: &Path, seed: Option<u64>, json: bool) -> u8 {
     EXIT_STALL
 }
 
-fn render(file: &Path, shrunk: &Shrunk, wall_secs: f64) -> String {
+/// A shrunk run for people: what it needs, what it does without, its timeline.
+pub fn render(file: &Path, shrunk: &Shrunk) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "scenario: {}", file.display());
     let _ = writeln!(
         out,
-        "seed:     {} (shrunk in {} runs, {wall_secs:.1}s)",
+        "seed:     {} (shrunk in {} runs)",
         shrunk.seed, shrunk.runs
     );
     let _ = writeln!(out, "fails:    {}", shrunk.mismatches.join("; "));

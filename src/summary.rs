@@ -41,6 +41,8 @@ pub struct Summary {
     pub saved: Saved,
     /// Coverage: each order of key events the runs came in, most runs first.
     pub orderings: Vec<Ordering>,
+    /// The first failure, shrunk (`--shrink`).
+    pub shrunk: Option<stallsim_explore::Shrunk>,
 }
 
 /// One order in which the runs' key events first happened.
@@ -241,6 +243,7 @@ impl Summary {
             failures,
             saved,
             orderings: orderings(outcomes),
+            shrunk: None,
         }
     }
 

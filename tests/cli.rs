@@ -443,3 +443,30 @@ fn test_skips_a_directory_file_without_expect_but_refuses_a_named_one() {
     let output = stallsim(&["test", "scenarios/grm-deletion-stall-ranged.yaml"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn explore_shrinks_the_first_failure_of_the_ranged_incident() {
+    let save = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ranged-shrink");
+    let output = stallsim(&[
+        "explore",
+        "scenarios/grm-deletion-stall-ranged.yaml",
+        "--runs",
+        "2",
+        "--jobs",
+        "2",
+        "--shrink",
+        "--save",
+        save.to_str().unwrap(),
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("seed 1: stall of grm-1; replay: cargo run --release -- run scenarios/grm-deletion-stall-ranged.yaml --seed 1"), "{text}");
+    assert!(text.contains("the first failure, shrunk:"), "{text}");
+    assert!(text.contains("needs:    kill grm-0"), "{text}");
+    assert!(text.contains("the shrunk run's timeline:"), "{text}");
+    // The saved file replays the failure on its own.
+    let saved = save.join("grm-deletion-stall-ranged-seed-1.yaml");
+    let replay = stallsim(&["run", saved.to_str().unwrap()]);
+    assert_eq!(replay.status.code(), Some(1), "{}", stdout(&replay));
+    assert!(stdout(&replay).contains("STALL: grm-1"));
+}
