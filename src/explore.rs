@@ -68,7 +68,7 @@ pub fn explore(args: Args) -> u8 {
     let started = Instant::now();
     let mut progress = crate::progress::Progress::new(args.budget);
     let outcomes = run_seeds(
-        &scenario,
+        &|seed| scenario.world(seed).config,
         &property,
         first_seed,
         args.budget,

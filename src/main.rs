@@ -2,6 +2,7 @@
 //! expectation, or explore one scenario under many seeds.
 
 mod explore;
+mod matrix;
 mod output;
 mod progress;
 mod runs;
@@ -77,6 +78,23 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The fix matrix: the same seeds (the same draws) with no fix, each
+    /// candidate fix alone, and the file's own combination, judged for
+    /// convergence, in one Markdown table. Exit 0 when no run stalled, 1
+    /// when some did, 2 on bad input.
+    Matrix {
+        /// The scenario file (ranged times make the rows cover the race).
+        file: PathBuf,
+        /// Runs per row.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        runs: u64,
+        /// Worker threads (default: the available parallelism).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: Option<u64>,
+        /// Print the rows as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check each scenario's `expect`; exit 0 when all hold, 1 otherwise, 2 on bad input.
     Test {
         /// Scenario files or directories (default: scenarios/).
@@ -140,6 +158,12 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
         Command::Test { paths, seeds } => test(paths, seeds),
+        Command::Matrix {
+            file,
+            runs,
+            jobs,
+            json,
+        } => matrix::matrix(&file, runs, jobs.map(|j| j as usize), json),
         Command::Shrink { file, seed, json } => shrink::shrink_command(&file, seed, json),
         Command::Window {
             file,

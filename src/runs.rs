@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use stallsim_harness::Report;
-use stallsim_scenario::{Expect, Scenario};
+use stallsim_harness::{Report, WorldConfig};
+use stallsim_scenario::Expect;
 
 /// How many runs an exploration may start.
 #[derive(Clone, Copy, Debug)]
@@ -39,12 +39,12 @@ impl Outcome {
     }
 }
 
-/// Runs seeds `first`, `first + 1`, ... of `scenario` on `jobs` threads
-/// until the budget is spent or `stop` is set, checking each against
-/// `property`. `seen` hears of each outcome as it comes (in any order);
-/// the result is in seed order.
+/// Runs the worlds of seeds `first`, `first + 1`, ... (`world(seed)`) on
+/// `jobs` threads until the budget is spent or `stop` is set, checking each
+/// against `property`. `seen` hears of each outcome as it comes (in any
+/// order); the result is in seed order.
 pub fn run_seeds(
-    scenario: &Scenario,
+    world: &(dyn Fn(u64) -> WorldConfig + Sync),
     property: &Expect,
     first: u64,
     budget: Budget,
@@ -74,7 +74,7 @@ pub fn run_seeds(
                 let Some(seed) = first.checked_add(index) else {
                     break;
                 };
-                let run = stallsim_harness::run(&scenario.world(seed).config);
+                let run = stallsim_harness::run(&world(seed));
                 let ordering = stallsim_explore::ordering(&run);
                 let report = run.report;
                 let mismatches = property.check(&report);

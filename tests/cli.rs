@@ -470,3 +470,40 @@ fn explore_shrinks_the_first_failure_of_the_ranged_incident() {
     assert_eq!(replay.status.code(), Some(1), "{}", stdout(&replay));
     assert!(stdout(&replay).contains("STALL: grm-1"));
 }
+
+#[test]
+fn matrix_judges_the_same_draws_under_each_fix() {
+    let output = stallsim(&[
+        "matrix",
+        "scenarios/grm-deletion-stall-ranged.yaml",
+        "--runs",
+        "2",
+        "--jobs",
+        "2",
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let row = |fix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("| {fix} |")))
+            .unwrap_or_else(|| panic!("no row for {fix}: {text}"))
+            .to_string()
+    };
+    // Seed 1 stalls without a fix; seed 2 does not.
+    assert!(row("none").contains("| 1/2 |"), "{text}");
+    assert!(row("none").ends_with("| not closed |"), "{text}");
+    assert!(
+        row("livenessCacheSyncDeadline: 3m").contains("| 0/2 |"),
+        "{text}"
+    );
+    assert!(
+        row("livenessCacheSyncDeadline: 3m").ends_with("| closed |"),
+        "{text}"
+    );
+    assert!(row("ignoreNotFound").contains("| 1/2 |"), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("| ")).count(),
+        7,
+        "{text}"
+    );
+}

@@ -6,11 +6,13 @@
 //! This crate runs worlds but never reads arguments or prints; the CLI
 //! asks and presents.
 
+mod matrix;
 mod ordering;
 mod property;
 mod shrink;
 mod window;
 
+pub use matrix::{matrix_rows, MatrixRow};
 pub use ordering::ordering;
 pub use property::property_of;
 pub use shrink::{shrink, Shrunk};

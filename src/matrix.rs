@@ -1,0 +1,168 @@
+//! `stallsim matrix`: the same draws under no fix, each fix alone and the
+//! file's own combination, in one table.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use serde::Serialize;
+use stallsim_explore::{matrix_rows, MatrixRow};
+use stallsim_harness::format_duration;
+use stallsim_scenario::{Expect, ExpectedVerdict};
+
+use crate::runs::{run_seeds, Budget, Outcome};
+use crate::stats::{mean, wilson_95};
+use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
+
+/// One row of the table.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub mitigation: String,
+    pub runs: u64,
+    pub stalls: u64,
+    pub stall_ci95: Option<(f64, f64)>,
+    pub inconclusive: u64,
+    /// The longest time from the deletion to the deployment first ready,
+    /// over the runs where it became ready.
+    pub worst_deletion_to_ready_secs: Option<f64>,
+    /// Runs where the deployment was never ready after the deletion.
+    pub never_ready: u64,
+    pub restarts_per_run: f64,
+    /// `closed`, `narrowed` or `not closed`, against the row without a fix.
+    pub finding: &'static str,
+}
+
+pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
+    let scenario = match stallsim_scenario::load(file) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let converges = Expect {
+        verdict: ExpectedVerdict::Converges,
+        stalled_replica: None,
+        deployment_ready_within_flow_timeout: None,
+    };
+    let jobs = jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+    });
+    let first = scenario.seed();
+    let stop = AtomicBool::new(false);
+    let in_file = scenario.config().manager.mitigations;
+    let mut rows: Vec<Row> = Vec::new();
+    for MatrixRow { name, mitigations } in matrix_rows(&in_file) {
+        let world = |seed: u64| {
+            let mut config = scenario.world(seed).config;
+            config.manager.mitigations = mitigations.clone();
+            config
+        };
+        let outcomes = run_seeds(
+            &world,
+            &converges,
+            first,
+            Budget::Runs(runs),
+            jobs,
+            &stop,
+            |_| {},
+        );
+        let baseline = rows.first().map(|r| r.stalls);
+        rows.push(row(name, &outcomes, baseline));
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialize")
+        );
+    } else {
+        print!("{}", table(file, first, runs, &rows));
+    }
+    if rows.iter().any(|r| r.stalls > 0) {
+        EXIT_STALL
+    } else {
+        EXIT_CONVERGES
+    }
+}
+
+fn row(mitigation: String, outcomes: &[Outcome], baseline: Option<u64>) -> Row {
+    let runs = outcomes.len() as u64;
+    let count = |name: &str| {
+        outcomes
+            .iter()
+            .filter(|o| o.report.verdict.name() == name)
+            .count() as u64
+    };
+    let stalls = count("stall");
+    let to_ready: Vec<Option<f64>> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let flow = o.report.flow.as_ref()?;
+            let deleted = flow.deleted_at?;
+            Some(
+                flow.ready_at
+                    .map(|r| r.saturating_sub(deleted).as_secs_f64()),
+            )
+        })
+        .collect();
+    let restarts: Vec<u64> = outcomes
+        .iter()
+        .map(|o| o.report.restarts.iter().map(|(_, n)| u64::from(*n)).sum())
+        .collect();
+    let finding = match baseline {
+        _ if stalls == 0 => "closed",
+        Some(base) if stalls < base => "narrowed",
+        _ => "not closed",
+    };
+    Row {
+        mitigation,
+        runs,
+        stalls,
+        stall_ci95: wilson_95(stalls, runs),
+        inconclusive: count("inconclusive"),
+        worst_deletion_to_ready_secs: to_ready.iter().flatten().copied().reduce(f64::max),
+        never_ready: to_ready.iter().filter(|t| t.is_none()).count() as u64,
+        restarts_per_run: mean(&restarts),
+        finding,
+    }
+}
+
+/// The table in Markdown, so it renders where engineers review.
+fn table(file: &Path, first: u64, runs: u64, rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: seeds {first} to {} under each fix (the same draws in every row)\n",
+        file.display(),
+        first + runs.saturating_sub(1)
+    );
+    let _ = writeln!(
+        out,
+        "| fix | stalls | stall rate (95% CI) | inconclusive | worst deletion to ready | never ready | restarts per run | finding |"
+    );
+    let _ = writeln!(out, "|---|---:|---|---:|---|---:|---:|---|");
+    for row in rows {
+        let (low, high) = row.stall_ci95.unwrap_or((0.0, 0.0));
+        let worst = row
+            .worst_deletion_to_ready_secs
+            .map(|s| format_duration(std::time::Duration::from_secs_f64(s)))
+            .unwrap_or_else(|| "-".to_string());
+        let _ = writeln!(
+            out,
+            "| {} | {}/{} | {:.1}% [{:.1}%, {:.1}%] | {} | {worst} | {} | {:.2} | {} |",
+            row.mitigation,
+            row.stalls,
+            row.runs,
+            100.0 * row.stalls as f64 / row.runs.max(1) as f64,
+            100.0 * low,
+            100.0 * high,
+            row.inconclusive,
+            row.never_ready,
+            row.restarts_per_run,
+            row.finding
+        );
+    }
+    out
+}
