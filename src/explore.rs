@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use stallsim_explore::property_of;
 use stallsim_scenario::Expect;
 
-use crate::runs::{run_seeds, Budget};
+use crate::runs::{run_seeds, Budget, Plan, Shard};
 use crate::save::{default_dir, save_failures};
-use crate::summary::{Context, Property, Summary};
+use crate::summary::{Context, Property, RunRecord, Summary};
 use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
 
 /// Exit status of a second Ctrl-C, which stops at once (128 + SIGINT).
@@ -26,6 +26,8 @@ pub struct Args {
     pub json: bool,
     /// Shrink the first failing run.
     pub shrink: bool,
+    /// The part of the runs this process takes.
+    pub shard: Shard,
 }
 
 /// `--for`: a Go-style duration above zero.
@@ -66,13 +68,23 @@ pub fn explore(args: Args) -> u8 {
     });
     let first_seed = args.seed.unwrap_or(scenario.seed());
     let started = Instant::now();
-    let mut progress = crate::progress::Progress::new(args.budget);
+    let shard_budget = match args.budget {
+        Budget::Runs(runs) => Budget::Runs(
+            runs.saturating_sub(args.shard.index)
+                .div_ceil(args.shard.count),
+        ),
+        other => other,
+    };
+    let mut progress = crate::progress::Progress::new(shard_budget);
     let outcomes = run_seeds(
         &|seed| scenario.world(seed).config,
         &property,
-        first_seed,
-        args.budget,
-        jobs,
+        Plan {
+            first: first_seed,
+            budget: args.budget,
+            shard: args.shard,
+            jobs,
+        },
         &stop,
         |outcome| progress.seen(outcome),
     );
@@ -91,12 +103,15 @@ pub fn explore(args: Args) -> u8 {
             Budget::For(_) => None,
         },
         interrupted,
+        shard: (args.shard != Shard::WHOLE)
+            .then(|| format!("{}/{}", args.shard.index, args.shard.count)),
         property: Property {
             expect: describe(&property),
-            from,
+            from: from.to_string(),
         },
     };
-    let mut summary = Summary::new(context, &outcomes, saved);
+    let records: Vec<RunRecord> = outcomes.iter().map(RunRecord::of).collect();
+    let mut summary = Summary::new(context, &records, saved);
     let shrunk = match (args.shrink, failures.first()) {
         (true, Some(first)) => stallsim_explore::shrink(&scenario, first.seed, &property),
         _ => None,

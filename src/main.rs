@@ -3,6 +3,7 @@
 
 mod explore;
 mod matrix;
+mod merge;
 mod output;
 mod progress;
 mod runs;
@@ -131,6 +132,21 @@ enum Command {
         /// Shrink the first failing run and print its shrunk timeline.
         #[arg(long)]
         shrink: bool,
+        /// Take only shard I of N of the runs (`I/N`; `N` alone reads I from
+        /// JOB_COMPLETION_INDEX); `stallsim merge` combines the shards' JSON.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+    },
+    /// Combine the `--json` summaries of an exploration's shards into the
+    /// summary of the whole. Exit 0 when every run held the property, 1
+    /// when one did not, 2 on bad input.
+    Merge {
+        /// The shards' JSON summaries.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the merged summary as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -181,18 +197,33 @@ fn main() -> ExitCode {
             save,
             json,
             shrink,
-        } => explore::explore(explore::Args {
-            file,
-            budget: match for_ {
-                Some(duration) => runs::Budget::For(duration),
-                None => runs::Budget::Runs(runs.unwrap_or(EXPLORE_RUNS_DEFAULT)),
-            },
-            jobs: jobs.map(|j| j as usize),
-            seed,
-            save,
-            json,
-            shrink,
-        }),
+            shard,
+        } => {
+            let shard = match shard.as_deref().map(|s| {
+                runs::Shard::parse(s, std::env::var("JOB_COMPLETION_INDEX").ok().as_deref())
+            }) {
+                None => runs::Shard::WHOLE,
+                Some(Ok(shard)) => shard,
+                Some(Err(error)) => {
+                    eprintln!("error: --shard {}: {error}", shard.unwrap_or_default());
+                    return ExitCode::from(EXIT_BAD_INPUT);
+                }
+            };
+            explore::explore(explore::Args {
+                file,
+                budget: match for_ {
+                    Some(duration) => runs::Budget::For(duration),
+                    None => runs::Budget::Runs(runs.unwrap_or(EXPLORE_RUNS_DEFAULT)),
+                },
+                jobs: jobs.map(|j| j as usize),
+                seed,
+                save,
+                json,
+                shrink,
+                shard,
+            })
+        }
+        Command::Merge { files, json } => merge::merge(&files, json),
     })
 }
 

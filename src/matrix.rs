@@ -10,7 +10,7 @@ use stallsim_explore::{matrix_rows, MatrixRow};
 use stallsim_harness::format_duration;
 use stallsim_scenario::{Expect, ExpectedVerdict};
 
-use crate::runs::{run_seeds, Budget, Outcome};
+use crate::runs::{run_seeds, Budget, Outcome, Plan, Shard};
 use crate::stats::{mean, wilson_95};
 use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
 
@@ -63,9 +63,12 @@ pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
         let outcomes = run_seeds(
             &world,
             &converges,
-            first,
-            Budget::Runs(runs),
-            jobs,
+            Plan {
+                first,
+                budget: Budget::Runs(runs),
+                shard: Shard::WHOLE,
+                jobs,
+            },
             &stop,
             |_| {},
         );

@@ -22,6 +22,55 @@ pub enum Budget {
     For(Duration),
 }
 
+/// Which of the runs this process takes: those whose index (seed minus the
+/// first seed) is `index` modulo `count`. The shards of one exploration
+/// together run exactly the unsharded runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// Every run.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// `I/N`, or `N` alone with `I` from `JOB_COMPLETION_INDEX` (as a
+    /// Kubernetes Indexed Job or a CI matrix sets it).
+    pub fn parse(text: &str, job_index: Option<&str>) -> Result<Shard, String> {
+        let number = |part: &str, what: &str| {
+            part.parse::<u64>()
+                .map_err(|_| format!("`{part}` is not a {what}; expected --shard I/N, like 0/4"))
+        };
+        let (index, count) = match text.split_once('/') {
+            Some((index, count)) => (number(index, "shard index")?, number(count, "shard count")?),
+            None => {
+                let index = job_index.ok_or(
+                    "--shard N needs JOB_COMPLETION_INDEX for the index; expected --shard I/N",
+                )?;
+                (number(index, "shard index")?, number(text, "shard count")?)
+            }
+        };
+        if count == 0 || index >= count {
+            return Err(format!(
+                "shard {index}/{count} does not exist; expected an index below a count of 1 or more"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// Which seeds to run, how many, and on how many threads.
+#[derive(Clone, Copy, Debug)]
+pub struct Plan {
+    /// Seeds are `first + index`, index 0, 1, ...
+    pub first: u64,
+    pub budget: Budget,
+    pub shard: Shard,
+    /// Worker threads.
+    pub jobs: usize,
+}
+
 /// What one run came to, against the property.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -46,12 +95,16 @@ impl Outcome {
 pub fn run_seeds(
     world: &(dyn Fn(u64) -> WorldConfig + Sync),
     property: &Expect,
-    first: u64,
-    budget: Budget,
-    jobs: usize,
+    plan: Plan,
     stop: &AtomicBool,
     mut seen: impl FnMut(&Outcome),
 ) -> Vec<Outcome> {
+    let Plan {
+        first,
+        budget,
+        shard,
+        jobs,
+    } = plan;
     let next = AtomicU64::new(0);
     let deadline = match budget {
         Budget::For(duration) => Instant::now().checked_add(duration),
@@ -67,7 +120,13 @@ pub fn run_seeds(
                 if stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d) {
                     break;
                 }
-                let index = next.fetch_add(1, Ordering::SeqCst);
+                let taken = next.fetch_add(1, Ordering::SeqCst);
+                let Some(index) = taken
+                    .checked_mul(shard.count)
+                    .and_then(|i| i.checked_add(shard.index))
+                else {
+                    break;
+                };
                 if matches!(budget, Budget::Runs(runs) if index >= runs) {
                     break;
                 }

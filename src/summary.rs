@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use stallsim_harness::{format_duration, Verdict};
 
 use crate::output::replay_command;
@@ -30,6 +30,9 @@ pub struct Summary {
     pub planned: Option<u64>,
     /// Stopped by Ctrl-C: the summary covers the runs that finished.
     pub interrupted: bool,
+    /// `I/N` when this summary covers one shard of the runs (`merge`
+    /// combines the shards into the unsharded summary).
+    pub shard: Option<String>,
     pub property: Property,
     pub held: u64,
     pub failed: u64,
@@ -43,6 +46,8 @@ pub struct Summary {
     pub orderings: Vec<Ordering>,
     /// The first failure, shrunk (`--shrink`).
     pub shrunk: Option<stallsim_explore::Shrunk>,
+    /// Every run, in seed order: what `merge` combines shards from.
+    pub per_run: Vec<RunRecord>,
 }
 
 /// One order in which the runs' key events first happened.
@@ -55,7 +60,7 @@ pub struct Ordering {
     pub first_seed: u64,
 }
 
-fn orderings(outcomes: &[Outcome]) -> Vec<Ordering> {
+fn orderings(outcomes: &[RunRecord]) -> Vec<Ordering> {
     let mut by_order: BTreeMap<&[String], Ordering> = BTreeMap::new();
     for outcome in outcomes {
         let entry = by_order
@@ -67,20 +72,65 @@ fn orderings(outcomes: &[Outcome]) -> Vec<Ordering> {
                 first_seed: outcome.seed,
             });
         entry.runs += 1;
-        entry.stalled += u64::from(outcome.report.verdict.is_stall());
+        entry.stalled += u64::from(outcome.verdict == "stall");
     }
     let mut all: Vec<Ordering> = by_order.into_values().collect();
     all.sort_by_key(|o| (std::cmp::Reverse(o.runs), o.first_seed));
     all
 }
 
+/// What one run came to, as the summary needs it and as `merge` reads it
+/// back from a shard's JSON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub seed: u64,
+    /// `converges`, `stall` or `inconclusive`.
+    pub verdict: String,
+    /// The verdict in a few words: `stall of grm-1`.
+    pub verdict_words: String,
+    /// Why the run did not hold the property; empty when it did.
+    pub mismatches: Vec<String>,
+    /// Whether the flow deleted the CRDs, and how long after that it first
+    /// saw the deployment ready (`None`: never).
+    pub deleted: bool,
+    pub deletion_to_ready_secs: Option<f64>,
+    /// Container restarts of all replicas.
+    pub restarts: u64,
+    /// The order its key events first happened in.
+    pub ordering: Vec<String>,
+}
+
+impl RunRecord {
+    pub fn of(outcome: &Outcome) -> RunRecord {
+        let report = &outcome.report;
+        let flow = report.flow.as_ref().filter(|f| f.deleted_at.is_some());
+        RunRecord {
+            seed: outcome.seed,
+            verdict: report.verdict.name().to_string(),
+            verdict_words: verdict_words(&report.verdict),
+            mismatches: outcome.mismatches.clone(),
+            deleted: flow.is_some(),
+            deletion_to_ready_secs: flow.and_then(|f| {
+                let deleted = f.deleted_at?;
+                f.ready_at.map(|r| r.saturating_sub(deleted).as_secs_f64())
+            }),
+            restarts: report.restarts.iter().map(|(_, n)| u64::from(*n)).sum(),
+            ordering: outcome.ordering.clone(),
+        }
+    }
+
+    fn held(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
 /// The property every run is checked against.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Property {
     /// `converges` or `stall` (and the replica, if the file names one).
     pub expect: String,
     /// `file` for the scenario's own `expect`, else `default`.
-    pub from: &'static str,
+    pub from: String,
 }
 
 /// How many runs came to each verdict.
@@ -92,13 +142,10 @@ pub struct Verdicts {
 }
 
 impl Verdicts {
-    fn new(outcomes: &[Outcome]) -> Verdicts {
+    fn new(outcomes: &[RunRecord]) -> Verdicts {
         let rate = |verdict: &str| {
             let runs = outcomes.len() as u64;
-            let count = outcomes
-                .iter()
-                .filter(|o| o.report.verdict.name() == verdict)
-                .count() as u64;
+            let count = outcomes.iter().filter(|o| o.verdict == verdict).count() as u64;
             Rate {
                 count,
                 rate: if runs == 0 {
@@ -188,32 +235,29 @@ pub struct Context<'a> {
     pub first_seed: u64,
     pub planned: Option<u64>,
     pub interrupted: bool,
+    /// `I/N` when this summary covers one shard of the runs.
+    pub shard: Option<String>,
     pub property: Property,
 }
 
 impl Summary {
-    pub fn new(context: Context<'_>, outcomes: &[Outcome], saved: Saved) -> Summary {
+    /// The summary of `outcomes`, in seed order.
+    pub fn new(context: Context<'_>, outcomes: &[RunRecord], saved: Saved) -> Summary {
         let runs = outcomes.len() as u64;
         let verdicts = Verdicts::new(outcomes);
         let deletions: Vec<Option<Duration>> = outcomes
             .iter()
-            .filter_map(|o| {
-                let flow = o.report.flow.as_ref()?;
-                let deleted = flow.deleted_at?;
-                Some(flow.ready_at.map(|ready| ready.saturating_sub(deleted)))
-            })
+            .filter(|o| o.deleted)
+            .map(|o| o.deletion_to_ready_secs.map(Duration::from_secs_f64))
             .collect();
         let spread = Spread::of(deletions.iter().flatten().copied().collect());
-        let restarts: Vec<u64> = outcomes
-            .iter()
-            .map(|o| o.report.restarts.iter().map(|(_, n)| u64::from(*n)).sum())
-            .collect();
+        let restarts: Vec<u64> = outcomes.iter().map(|o| o.restarts).collect();
         let failures: Vec<Failure> = outcomes
             .iter()
             .filter(|o| !o.held())
             .map(|o| Failure {
                 seed: o.seed,
-                verdict: verdict_words(&o.report.verdict),
+                verdict: o.verdict_words.clone(),
                 why: o.mismatches.clone(),
                 replay: replay_command(context.file, o.seed),
             })
@@ -225,6 +269,7 @@ impl Summary {
             first_seed: context.first_seed,
             planned: context.planned,
             interrupted: context.interrupted,
+            shard: context.shard,
             property: context.property,
             held: runs - failures.len() as u64,
             failed: failures.len() as u64,
@@ -244,6 +289,7 @@ impl Summary {
             saved,
             orderings: orderings(outcomes),
             shrunk: None,
+            per_run: outcomes.to_vec(),
         }
     }
 
@@ -258,10 +304,18 @@ impl Summary {
                 self.runs
             );
         }
-        let seeds = match self.runs {
-            0 => "no seeds".to_string(),
-            1 => format!("seed {}", self.first_seed),
-            n => format!("seeds {} to {}", self.first_seed, self.first_seed + (n - 1)),
+        let (lowest, highest) = (
+            self.per_run.first().map(|r| r.seed),
+            self.per_run.last().map(|r| r.seed),
+        );
+        let seeds = match (self.runs, lowest, highest) {
+            (1, Some(seed), _) => format!("seed {seed}"),
+            (_, Some(low), Some(high)) => format!("seeds {low} to {high}"),
+            _ => "no seeds".to_string(),
+        };
+        let seeds = match &self.shard {
+            Some(shard) => format!("{seeds}, shard {shard} (stallsim merge combines the shards)"),
+            None => seeds,
         };
         let _ = writeln!(
             out,

@@ -507,3 +507,70 @@ fn matrix_judges_the_same_draws_under_each_fix() {
         "{text}"
     );
 }
+
+#[test]
+fn shards_merge_to_the_unsharded_summary() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("shards");
+    std::fs::create_dir_all(&dir).unwrap();
+    let explore = |extra: &[&str], out: &str| {
+        let save = dir.join(format!("saved-{out}"));
+        let mut args = vec![
+            "explore",
+            "scenarios/grm-deletion-stall-ranged.yaml",
+            "--runs",
+            "5",
+            "--jobs",
+            "2",
+            "--json",
+            "--save",
+            save.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let output = stallsim(&args);
+        let path = dir.join(out);
+        std::fs::write(&path, &output.stdout).unwrap();
+        path
+    };
+    let whole = explore(&[], "whole.json");
+    let first = explore(&["--shard", "0/2"], "shard-0.json");
+    let second = explore(&["--shard", "1/2"], "shard-1.json");
+    let json = |bytes: &[u8]| -> serde_json::Value {
+        let mut value: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        value["saved"] = serde_json::Value::Null;
+        value
+    };
+    let shard: serde_json::Value = json(&std::fs::read(&first).unwrap());
+    assert_eq!(shard["shard"], "0/2");
+    assert_eq!(shard["runs"], 3, "seeds 1, 3, 5");
+    let merged = stallsim(&[
+        "merge",
+        first.to_str().unwrap(),
+        second.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(merged.status.code(), Some(1), "the ranged incident stalls");
+    assert_eq!(json(&merged.stdout), json(&std::fs::read(&whole).unwrap()));
+    // A shard twice is refused.
+    let twice = stallsim(&["merge", first.to_str().unwrap(), first.to_str().unwrap()]);
+    assert_eq!(twice.status.code(), Some(2));
+    // The index can come from an Indexed Job.
+    let output = Command::new(env!("CARGO_BIN_EXE_stallsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("JOB_COMPLETION_INDEX", "1")
+        .args([
+            "explore",
+            "scenarios/grm-deletion-stall-fixed.yaml",
+            "--runs",
+            "2",
+            "--shard",
+            "2",
+            "--json",
+            "--save",
+            dir.join("saved-job").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let job: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(job["shard"], "1/2");
+    assert_eq!(job["per_run"][0]["seed"], 2);
+}
