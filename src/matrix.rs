@@ -28,6 +28,8 @@ pub struct Row {
     /// Runs where the deployment was never ready after the deletion.
     pub never_ready: u64,
     pub restarts_per_run: f64,
+    /// The most API requests in any minute of any run.
+    pub api_peak_per_minute: u64,
     /// `closed`, `narrowed` or `not closed`, against the row without a fix.
     pub finding: &'static str,
 }
@@ -128,6 +130,11 @@ fn row(mitigation: String, outcomes: &[Outcome], baseline: Option<u64>) -> Row {
         worst_deletion_to_ready_secs: to_ready.iter().flatten().copied().reduce(f64::max),
         never_ready: to_ready.iter().filter(|t| t.is_none()).count() as u64,
         restarts_per_run: mean(&restarts),
+        api_peak_per_minute: outcomes
+            .iter()
+            .map(|o| o.report.api_requests.peak_per_minute)
+            .max()
+            .unwrap_or(0),
         finding,
     }
 }
@@ -143,9 +150,9 @@ fn table(file: &Path, first: u64, runs: u64, rows: &[Row]) -> String {
     );
     let _ = writeln!(
         out,
-        "| fix | stalls | stall rate (95% CI) | inconclusive | worst deletion to ready | never ready | restarts per run | finding |"
+        "| fix | stalls | stall rate (95% CI) | inconclusive | worst deletion to ready | never ready | restarts per run | API requests, busiest minute | finding |"
     );
-    let _ = writeln!(out, "|---|---:|---|---:|---|---:|---:|---|");
+    let _ = writeln!(out, "|---|---:|---|---:|---|---:|---:|---:|---|");
     for row in rows {
         let (low, high) = row.stall_ci95.unwrap_or((0.0, 0.0));
         let worst = row
@@ -154,7 +161,7 @@ fn table(file: &Path, first: u64, runs: u64, rows: &[Row]) -> String {
             .unwrap_or_else(|| "-".to_string());
         let _ = writeln!(
             out,
-            "| {} | {}/{} | {:.1}% [{:.1}%, {:.1}%] | {} | {worst} | {} | {:.2} | {} |",
+            "| {} | {}/{} | {:.1}% [{:.1}%, {:.1}%] | {} | {worst} | {} | {:.2} | {} | {} |",
             row.mitigation,
             row.stalls,
             row.runs,
@@ -164,6 +171,7 @@ fn table(file: &Path, first: u64, runs: u64, rows: &[Row]) -> String {
             row.inconclusive,
             row.never_ready,
             row.restarts_per_run,
+            row.api_peak_per_minute,
             row.finding
         );
     }

@@ -97,6 +97,11 @@ pub fn run_summary(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run)
         .map(|(name, n)| format!("{name} {n}"))
         .collect();
     let _ = writeln!(out, "restarts: {}", restarts.join(", "));
+    let _ = writeln!(
+        out,
+        "api:      {} requests to the API server, at most {} in any minute",
+        report.api_requests.total, report.api_requests.peak_per_minute
+    );
     let _ = writeln!(out, "replay:   {}", replay_command(file, report.seed));
     let _ = writeln!(
         out,

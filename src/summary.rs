@@ -39,6 +39,7 @@ pub struct Summary {
     pub verdicts: Verdicts,
     pub deletion_to_ready: DeletionToReady,
     pub restarts_per_run: Restarts,
+    pub api_requests: ApiLoad,
     /// Every run that did not hold the property, in seed order.
     pub failures: Vec<Failure>,
     pub saved: Saved,
@@ -98,6 +99,9 @@ pub struct RunRecord {
     pub restarts: u64,
     /// The order its key events first happened in.
     pub ordering: Vec<String>,
+    /// Requests the API server answered, and the most in any minute.
+    pub api_requests: u64,
+    pub api_peak_per_minute: u64,
 }
 
 impl RunRecord {
@@ -116,6 +120,8 @@ impl RunRecord {
             }),
             restarts: report.restarts.iter().map(|(_, n)| u64::from(*n)).sum(),
             ordering: outcome.ordering.clone(),
+            api_requests: report.api_requests.total,
+            api_peak_per_minute: report.api_requests.peak_per_minute,
         }
     }
 
@@ -191,6 +197,14 @@ pub struct DeletionToReady {
     pub median_secs: Option<f64>,
     pub p99_secs: Option<f64>,
     pub max_secs: Option<f64>,
+}
+
+/// The load on the API server: requests per run, and the busiest minute
+/// of any run.
+#[derive(Debug, Serialize)]
+pub struct ApiLoad {
+    pub mean_per_run: f64,
+    pub peak_per_minute: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -281,6 +295,14 @@ impl Summary {
                 p99_secs: spread.map(|s| s.p99.as_secs_f64()),
                 max_secs: spread.map(|s| s.max.as_secs_f64()),
             },
+            api_requests: ApiLoad {
+                mean_per_run: mean(&outcomes.iter().map(|o| o.api_requests).collect::<Vec<_>>()),
+                peak_per_minute: outcomes
+                    .iter()
+                    .map(|o| o.api_peak_per_minute)
+                    .max()
+                    .unwrap_or(0),
+            },
             restarts_per_run: Restarts {
                 mean: mean(&restarts),
                 max: restarts.iter().copied().max().unwrap_or(0),
@@ -366,6 +388,11 @@ impl Summary {
             out,
             "restarts per run: mean {:.2}, max {}",
             self.restarts_per_run.mean, self.restarts_per_run.max
+        );
+        let _ = writeln!(
+            out,
+            "API requests per run: mean {:.0}; the busiest minute of any run: {}",
+            self.api_requests.mean_per_run, self.api_requests.peak_per_minute
         );
         let stalled = self.orderings.iter().filter(|o| o.stalled > 0).count();
         let _ = writeln!(

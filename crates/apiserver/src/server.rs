@@ -18,6 +18,7 @@ use crate::crd::{
 use crate::discovery::{self, Listed};
 use crate::history::{Change, ChangeKind, History};
 use crate::lifecycle::{CustomResource, Phase};
+use crate::load::RequestLoad;
 use crate::object::{
     desired_state, meta_str, metadata_mut, set_resource_version, set_type, time_at, ObjectKey,
     ResourceKey,
@@ -69,6 +70,8 @@ pub struct ApiServer {
     /// The due time the fronts were last told of, and how they are told.
     announced_due: Option<Duration>,
     due_changed: Rc<Notify>,
+    /// The requests answered through [`ApiServer::handle`].
+    load: RequestLoad,
 }
 
 impl ApiServer {
@@ -86,7 +89,13 @@ impl ApiServer {
             watchers: Vec::new(),
             announced_due: None,
             due_changed: Rc::new(Notify::new()),
+            load: RequestLoad::default(),
         }
+    }
+
+    /// The requests answered so far, and their busiest minute.
+    pub fn load(&self) -> &RequestLoad {
+        &self.load
     }
 
     /// The configuration the server was built with.
@@ -110,13 +119,18 @@ impl ApiServer {
             query: BTreeMap::new(),
             body,
         };
-        let _ = self.handle(request, now);
+        let _ = self.answer(request, now);
     }
 
     /// Answers one request. `now` is simulated time since the start of the
     /// run, the only clock the server has; the work due by then is done
     /// first ([`ApiServer::advance`]).
     pub fn handle(&mut self, request: Request, now: Duration) -> Reply {
+        self.load.count(now);
+        self.answer(request, now)
+    }
+
+    fn answer(&mut self, request: Request, now: Duration) -> Reply {
         self.advance(now);
         let reply = match self.route(request) {
             Ok(reply) => reply,

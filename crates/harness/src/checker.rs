@@ -107,6 +107,7 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         flow: config.flow.as_ref().map(|_| flow_outcome(trace)),
         restarts,
         simulated: ended,
+        api_requests: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use stallsim_apiserver::RequestLoad;
 
 /// What a run came to.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -17,6 +18,10 @@ pub struct Report {
     pub restarts: Vec<(String, u32)>,
     /// Simulated time the run covered.
     pub simulated: Duration,
+    /// The requests the API server answered (all clients), and the most in
+    /// any minute: what the world cost the server, read from it as its own
+    /// request metrics would tell.
+    pub api_requests: RequestLoad,
 }
 
 impl Report {

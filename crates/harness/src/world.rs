@@ -46,6 +46,8 @@ pub struct World<'a> {
     replica_names: Rc<[String]>,
     /// Where in its period the kubelet's PLEG relists (drawn from the seed).
     pleg_phase: Duration,
+    /// The API server, for its request metrics at the end.
+    server: Rc<RefCell<ApiServer>>,
 }
 
 /// The kubelet started at some unknown moment before the run: its relists
@@ -85,8 +87,9 @@ impl World<'_> {
         for crd in &config.crds {
             server.borrow_mut().install_crd(crd, Duration::ZERO);
         }
+        let host_server = server.clone();
         sim.host(APISERVER_HOST, move || {
-            let server = server.clone();
+            let server = host_server.clone();
             async move {
                 let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
                 stallsim_apiserver::serve(listener, server).await?;
@@ -153,6 +156,7 @@ impl World<'_> {
             repairs: Vec::new(),
             replica_names: config.replicas.iter().map(|r| r.name.clone()).collect(),
             pleg_phase: pleg_phase(config),
+            server,
         }
     }
 
@@ -178,7 +182,8 @@ impl World<'_> {
         // Events recorded by the driver and by hosts in the same tick: keep
         // time order, stable otherwise.
         trace.sort_by_key(|e| e.at_ms);
-        let report = judge(&self.config, &trace, self.sim.elapsed());
+        let mut report = judge(&self.config, &trace, self.sim.elapsed());
+        report.api_requests = self.server.borrow().load().clone();
         Run { report, trace }
     }
 
