@@ -39,12 +39,8 @@ pub fn parse_budget_duration(text: &str) -> Result<Duration, String> {
 }
 
 pub fn explore(args: Args) -> u8 {
-    let scenario = match stallsim_scenario::load(&args.file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
+    let Some(scenario) = crate::load_scenario(&args.file) else {
+        return EXIT_BAD_INPUT;
     };
     let save_dir = args.save.unwrap_or_else(|| default_dir(&args.file));
     if save_dir.exists() && !save_dir.is_dir() {

@@ -227,13 +227,17 @@ fn main() -> ExitCode {
     })
 }
 
+/// The scenario at `file`, or `None` after saying on stderr what is wrong
+/// with it (the caller exits with `EXIT_BAD_INPUT`).
+pub(crate) fn load_scenario(file: &Path) -> Option<stallsim_scenario::Scenario> {
+    stallsim_scenario::load(file)
+        .map_err(|error| eprintln!("error: {error}"))
+        .ok()
+}
+
 fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
-    let scenario = match stallsim_scenario::load(file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
+    let Some(scenario) = crate::load_scenario(file) else {
+        return EXIT_BAD_INPUT;
     };
     let drawn = scenario.world(seed.unwrap_or(scenario.seed()));
     let config = drawn.config.clone();

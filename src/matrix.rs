@@ -35,12 +35,8 @@ pub struct Row {
 }
 
 pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
-    let scenario = match stallsim_scenario::load(file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
+    let Some(scenario) = crate::load_scenario(file) else {
+        return EXIT_BAD_INPUT;
     };
     let converges = Expect {
         verdict: ExpectedVerdict::Converges,

@@ -11,12 +11,8 @@ use crate::output::replay_command;
 use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
 
 pub fn shrink_command(file: &Path, seed: Option<u64>, json: bool) -> u8 {
-    let scenario = match stallsim_scenario::load(file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
+    let Some(scenario) = crate::load_scenario(file) else {
+        return EXIT_BAD_INPUT;
     };
     let seed = seed.unwrap_or(scenario.seed());
     let (property, _) = property_of(&scenario);

@@ -12,12 +12,8 @@ use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
 pub const GRID_POINTS_DEFAULT: u32 = 12;
 
 pub fn window(file: &Path, fields: &[String], seed: Option<u64>, grid: u32, json: bool) -> u8 {
-    let scenario = match stallsim_scenario::load(file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return EXIT_BAD_INPUT;
-        }
+    let Some(scenario) = crate::load_scenario(file) else {
+        return EXIT_BAD_INPUT;
     };
     let seed = seed.unwrap_or(scenario.seed());
     let ranged: Vec<String> = scenario

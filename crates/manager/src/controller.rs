@@ -204,7 +204,7 @@ mod tests {
                 mitigations: Mitigations::default(),
                 cache_sync_timeout: Duration::from_secs(120),
             };
-            let start = Instant::now();
+            let start = tokio::time::Instant::now();
             let StartFailed(error) = controller.run().await;
             let failed_after = start.elapsed();
             assert_eq!(error, "timed out waiting for cache to be synced");

@@ -70,7 +70,7 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
             self.unsynced_since.set(None);
             return Ok(());
         };
-        let now = Instant::now();
+        let now = tokio::time::Instant::now();
         let since = *self.unsynced_since.get().get_or_insert(now);
         self.unsynced_since.set(Some(since));
         if now.duration_since(since) >= deadline {
