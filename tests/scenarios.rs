@@ -8,14 +8,22 @@ fn scenarios_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")
 }
 
+/// How `report` differs from the scenario's `expect`, which it must have.
+fn mismatches_of(
+    scenario: &stallsim_scenario::Scenario,
+    report: &stallsim_harness::Report,
+) -> Vec<String> {
+    scenario
+        .expectation()
+        .unwrap_or_else(|error| panic!("{error}"))
+        .check(report)
+}
+
 fn check(file: &str) {
     let path = scenarios_dir().join(file);
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
     let run = stallsim_harness::run(&scenario.world(scenario.seed()).config);
-    let expect = scenario
-        .expectation()
-        .unwrap_or_else(|error| panic!("{error}"));
-    let mismatches = expect.check(&run.report);
+    let mismatches = mismatches_of(&scenario, &run.report);
     assert!(
         mismatches.is_empty(),
         "{file}: {}\nreplay: cargo run --release -- run scenarios/{file} --seed {}",
@@ -67,10 +75,7 @@ fn check_under_latency_spread(file: &str) {
             resets.len(),
             resets[..resets.len().min(5)].join("\n")
         );
-        let expect = scenario
-            .expectation()
-            .unwrap_or_else(|error| panic!("{error}"));
-        let mismatches = expect.check(&run.report);
+        let mismatches = mismatches_of(&scenario, &run.report);
         assert!(
             mismatches.is_empty(),
             "{file} under a latency spread: {}\n{replay}",

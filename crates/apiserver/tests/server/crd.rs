@@ -651,18 +651,26 @@ fn discovery_lists_a_deleted_resource_until_its_removal_and_the_lag() {
     assert!(!groups(&mut server, ms(25_000)).contains(&"monitoring.coreos.com".to_string()));
 }
 
+/// Serves Prometheus and creates one object of it, `shoot/old`.
+async fn prometheus_with_one_object(
+    api: &stallsim_client::RestClient<stallsim_apiserver::InProcessTransport>,
+) -> (CrdSpec, ResourceRef) {
+    let spec = CrdSpec::prometheus();
+    let resource = spec.resource();
+    let crd = to_dynamic(&spec.to_crd()).unwrap();
+    api.create(&crd_resource(), &crd).await.unwrap();
+    api.create(&resource, &object(&resource, Some("shoot"), "old", &[]))
+        .await
+        .unwrap();
+    (spec, resource)
+}
+
 #[test]
 fn without_lags_a_deleted_crd_is_gone_by_the_next_request() {
     run(async {
         let server = shared(instant());
         let api = client(&server);
-        let spec = CrdSpec::prometheus();
-        let resource = spec.resource();
-        let crd = to_dynamic(&spec.to_crd()).unwrap();
-        api.create(&crd_resource(), &crd).await.unwrap();
-        api.create(&resource, &object(&resource, Some("shoot"), "old", &[]))
-            .await
-            .unwrap();
+        let (spec, resource) = prometheus_with_one_object(&api).await;
         let mut watch = api.watch(&resource, &WatchParams::default()).await.unwrap();
         api.delete(&crd_resource(), None, &spec.name())
             .await
@@ -689,13 +697,7 @@ fn a_recreated_crd_is_served_again() {
     run(async {
         let server = shared(instant());
         let api = client(&server);
-        let spec = CrdSpec::prometheus();
-        let resource = spec.resource();
-        let crd = to_dynamic(&spec.to_crd()).unwrap();
-        api.create(&crd_resource(), &crd).await.unwrap();
-        api.create(&resource, &object(&resource, Some("shoot"), "old", &[]))
-            .await
-            .unwrap();
+        let (spec, resource) = prometheus_with_one_object(&api).await;
         api.delete(&crd_resource(), None, &spec.name())
             .await
             .unwrap();
@@ -705,6 +707,7 @@ fn a_recreated_crd_is_served_again() {
             .unwrap_err()
             .is_not_found());
 
+        let crd = to_dynamic(&spec.to_crd()).unwrap();
         let recreated = api.create(&crd_resource(), &crd).await.unwrap();
         assert_eq!(
             recreated.metadata.uid.as_deref(),
