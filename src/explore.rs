@@ -12,6 +12,7 @@ use stallsim_scenario::Expect;
 use crate::runs::{run_seeds, Budget, Plan, Shard};
 use crate::save::{default_dir, save_failures};
 use crate::summary::{Context, Property, RunRecord, Summary};
+use crate::tally::Tally;
 use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
 
 /// Exit status of a second Ctrl-C, which stops at once (128 + SIGINT).
@@ -72,7 +73,8 @@ pub fn explore(args: Args) -> u8 {
         other => other,
     };
     let mut progress = crate::progress::Progress::new(shard_budget);
-    let outcomes = run_seeds(
+    let mut tally = Tally::default();
+    run_seeds(
         &|seed| scenario.world(seed).config,
         &property,
         Plan {
@@ -82,13 +84,16 @@ pub fn explore(args: Args) -> u8 {
             jobs,
         },
         &stop,
-        |outcome| progress.seen(outcome),
+        |outcome| {
+            progress.seen(&outcome);
+            tally.add(&RunRecord::of(&outcome));
+        },
     );
     progress.finish();
     let interrupted = stop.load(std::sync::atomic::Ordering::SeqCst);
     let elapsed = started.elapsed();
-    let failures: Vec<_> = outcomes.iter().filter(|o| !o.held()).collect();
-    let saved = save_failures(&scenario, &failures, &save_dir);
+    let saved = save_failures(&scenario, &tally.failures, &save_dir);
+    let first_failure = tally.failures.keys().next().copied();
     let name = scenario.config().name;
     let context = Context {
         scenario: &name,
@@ -106,10 +111,9 @@ pub fn explore(args: Args) -> u8 {
             from: from.to_string(),
         },
     };
-    let records: Vec<RunRecord> = outcomes.iter().map(RunRecord::of).collect();
-    let mut summary = Summary::new(context, &records, saved);
-    let shrunk = match (args.shrink, failures.first()) {
-        (true, Some(first)) => stallsim_explore::shrink(&scenario, first.seed, &property),
+    let mut summary = Summary::new(context, tally, saved);
+    let shrunk = match (args.shrink, first_failure) {
+        (true, Some(seed)) => stallsim_explore::shrink(&scenario, seed, &property),
         _ => None,
     };
     summary.shrunk = shrunk.clone();

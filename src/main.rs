@@ -11,6 +11,7 @@ mod save;
 mod shrink;
 mod stats;
 mod summary;
+mod tally;
 mod window;
 
 use std::io::Write;

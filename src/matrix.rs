@@ -10,8 +10,10 @@ use stallsim_explore::{matrix_rows, MatrixRow};
 use stallsim_harness::format_duration;
 use stallsim_scenario::{Expect, ExpectedVerdict};
 
-use crate::runs::{run_seeds, Budget, Outcome, Plan, Shard};
-use crate::stats::{mean, wilson_95};
+use crate::runs::{run_seeds, Budget, Plan, Shard};
+use crate::stats::wilson_95;
+use crate::summary::RunRecord;
+use crate::tally::Tally;
 use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
 
 /// One row of the table.
@@ -58,7 +60,8 @@ pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
             config.manager.mitigations = mitigations.clone();
             config
         };
-        let outcomes = run_seeds(
+        let mut tally = Tally::default();
+        run_seeds(
             &world,
             &converges,
             Plan {
@@ -68,10 +71,10 @@ pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
                 jobs,
             },
             &stop,
-            |_| {},
+            |outcome| tally.add(&RunRecord::of(&outcome)),
         );
         let baseline = rows.first().map(|r| r.stalls);
-        rows.push(row(name, &outcomes, baseline));
+        rows.push(row(name, &tally, baseline));
     }
     if json {
         println!(
@@ -88,30 +91,9 @@ pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
     }
 }
 
-fn row(mitigation: String, outcomes: &[Outcome], baseline: Option<u64>) -> Row {
-    let runs = outcomes.len() as u64;
-    let count = |name: &str| {
-        outcomes
-            .iter()
-            .filter(|o| o.report.verdict.name() == name)
-            .count() as u64
-    };
-    let stalls = count("stall");
-    let to_ready: Vec<Option<f64>> = outcomes
-        .iter()
-        .filter_map(|o| {
-            let flow = o.report.flow.as_ref()?;
-            let deleted = flow.deleted_at?;
-            Some(
-                flow.ready_at
-                    .map(|r| r.saturating_sub(deleted).as_secs_f64()),
-            )
-        })
-        .collect();
-    let restarts: Vec<u64> = outcomes
-        .iter()
-        .map(|o| o.report.restarts.iter().map(|(_, n)| u64::from(*n)).sum())
-        .collect();
+fn row(mitigation: String, tally: &Tally, baseline: Option<u64>) -> Row {
+    let runs = tally.runs;
+    let stalls = tally.count("stall");
     let finding = match baseline {
         _ if stalls == 0 => "closed",
         Some(base) if stalls < base => "narrowed",
@@ -122,15 +104,15 @@ fn row(mitigation: String, outcomes: &[Outcome], baseline: Option<u64>) -> Row {
         runs,
         stalls,
         stall_ci95: wilson_95(stalls, runs),
-        inconclusive: count("inconclusive"),
-        worst_deletion_to_ready_secs: to_ready.iter().flatten().copied().reduce(f64::max),
-        never_ready: to_ready.iter().filter(|t| t.is_none()).count() as u64,
-        restarts_per_run: mean(&restarts),
-        api_peak_per_minute: outcomes
-            .iter()
-            .map(|o| o.report.api_requests.peak_per_minute)
-            .max()
-            .unwrap_or(0),
+        inconclusive: tally.count("inconclusive"),
+        worst_deletion_to_ready_secs: tally.deletion_to_ready_max().map(|ms| ms as f64 / 1000.0),
+        never_ready: tally.never_ready,
+        restarts_per_run: if runs == 0 {
+            0.0
+        } else {
+            tally.restarts as f64 / runs as f64
+        },
+        api_peak_per_minute: tally.api_peak_per_minute,
         finding,
     }
 }

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::summary::{Context, Property, RunRecord, Saved, Summary};
+use crate::runs::Shard as ShardSpec;
+use crate::summary::{Context, Property, Saved, Summary};
+use crate::tally::Tally;
 use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
 
 /// What merge reads of a shard's summary.
@@ -17,7 +19,8 @@ struct Shard {
     planned: Option<u64>,
     interrupted: bool,
     property: Property,
-    per_run: Vec<RunRecord>,
+    shard: Option<String>,
+    tally: Tally,
     saved: SavedFiles,
 }
 
@@ -52,14 +55,18 @@ pub fn merge(files: &[PathBuf], json: bool) -> u8 {
         );
         return EXIT_BAD_INPUT;
     }
-    let mut runs: Vec<RunRecord> = shards.iter().flat_map(|s| s.per_run.clone()).collect();
-    runs.sort_by_key(|r| r.seed);
-    if let Some(pair) = runs.windows(2).find(|pair| pair[0].seed == pair[1].seed) {
-        eprintln!(
-            "error: seed {} is in two shards; expected each shard of one exploration once",
-            pair[0].seed
-        );
+    if let Err(error) = every_shard_once(files, &shards) {
+        eprintln!("error: {error}");
         return EXIT_BAD_INPUT;
+    }
+    let mut tally = Tally::default();
+    for shard in &shards {
+        if let Err(seed) = tally.merge(shard.tally.clone()) {
+            eprintln!(
+                "error: seed {seed} is in two shards; expected each shard of one exploration once"
+            );
+            return EXIT_BAD_INPUT;
+        }
     }
     let saved = Saved {
         dir: first.saved.dir.clone(),
@@ -79,7 +86,7 @@ pub fn merge(files: &[PathBuf], json: bool) -> u8 {
         shard: None,
         property: first.property.clone(),
     };
-    let summary = Summary::new(context, &runs, saved);
+    let summary = Summary::new(context, tally, saved);
     if json {
         println!(
             "{}",
@@ -93,6 +100,46 @@ pub fn merge(files: &[PathBuf], json: bool) -> u8 {
     } else {
         EXIT_STALL
     }
+}
+
+/// The shards must be `0/N` to `N-1/N` of one count, each once: then
+/// together they ran exactly the unsharded runs.
+fn every_shard_once(files: &[PathBuf], shards: &[Shard]) -> Result<(), String> {
+    let mut specs = Vec::new();
+    for (file, shard) in files.iter().zip(shards) {
+        let spec = shard
+            .shard
+            .as_deref()
+            .ok_or_else(|| {
+                format!(
+                    "{}: the summary of a whole exploration, not of a shard; expected the summaries of `explore --shard I/N`",
+                    file.display()
+                )
+            })
+            .and_then(|text| {
+                ShardSpec::parse(text, None).map_err(|e| format!("{}: {e}", file.display()))
+            })?;
+        specs.push((file, spec));
+    }
+    let count = specs[0].1.count;
+    for (file, spec) in &specs {
+        if spec.count != count {
+            return Err(format!(
+                "{}: a shard of {} where {} has shards of {count}; expected shards of one exploration",
+                file.display(),
+                spec.count,
+                files[0].display()
+            ));
+        }
+    }
+    for index in 0..count {
+        match specs.iter().filter(|(_, s)| s.index == index).count() {
+            1 => {}
+            0 => return Err(format!("shard {index}/{count} is missing; expected every shard of the exploration once")),
+            _ => return Err(format!("shard {index}/{count} is given twice; expected every shard of the exploration once")),
+        }
+    }
+    Ok(())
 }
 
 fn read(file: &Path) -> Result<Shard, String> {

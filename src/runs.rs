@@ -90,15 +90,16 @@ impl Outcome {
 
 /// Runs the worlds of seeds `first`, `first + 1`, ... (`world(seed)`) on
 /// `jobs` threads until the budget is spent or `stop` is set, checking each
-/// against `property`. `seen` hears of each outcome as it comes (in any
-/// order); the result is in seed order.
+/// against `property`. `seen` is handed each outcome as it comes, in any
+/// order, and keeps what it needs of it: nothing here holds on to a run,
+/// so memory stays flat however many there are.
 pub fn run_seeds(
     world: &(dyn Fn(u64) -> WorldConfig + Sync),
     property: &Expect,
     plan: Plan,
     stop: &AtomicBool,
-    mut seen: impl FnMut(&Outcome),
-) -> Vec<Outcome> {
+    mut seen: impl FnMut(Outcome),
+) {
     let Plan {
         first,
         budget,
@@ -111,7 +112,6 @@ pub fn run_seeds(
         Budget::Runs(_) => None,
     };
     let (sender, receiver) = mpsc::channel();
-    let mut outcomes = Vec::new();
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {
             let sender = sender.clone();
@@ -150,10 +150,7 @@ pub fn run_seeds(
         }
         drop(sender);
         for outcome in receiver {
-            seen(&outcome);
-            outcomes.push(outcome);
+            seen(outcome);
         }
     });
-    outcomes.sort_by_key(|o| o.seed);
-    outcomes
 }

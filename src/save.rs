@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 
 use stallsim_scenario::Scenario;
 
+use std::collections::BTreeMap;
+
 use crate::output::replay_command;
-use crate::runs::Outcome;
-use crate::summary::{verdict_words, Saved};
+use crate::summary::Saved;
+use crate::tally::FailedRun;
 
 /// Files one exploration writes at most; a rare failure needs a few
 /// examples, not thousands of copies.
@@ -37,9 +39,13 @@ pub fn file_name(scenario: &str, seed: u64) -> String {
     format!("{name}-seed-{seed}.yaml")
 }
 
-/// Writes the first [`SAVED_FILES_MAX`] failing outcomes (in seed order)
-/// to `dir`, creating it only if there is something to write.
-pub fn save_failures(scenario: &Scenario, failures: &[&Outcome], dir: &Path) -> Saved {
+/// Writes the first [`SAVED_FILES_MAX`] failing runs (in seed order) to
+/// `dir`, creating it only if there is something to write.
+pub fn save_failures(
+    scenario: &Scenario,
+    failures: &BTreeMap<u64, FailedRun>,
+    dir: &Path,
+) -> Saved {
     let mut saved = Saved {
         dir: dir.to_path_buf(),
         ..Saved::default()
@@ -56,13 +62,14 @@ pub fn save_failures(scenario: &Scenario, failures: &[&Outcome], dir: &Path) -> 
         saved.not_written = failures.len() as u64;
         return saved;
     }
-    for outcome in failures.iter().take(SAVED_FILES_MAX) {
-        let path = dir.join(file_name(&outcome.report.scenario, outcome.seed));
+    let name = scenario.config().name;
+    for (&seed, failed) in failures.iter().take(SAVED_FILES_MAX) {
+        let path = dir.join(file_name(&name, seed));
         let written = scenario
-            .fixed_text(outcome.seed)
+            .fixed_text(seed)
             .map_err(|e| e.to_string())
             .and_then(|text| {
-                let header = header(&scenario.path, outcome, &path);
+                let header = header(&scenario.path, seed, failed, &path);
                 std::fs::write(&path, header + &text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))
             });
@@ -78,21 +85,20 @@ pub fn save_failures(scenario: &Scenario, failures: &[&Outcome], dir: &Path) -> 
 }
 
 /// The comment a saved file opens with.
-fn header(source: &Path, outcome: &Outcome, saved: &Path) -> String {
+fn header(source: &Path, seed: u64, failed: &FailedRun, saved: &Path) -> String {
     let mut text = format!(
-        "# Saved by `stallsim explore` from {}, seed {}.\n\
+        "# Saved by `stallsim explore` from {}, seed {seed}.\n\
          # verdict: {}\n",
         source.display(),
-        outcome.seed,
-        verdict_words(&outcome.report.verdict),
+        failed.verdict,
     );
-    for why in &outcome.mismatches {
+    for why in &failed.why {
         text.push_str(&format!("# why: {}\n", why.replace('\n', " ")));
     }
     text.push_str(&format!(
         "# replay: {}\n\
          # or this file alone: cargo run --release -- run {}\n",
-        replay_command(source, outcome.seed),
+        replay_command(source, seed),
         saved.display()
     ));
     text

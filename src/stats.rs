@@ -1,6 +1,4 @@
-//! The statistics of an exploration: rates with confidence intervals, ranks, means.
-
-use std::time::Duration;
+//! The statistics of an exploration: rates with confidence intervals.
 
 /// The normal quantile for a two-sided 95% interval.
 const Z_95: f64 = 1.959_963_984_540_054;
@@ -20,44 +18,6 @@ pub fn wilson_95(successes: u64, trials: u64) -> Option<(f64, f64)> {
     let centre = (p + z2 / (2.0 * n)) / denominator;
     let half = Z_95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
-}
-
-/// The `q`-quantile (0 < q <= 1) of `sorted` by the nearest-rank method:
-/// the smallest value with at least a `q` share of the values at or below
-/// it, always one of the values. `None` when there are none.
-pub fn nearest_rank<T: Copy>(sorted: &[T], q: f64) -> Option<T> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-/// Median, 99th percentile and maximum of some durations (nearest rank).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Spread {
-    pub median: Duration,
-    pub p99: Duration,
-    pub max: Duration,
-}
-
-impl Spread {
-    pub fn of(mut values: Vec<Duration>) -> Option<Spread> {
-        values.sort();
-        Some(Spread {
-            median: nearest_rank(&values, 0.5)?,
-            p99: nearest_rank(&values, 0.99)?,
-            max: *values.last()?,
-        })
-    }
-}
-
-/// The mean of some counts; 0 for none.
-pub fn mean(values: &[u64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.iter().map(|&v| v as f64).sum::<f64>() / values.len() as f64
 }
 
 #[cfg(test)]
@@ -111,34 +71,5 @@ mod tests {
     fn wilson_needs_trials() {
         assert_eq!(wilson_95(0, 0), None);
         assert_eq!(wilson_95(3, 2), None);
-    }
-
-    #[test]
-    fn nearest_rank_picks_a_value_of_the_list() {
-        let values = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
-        assert_eq!(nearest_rank(&values, 0.5), Some(5));
-        assert_eq!(nearest_rank(&values, 0.99), Some(10));
-        assert_eq!(nearest_rank(&values, 0.1), Some(1));
-        assert_eq!(nearest_rank(&values, 1.0), Some(10));
-        assert_eq!(nearest_rank(&[7], 0.5), Some(7));
-        assert_eq!(nearest_rank::<u32>(&[], 0.5), None);
-        let hundred: Vec<u32> = (1..=100).collect();
-        assert_eq!(nearest_rank(&hundred, 0.99), Some(99));
-    }
-
-    #[test]
-    fn spread_sorts_first() {
-        let secs = |s| Duration::from_secs(s);
-        let spread = Spread::of(vec![secs(9), secs(1), secs(5)]).unwrap();
-        assert_eq!(spread.median, secs(5));
-        assert_eq!(spread.p99, secs(9));
-        assert_eq!(spread.max, secs(9));
-        assert_eq!(Spread::of(Vec::new()), None);
-    }
-
-    #[test]
-    fn mean_of_counts() {
-        assert_eq!(mean(&[]), 0.0);
-        assert!(close(mean(&[1, 2, 4]), 7.0 / 3.0));
     }
 }

@@ -1,7 +1,6 @@
 //! What `stallsim explore` prints: counts, rates and spreads over the runs,
 //! and the runs that did not hold the property, as text or as JSON.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,7 +10,8 @@ use stallsim_harness::{format_duration, Verdict};
 
 use crate::output::replay_command;
 use crate::runs::Outcome;
-use crate::stats::{mean, wilson_95, Spread};
+use crate::stats::wilson_95;
+use crate::tally::{Tally, ORDERING_SEPARATOR};
 
 /// Failing runs listed in the human summary; JSON lists them all.
 const FAILURES_SHOWN_MAX: usize = 10;
@@ -47,8 +47,10 @@ pub struct Summary {
     pub orderings: Vec<Ordering>,
     /// The first failure, shrunk (`--shrink`).
     pub shrunk: Option<stallsim_explore::Shrunk>,
-    /// Every run, in seed order: what `merge` combines shards from.
-    pub per_run: Vec<RunRecord>,
+    /// Where in each ranged time the runs stall (`--window`).
+    pub windows: Vec<stallsim_explore::Window>,
+    /// What the runs came to, kept flat: what `merge` combines shards from.
+    pub tally: Tally,
 }
 
 /// One order in which the runs' key events first happened.
@@ -61,21 +63,21 @@ pub struct Ordering {
     pub first_seed: u64,
 }
 
-fn orderings(outcomes: &[RunRecord]) -> Vec<Ordering> {
-    let mut by_order: BTreeMap<&[String], Ordering> = BTreeMap::new();
-    for outcome in outcomes {
-        let entry = by_order
-            .entry(outcome.ordering.as_slice())
-            .or_insert_with(|| Ordering {
-                events: outcome.ordering.clone(),
-                runs: 0,
-                stalled: 0,
-                first_seed: outcome.seed,
-            });
-        entry.runs += 1;
-        entry.stalled += u64::from(outcome.verdict == "stall");
-    }
-    let mut all: Vec<Ordering> = by_order.into_values().collect();
+fn orderings(tally: &Tally) -> Vec<Ordering> {
+    let mut all: Vec<Ordering> = tally
+        .orderings
+        .iter()
+        .map(|(key, o)| Ordering {
+            events: key
+                .split(ORDERING_SEPARATOR)
+                .filter(|e| !e.is_empty())
+                .map(str::to_string)
+                .collect(),
+            runs: o.runs,
+            stalled: o.stalled,
+            first_seed: o.first_seed,
+        })
+        .collect();
     all.sort_by_key(|o| (std::cmp::Reverse(o.runs), o.first_seed));
     all
 }
@@ -91,10 +93,10 @@ pub struct RunRecord {
     pub verdict_words: String,
     /// Why the run did not hold the property; empty when it did.
     pub mismatches: Vec<String>,
-    /// Whether the flow deleted the CRDs, and how long after that it first
-    /// saw the deployment ready (`None`: never).
+    /// Whether the flow deleted the CRDs, and how many milliseconds after
+    /// that it first saw the deployment ready (`None`: never).
     pub deleted: bool,
-    pub deletion_to_ready_secs: Option<f64>,
+    pub deletion_to_ready_ms: Option<u64>,
     /// Container restarts of all replicas.
     pub restarts: u64,
     /// The order its key events first happened in.
@@ -114,19 +116,16 @@ impl RunRecord {
             verdict_words: verdict_words(&report.verdict),
             mismatches: outcome.mismatches.clone(),
             deleted: flow.is_some(),
-            deletion_to_ready_secs: flow.and_then(|f| {
+            deletion_to_ready_ms: flow.and_then(|f| {
                 let deleted = f.deleted_at?;
-                f.ready_at.map(|r| r.saturating_sub(deleted).as_secs_f64())
+                f.ready_at
+                    .map(|r| r.saturating_sub(deleted).as_millis() as u64)
             }),
             restarts: report.restarts.iter().map(|(_, n)| u64::from(*n)).sum(),
             ordering: outcome.ordering.clone(),
             api_requests: report.api_requests.total,
             api_peak_per_minute: report.api_requests.peak_per_minute,
         }
-    }
-
-    fn held(&self) -> bool {
-        self.mismatches.is_empty()
     }
 }
 
@@ -148,18 +147,17 @@ pub struct Verdicts {
 }
 
 impl Verdicts {
-    fn new(outcomes: &[RunRecord]) -> Verdicts {
+    fn new(tally: &Tally) -> Verdicts {
         let rate = |verdict: &str| {
-            let runs = outcomes.len() as u64;
-            let count = outcomes.iter().filter(|o| o.verdict == verdict).count() as u64;
+            let count = tally.count(verdict);
             Rate {
                 count,
-                rate: if runs == 0 {
+                rate: if tally.runs == 0 {
                     0.0
                 } else {
-                    count as f64 / runs as f64
+                    count as f64 / tally.runs as f64
                 },
-                ci95: wilson_95(count, runs).unwrap_or((0.0, 1.0)),
+                ci95: wilson_95(count, tally.runs).unwrap_or((0.0, 1.0)),
             }
         };
         Verdicts {
@@ -255,27 +253,27 @@ pub struct Context<'a> {
 }
 
 impl Summary {
-    /// The summary of `outcomes`, in seed order.
-    pub fn new(context: Context<'_>, outcomes: &[RunRecord], saved: Saved) -> Summary {
-        let runs = outcomes.len() as u64;
-        let verdicts = Verdicts::new(outcomes);
-        let deletions: Vec<Option<Duration>> = outcomes
+    /// The summary of the runs in `tally`.
+    pub fn new(context: Context<'_>, tally: Tally, saved: Saved) -> Summary {
+        let runs = tally.runs;
+        let failures: Vec<Failure> = tally
+            .failures
             .iter()
-            .filter(|o| o.deleted)
-            .map(|o| o.deletion_to_ready_secs.map(Duration::from_secs_f64))
-            .collect();
-        let spread = Spread::of(deletions.iter().flatten().copied().collect());
-        let restarts: Vec<u64> = outcomes.iter().map(|o| o.restarts).collect();
-        let failures: Vec<Failure> = outcomes
-            .iter()
-            .filter(|o| !o.held())
-            .map(|o| Failure {
-                seed: o.seed,
-                verdict: o.verdict_words.clone(),
-                why: o.mismatches.clone(),
-                replay: replay_command(context.file, o.seed),
+            .map(|(seed, failed)| Failure {
+                seed: *seed,
+                verdict: failed.verdict.clone(),
+                why: failed.why.clone(),
+                replay: replay_command(context.file, *seed),
             })
             .collect();
+        let secs = |ms: Option<u64>| ms.map(|ms| ms as f64 / 1000.0);
+        let per_run = |total: u64| {
+            if runs == 0 {
+                0.0
+            } else {
+                total as f64 / runs as f64
+            }
+        };
         Summary {
             scenario: context.scenario.to_string(),
             file: context.file.to_path_buf(),
@@ -287,31 +285,28 @@ impl Summary {
             property: context.property,
             held: runs - failures.len() as u64,
             failed: failures.len() as u64,
-            verdicts,
+            verdicts: Verdicts::new(&tally),
             deletion_to_ready: DeletionToReady {
-                runs: deletions.len() as u64,
-                never: deletions.iter().filter(|d| d.is_none()).count() as u64,
-                median_secs: spread.map(|s| s.median.as_secs_f64()),
-                p99_secs: spread.map(|s| s.p99.as_secs_f64()),
-                max_secs: spread.map(|s| s.max.as_secs_f64()),
+                runs: tally.deletions,
+                never: tally.never_ready,
+                median_secs: secs(tally.deletion_to_ready_quantile(0.5)),
+                p99_secs: secs(tally.deletion_to_ready_quantile(0.99)),
+                max_secs: secs(tally.deletion_to_ready_max()),
             },
             api_requests: ApiLoad {
-                mean_per_run: mean(&outcomes.iter().map(|o| o.api_requests).collect::<Vec<_>>()),
-                peak_per_minute: outcomes
-                    .iter()
-                    .map(|o| o.api_peak_per_minute)
-                    .max()
-                    .unwrap_or(0),
+                mean_per_run: per_run(tally.api_requests),
+                peak_per_minute: tally.api_peak_per_minute,
             },
             restarts_per_run: Restarts {
-                mean: mean(&restarts),
-                max: restarts.iter().copied().max().unwrap_or(0),
+                mean: per_run(tally.restarts),
+                max: tally.restarts_max,
             },
             failures,
             saved,
-            orderings: orderings(outcomes),
+            orderings: orderings(&tally),
             shrunk: None,
-            per_run: outcomes.to_vec(),
+            windows: Vec::new(),
+            tally,
         }
     }
 
@@ -327,8 +322,8 @@ impl Summary {
             );
         }
         let (lowest, highest) = (
-            self.per_run.first().map(|r| r.seed),
-            self.per_run.last().map(|r| r.seed),
+            self.tally.seeds.map(|(low, _)| low),
+            self.tally.seeds.map(|(_, high)| high),
         );
         let seeds = match (self.runs, lowest, highest) {
             (1, Some(seed), _) => format!("seed {seed}"),

@@ -553,6 +553,11 @@ fn shards_merge_to_the_unsharded_summary() {
     // A shard twice is refused.
     let twice = stallsim(&["merge", first.to_str().unwrap(), first.to_str().unwrap()]);
     assert_eq!(twice.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&twice.stderr).contains("shard 0/2 is given twice"));
+    // So is a shard missing: the rest are not the unsharded runs.
+    let alone = stallsim(&["merge", first.to_str().unwrap()]);
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("shard 1/2 is missing"));
     // The index can come from an Indexed Job.
     let output = Command::new(env!("CARGO_BIN_EXE_stallsim"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -572,5 +577,5 @@ fn shards_merge_to_the_unsharded_summary() {
         .unwrap();
     let job: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(job["shard"], "1/2");
-    assert_eq!(job["per_run"][0]["seed"], 2);
+    assert_eq!(job["tally"]["seeds"][0], 2);
 }
