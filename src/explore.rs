@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use stallsim_explore::property_of;
+use stallsim_explore::{property_of, stall_window, WindowQuery};
 use stallsim_scenario::Expect;
 
 use crate::runs::{run_seeds, Budget, Plan, Shard};
@@ -29,6 +29,8 @@ pub struct Args {
     pub shrink: bool,
     /// The part of the runs this process takes.
     pub shard: Shard,
+    /// Find each ranged time's stall window too, with this many grid points.
+    pub window_grid: Option<u32>,
 }
 
 /// `--for`: a Go-style duration above zero.
@@ -58,11 +60,7 @@ pub fn explore(args: Args) -> u8 {
         eprintln!("error: cannot handle Ctrl-C: {error}");
         return EXIT_BAD_INPUT;
     }
-    let jobs = args.jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(1)
-    });
+    let jobs = args.jobs.unwrap_or_else(crate::available_jobs);
     let first_seed = args.seed.unwrap_or(scenario.seed());
     let started = Instant::now();
     let shard_budget = match args.budget {
@@ -117,6 +115,21 @@ pub fn explore(args: Args) -> u8 {
         _ => None,
     };
     summary.shrunk = shrunk.clone();
+    if let Some(grid_points) = args.window_grid.filter(|_| !interrupted) {
+        summary.windows = scenario
+            .world(first_seed)
+            .draws
+            .iter()
+            .filter_map(|draw| {
+                let query = WindowQuery {
+                    field: draw.field.clone(),
+                    seed: first_seed,
+                    grid_points,
+                };
+                stall_window(&scenario, &query)
+            })
+            .collect();
+    }
     if args.json {
         match serde_json::to_string_pretty(&summary) {
             Ok(json) => println!("{json}"),
@@ -127,6 +140,10 @@ pub fn explore(args: Args) -> u8 {
         if let Some(shrunk) = &shrunk {
             println!("\nthe first failure, shrunk:");
             print!("{}", crate::shrink::render(&args.file, shrunk));
+        }
+        if !summary.windows.is_empty() {
+            println!("\nstall windows, every other draw as seed {first_seed} has them:");
+            print!("{}", crate::window::render_windows(&summary.windows));
         }
     }
     eprintln!(

@@ -11,6 +11,7 @@ mod save;
 mod shrink;
 mod stats;
 mod summary;
+mod systematic;
 mod tally;
 mod window;
 
@@ -137,6 +138,21 @@ enum Command {
         /// JOB_COMPLETION_INDEX); `stallsim merge` combines the shards' JSON.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
+        /// Also find each ranged time's stall window (as `stallsim window`,
+        /// under the first seed) and add it to the summary.
+        #[arg(long, conflicts_with = "systematic")]
+        window: bool,
+        /// Instead of sampling seeds, force the key events through every
+        /// order the ranges allow (each ranged time moved alone, its order
+        /// changes bisected to the tick, then the segments combined), and
+        /// report the orders reached and those never reached. For small
+        /// scenarios: a few ranged times.
+        #[arg(long, conflicts_with_all = ["runs", "for_", "shard", "shrink", "save"])]
+        systematic: bool,
+        /// With --systematic or --window: values tried along each range
+        /// before changes are refined.
+        #[arg(long, default_value_t = window::GRID_POINTS_DEFAULT, value_parser = clap::value_parser!(u32).range(2..=1000))]
+        grid: u32,
     },
     /// Combine the `--json` summaries of an exploration's shards into the
     /// summary of the whole. Exit 0 when every run held the property, 1
@@ -199,7 +215,19 @@ fn main() -> ExitCode {
             json,
             shrink,
             shard,
+            window,
+            systematic,
+            grid,
         } => {
+            if systematic {
+                return ExitCode::from(systematic::systematic_command(systematic::Args {
+                    file: &file,
+                    seed,
+                    grid_points: grid,
+                    jobs: jobs.map_or_else(available_jobs, |j| j as usize),
+                    json,
+                }));
+            }
             let shard = match shard.as_deref().map(|s| {
                 runs::Shard::parse(s, std::env::var("JOB_COMPLETION_INDEX").ok().as_deref())
             }) {
@@ -222,10 +250,18 @@ fn main() -> ExitCode {
                 json,
                 shrink,
                 shard,
+                window_grid: window.then_some(grid),
             })
         }
         Command::Merge { files, json } => merge::merge(&files, json),
     })
+}
+
+/// Worker threads when `--jobs` is not given: every core.
+pub(crate) fn available_jobs() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
 }
 
 /// The scenario at `file`, or `None` after saying on stderr what is wrong

@@ -45,11 +45,7 @@ pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
         stalled_replica: None,
         deployment_ready_within_flow_timeout: None,
     };
-    let jobs = jobs.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(1)
-    });
+    let jobs = jobs.unwrap_or_else(crate::available_jobs);
     let first = scenario.seed();
     let stop = AtomicBool::new(false);
     let in_file = scenario.config().manager.mitigations;

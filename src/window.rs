@@ -75,6 +75,13 @@ fn render(file: &Path, seed: u64, windows: &[Window]) -> String {
         out,
         "seed:     {seed} (every other draw, and the network's jitter, as this seed has them)"
     );
+    out.push_str(&render_windows(windows));
+    out
+}
+
+/// Each window: where it stalls, and its edges with their explanations.
+pub fn render_windows(windows: &[Window]) -> String {
+    let mut out = String::new();
     for window in windows {
         let range = format!(
             "{}..{}",
