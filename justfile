@@ -12,12 +12,13 @@ test:
 scenarios *paths="scenarios":
     cargo run --release -- test {{paths}}
 
-# Long exploration: one scenario under many seeds (each seed draws its
-# ranged times, latencies and jitters): verdict rates, coverage of the
-# orderings, and the failing runs saved to regressions/ beside the file
-# with their replay lines. Default: does the fix hold for every timing?
-fuzz-race file="scenarios/grm-deletion-stall-fixed-ranged.yaml" runs="1000" *args="":
-    cargo run --release -- explore {{file}} --runs {{runs}} {{args}}
+# Long exploration: every bundled scenario for `budget` of wall-clock time
+# each (each seed draws its ranged times, latencies and jitters), held to
+# its `expect` (else convergence): verdict rates, coverage of the orderings,
+# and the failing runs saved to scenarios/regressions/ with their replay
+# lines. Exit 1 if any scenario had a failing run.
+fuzz-race budget="10m" *args="":
+    status=0; for f in scenarios/*.yaml; do cargo run --release -- explore "$f" --for {{budget}} {{args}} || status=1; done; exit $status
 
 # Cost of a run against an empty turmoil world of the same shape.
 bench file="scenarios/grm-deletion-stall.yaml" runs="5":
