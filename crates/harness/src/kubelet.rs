@@ -1,6 +1,15 @@
 //! The kubelet: probes every replica's readiness and liveness on schedule,
 //! publishes each pod's Ready condition, and asks for a restart after the
 //! liveness failure threshold.
+//!
+//! The schedule is the kubelet prober's: each probe of a pod has a worker
+//! whose ticker starts when the kubelet adds the pod and ticks every
+//! `period` from then on, across container restarts. A tick probes once the
+//! running container is `initial_delay` old; a tick that comes while a
+//! probe is still out waits for it and fires at once, as Go's ticker keeps
+//! one tick. The pod was added at an unknown moment before the run, so the
+//! ticks fall at a phase of the seed's choosing, the same for both probes
+//! (their workers start together).
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -11,11 +20,13 @@ use stallsim_client::{
     from_dynamic, to_dynamic, ApiClient, ApiError, RestClient, TurmoilTransport,
 };
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::pods::Pods;
 use crate::replica::probe;
+use crate::ticks::next_tick;
 use crate::trace::{Probe, Recorder, WorldEvent};
-use crate::{KubeletConfig, ProbeConfig, APISERVER_HOST, API_PORT};
+use crate::{mix_seed, KubeletConfig, ProbeConfig, APISERVER_HOST, API_PORT};
 
 /// The label the deployment selects its pods by.
 pub(crate) const APP_LABEL: (&str, &str) = ("app", "gardener-resource-manager");
@@ -28,6 +39,44 @@ pub(crate) struct Kubelet {
     pub recorder: Recorder,
     pub namespace: String,
     pub request_timeout: Duration,
+    /// The run's seed: it places each pod's probe tickers.
+    pub seed: u64,
+}
+
+/// One pod's probe tickers: simulated time, and where in its period each
+/// probe ticks.
+struct ProbeClock {
+    /// The instant of simulated time zero.
+    origin: Instant,
+    /// A draw in `[0, 2^64)` for the moment the pod's workers started.
+    started: u64,
+}
+
+impl ProbeClock {
+    fn now(&self) -> Duration {
+        Instant::now().saturating_duration_since(self.origin)
+    }
+
+    /// The probe's first tick at or after `at`.
+    fn tick_at_or_after(&self, at: Duration, period: Duration) -> Duration {
+        let phase = if period.is_zero() {
+            Duration::ZERO
+        } else {
+            Duration::from_nanos(self.started % period.as_nanos() as u64)
+        };
+        next_tick(at, phase, period)
+    }
+
+    /// When to probe next, after a probe begun at `begun`: the next tick, or
+    /// now if that tick came while the probe was out.
+    fn after(&self, begun: Duration, period: Duration) -> Duration {
+        let tick = self.tick_at_or_after(begun + Duration::from_nanos(1), period);
+        tick.max(self.now())
+    }
+
+    async fn sleep_until(&self, at: Duration) {
+        tokio::time::sleep_until(self.origin + at).await;
+    }
 }
 
 impl Kubelet {
@@ -36,14 +85,20 @@ impl Kubelet {
             TurmoilTransport::new(APISERVER_HOST, API_PORT),
             self.request_timeout,
         );
+        // The kubelet runs from the start of the run.
+        let origin = Instant::now();
         for name in self.pods.names() {
-            tokio::task::spawn_local(self.clone().supervise(name, client.clone()));
+            let clock = ProbeClock {
+                origin,
+                started: mix_seed(self.seed, &format!("{name}/probe-workers"), 0),
+            };
+            tokio::task::spawn_local(self.clone().supervise(name, client.clone(), clock));
         }
         std::future::pending().await
     }
 
     /// Follows one pod's containers: probes each start until it stops.
-    async fn supervise(self: Rc<Self>, name: String, client: Client) {
+    async fn supervise(self: Rc<Self>, name: String, client: Client, clock: ProbeClock) {
         let mut state = self.pods.state(&name);
         let status = PodPublisher {
             client,
@@ -60,8 +115,9 @@ impl Kubelet {
             }
             self.publish(&status, false).await;
             if running {
-                let readiness = self.readiness(&name, &status, &mut ready);
-                let liveness = self.liveness(&name);
+                let started_at = self.pods.with(&name, |pod| pod.started_at);
+                let readiness = self.readiness(&name, &status, &mut ready, &clock, started_at);
+                let liveness = self.liveness(&name, &clock, started_at);
                 tokio::select! {
                     biased;
                     _ = wait_change(&mut state, generation) => {}
@@ -74,11 +130,20 @@ impl Kubelet {
         }
     }
 
-    async fn readiness(&self, name: &str, status: &PodPublisher, ready: &mut bool) {
+    async fn readiness(
+        &self,
+        name: &str,
+        status: &PodPublisher,
+        ready: &mut bool,
+        clock: &ProbeClock,
+        started_at: Duration,
+    ) {
         let probe_config = &self.config.readiness;
         let mut failures = 0;
-        tokio::time::sleep(probe_config.initial_delay).await;
+        let mut due =
+            clock.tick_at_or_after(started_at + probe_config.initial_delay, probe_config.period);
         loop {
+            clock.sleep_until(due).await;
             let ok = self
                 .probe(name, Probe::Readiness, "/readyz", probe_config)
                 .await;
@@ -96,16 +161,18 @@ impl Kubelet {
                     .world(name, WorldEvent::ReadinessChanged { ready: now_ready });
                 self.publish(status, now_ready).await;
             }
-            tokio::time::sleep(probe_config.period).await;
+            due = clock.after(due, probe_config.period);
         }
     }
 
     /// Returns once the liveness failure threshold is reached (and a restart asked for).
-    async fn liveness(&self, name: &str) {
+    async fn liveness(&self, name: &str, clock: &ProbeClock, started_at: Duration) {
         let probe_config = &self.config.liveness;
         let mut failures = 0;
-        tokio::time::sleep(probe_config.initial_delay).await;
+        let mut due =
+            clock.tick_at_or_after(started_at + probe_config.initial_delay, probe_config.period);
         loop {
+            clock.sleep_until(due).await;
             let ok = self
                 .probe(name, Probe::Liveness, "/healthz", probe_config)
                 .await;
@@ -116,7 +183,7 @@ impl Kubelet {
                 self.pods.request_restart(name, "liveness probe failed");
                 return;
             }
-            tokio::time::sleep(probe_config.period).await;
+            due = clock.after(due, probe_config.period);
         }
     }
 

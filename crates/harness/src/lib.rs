@@ -14,6 +14,7 @@ mod kubelet;
 mod pods;
 mod replica;
 mod report;
+mod ticks;
 mod timeline;
 mod trace;
 mod world;

@@ -13,8 +13,9 @@ use crate::flow::DeletionFlow;
 use crate::kubelet::Kubelet;
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
+use crate::ticks::{next_tick, phase_of};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
-use crate::{judge, mix_seed, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
+use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
 
 const KUBELET_HOST: &str = "kubelet";
 const FLOW_HOST: &str = "flow";
@@ -53,22 +54,7 @@ pub struct World<'a> {
 /// The kubelet started at some unknown moment before the run: its relists
 /// fall at a phase of the seed's choosing.
 fn pleg_phase(config: &WorldConfig) -> Duration {
-    let period_ns = config.kubelet.pleg_relist_period.as_nanos() as u64;
-    if period_ns == 0 {
-        return Duration::ZERO;
-    }
-    Duration::from_nanos(mix_seed(config.seed, KUBELET_HOST, 0) % period_ns)
-}
-
-/// The first PLEG relist at or after `now`, relists falling at `phase` plus
-/// whole `period`s.
-fn next_relist(now: Duration, phase: Duration, period: Duration) -> Duration {
-    if now <= phase || period.is_zero() {
-        return phase.max(now);
-    }
-    let period_ns = period.as_nanos();
-    let periods = (now - phase).as_nanos().div_ceil(period_ns);
-    phase + Duration::from_nanos((periods * period_ns) as u64)
+    phase_of(config.seed, KUBELET_HOST, config.kubelet.pleg_relist_period)
 }
 
 impl World<'_> {
@@ -119,6 +105,7 @@ impl World<'_> {
             recorder: recorder.clone(),
             namespace: config.manager.namespace.clone(),
             request_timeout: config.network.request_timeout,
+            seed: config.seed,
         });
         sim.host(KUBELET_HOST, move || kubelet.clone().run());
 
@@ -309,7 +296,7 @@ impl World<'_> {
 
     fn exited(&mut self, name: &str, now: Duration) {
         let kubelet = &self.config.kubelet;
-        let noticed = next_relist(now, self.pleg_phase, kubelet.pleg_relist_period);
+        let noticed = next_tick(now, self.pleg_phase, kubelet.pleg_relist_period);
         self.pods.with(name, |pod| {
             pod.exited(now, noticed, &kubelet.crash_loop, kubelet.container_start)
         });
