@@ -51,6 +51,7 @@ impl Default for WorldConfig {
                 .map(|name| ReplicaSpec {
                     name: name.to_string(),
                     start_at: Duration::ZERO,
+                    probe_phase: None,
                 })
                 .collect(),
             manager: ManagerConfig::default(),
@@ -113,6 +114,10 @@ pub struct ReplicaSpec {
     pub name: String,
     /// When its container first starts.
     pub start_at: Duration,
+    /// Where in their periods the pod's probe workers tick: at this plus
+    /// whole periods. `None`: a phase drawn from the seed (the kubelet
+    /// added the pod at some moment before the run).
+    pub probe_phase: Option<Duration>,
 }
 
 /// A kubelet probe (`httpGet` on `/readyz` or `/healthz`).

@@ -11,6 +11,7 @@
 //! ticks fall at a phase of the seed's choosing, the same for both probes
 //! (their workers start together).
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -39,8 +40,10 @@ pub(crate) struct Kubelet {
     pub recorder: Recorder,
     pub namespace: String,
     pub request_timeout: Duration,
-    /// The run's seed: it places each pod's probe tickers.
+    /// The run's seed: it places each pod's probe tickers, unless
+    /// `probe_phases` names the phase.
     pub seed: u64,
+    pub probe_phases: BTreeMap<String, Duration>,
 }
 
 /// One pod's probe tickers: simulated time, and where in its period each
@@ -88,10 +91,11 @@ impl Kubelet {
         // The kubelet runs from the start of the run.
         let origin = Instant::now();
         for name in self.pods.names() {
-            let clock = ProbeClock {
-                origin,
-                started: mix_seed(self.seed, &format!("{name}/probe-workers"), 0),
+            let started = match self.probe_phases.get(&name) {
+                Some(phase) => phase.as_nanos() as u64,
+                None => mix_seed(self.seed, &format!("{name}/probe-workers"), 0),
             };
+            let clock = ProbeClock { origin, started };
             tokio::task::spawn_local(self.clone().supervise(name, client.clone(), clock));
         }
         std::future::pending().await

@@ -106,6 +106,11 @@ impl World<'_> {
             namespace: config.manager.namespace.clone(),
             request_timeout: config.network.request_timeout,
             seed: config.seed,
+            probe_phases: config
+                .replicas
+                .iter()
+                .filter_map(|r| Some((r.name.clone(), r.probe_phase?)))
+                .collect(),
         });
         sim.host(KUBELET_HOST, move || kubelet.clone().run());
 

@@ -26,10 +26,12 @@ fn incident() -> WorldConfig {
             ReplicaSpec {
                 name: "grm-0".to_string(),
                 start_at: secs(0),
+                probe_phase: None,
             },
             ReplicaSpec {
                 name: "grm-1".to_string(),
                 start_at: secs(40),
+                probe_phase: None,
             },
         ],
         faults: vec![Fault {
@@ -211,4 +213,41 @@ fn ignore_not_found_only_matters_for_reads_that_can_fail_with_not_found() {
     let mut config = incident();
     config.manager.mitigations.ignore_not_found = true;
     assert!(stallsim_harness::run(&config).report.verdict.is_stall());
+}
+
+#[test]
+fn probes_tick_at_the_pods_phase_across_restarts() {
+    let mut config = incident();
+    config.replicas[0].probe_phase = Some(Duration::from_millis(3000));
+    config.replicas[1].probe_phase = Some(Duration::from_millis(7500));
+    let run = stallsim_harness::run(&config);
+    let timeline = stallsim_harness::render_timeline(&run.trace);
+    let probes = |replica: &str| -> Vec<u64> {
+        run.trace
+            .iter()
+            .filter(|e| e.source == replica)
+            .filter(|e| matches!(e.what, What::World(WorldEvent::ProbeResult { .. })))
+            .map(|e| e.at_ms)
+            .collect()
+    };
+    // A result comes back a round trip after its tick (a few milliseconds).
+    let round_trip_max_ms = 100;
+    for (replica, phase_ms) in [("grm-0", 3000), ("grm-1", 7500)] {
+        let times = probes(replica);
+        assert!(times.len() > 50, "{replica} was probed: {timeline}");
+        for at in &times {
+            assert!(
+                (at + 10_000 - phase_ms) % 10_000 < round_trip_max_ms,
+                "{replica} probed at {at}ms, off its phase of {phase_ms}ms"
+            );
+        }
+    }
+    // grm-0 starts at 0s: readiness waits out its 10s delay to the tick at 13s.
+    assert!((13_000..13_100).contains(&probes("grm-0")[0]), "{timeline}");
+    // grm-0 was restarted after its kill: its probes kept the phase.
+    assert!(run
+        .report
+        .restarts
+        .iter()
+        .any(|(r, n)| r == "grm-0" && *n > 0));
 }

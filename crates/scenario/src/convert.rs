@@ -371,6 +371,10 @@ fn within_run(ctx: &Ctx<'_>, spec: &file::Spec, duration: Duration) -> Result<()
             &replica.value.start_at,
             format!("spec.replicas[{i}].startAt"),
         )?;
+        check(
+            &replica.value.probe_phase,
+            format!("spec.replicas[{i}].probePhase"),
+        )?;
     }
     if let Some(flow) = &spec.deletion_flow {
         check(
@@ -556,6 +560,7 @@ fn replicas(
             .map(|name| ReplicaSpec {
                 name: name.to_string(),
                 start_at: Duration::ZERO,
+                probe_phase: None,
             })
             .collect());
     };
@@ -605,6 +610,11 @@ fn replicas(
                 Duration::ZERO,
                 &format!("spec.replicas[{i}].startAt"),
             ),
+            probe_phase: replica
+                .value
+                .probe_phase
+                .as_ref()
+                .map(|phase| ctx.time(phase, &format!("spec.replicas[{i}].probePhase"))),
         });
     }
     Ok(out)

@@ -94,6 +94,7 @@ pub(crate) struct Crd {
 pub(crate) struct Replica {
     pub name: Option<S<String>>,
     pub start_at: Tim,
+    pub probe_phase: Tim,
 }
 
 #[derive(DeriveDeserialize)]

@@ -99,7 +99,7 @@ fn unknown_fields_name_the_accepted_ones() {
     assert_eq!(error.field.as_deref(), Some("spec.replicas[0].stratAt"));
     assert_eq!(
         error.to_string(),
-        "s.yaml:10:7: field `spec.replicas[0].stratAt`: unknown field `stratAt`; expected one of `name`, `startAt`"
+        "s.yaml:10:7: field `spec.replicas[0].stratAt`: unknown field `stratAt`; expected one of `name`, `startAt`, `probePhase`"
     );
 
     let error =

@@ -145,3 +145,30 @@ fn bad_ranges_are_located() {
         assert!(error.contains(expected), "{error}\nlacks\n{expected}");
     }
 }
+
+#[test]
+fn a_probe_phase_is_a_time_like_any_other() {
+    let text = RANGED.replace(
+        "    - {name: grm-0, startAt: 0s}",
+        "    - {name: grm-0, startAt: 0s, probePhase: 0s..10s}",
+    );
+    let scenario = parse(Path::new("phase.yaml"), &text).unwrap_or_else(|e| panic!("{e}"));
+    let mut phases = std::collections::BTreeSet::new();
+    for seed in 1..=20 {
+        let drawn = scenario.world(seed);
+        let draw = &drawn.draws[0];
+        assert_eq!(draw.field, "spec.replicas[0].probePhase");
+        assert_eq!(drawn.config.replicas[0].probe_phase, Some(draw.value));
+        assert!(draw.value <= secs(10));
+        phases.insert(draw.value);
+        // A replica without one leaves the phase to the seed.
+        assert_eq!(drawn.config.replicas[1].probe_phase, None);
+    }
+    assert!(phases.len() > 10, "draws vary: {phases:?}");
+    let fixed = parse(Path::new("fixed.yaml"), &text.replace("0s..10s", "2500ms"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        fixed.world(1).config.replicas[0].probe_phase,
+        Some(Duration::from_millis(2500))
+    );
+}
