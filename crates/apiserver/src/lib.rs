@@ -31,9 +31,11 @@
 //! [`RestClient`]: stallsim_client::RestClient
 
 mod config;
+mod continuation;
 mod crd;
 mod discovery;
 mod history;
+mod http;
 mod in_process;
 mod lifecycle;
 mod load;
@@ -49,6 +51,7 @@ mod watch;
 
 pub use config::ApiServerConfig;
 pub use crd::CrdSpec;
+pub use http::{serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
 pub use in_process::{InProcessFrames, InProcessTransport};
 pub use load::RequestLoad;
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};

@@ -1,6 +1,7 @@
 //! [`ApiServer`]: the store, its versions and watchers, and how one request is answered.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use stallsim_client::{ApiError, Method, Request, ResourceRef, Response};
 use tokio::sync::Notify;
 
 use crate::config::ApiServerConfig;
+use crate::continuation::ContinueToken;
 use crate::crd::{
     established_status, is_marked_for_deletion, mark_for_deletion,
     mark_instance_deletion_in_progress, parse_crd, CrdSpec, ParsedCrd,
@@ -96,6 +98,12 @@ impl ApiServer {
     /// The requests answered so far, and their busiest minute.
     pub fn load(&self) -> &RequestLoad {
         &self.load
+    }
+
+    /// The watches the server still feeds. A watch whose reader left is
+    /// counted until the next change offered to it finds it gone.
+    pub fn watch_count(&self) -> usize {
+        self.watchers.len()
     }
 
     /// The configuration the server was built with.
@@ -315,6 +323,11 @@ impl ApiServer {
         self.objects.get(&ResourceKey::of(resource))?.get(at)
     }
 
+    /// LIST, a page at a time when the query sets `limit`: each page ends
+    /// with a `continue` token (the list's version and the last key), and a
+    /// continued list reads the objects as they were at that version, as
+    /// the history replays them (410 Expired once it no longer reaches back
+    /// that far).
     fn list(
         &self,
         resource: &ResourceRef,
@@ -325,20 +338,98 @@ impl ApiServer {
             namespace,
             selector: selector(query)?,
         };
-        let items: Vec<Value> = self
-            .objects
-            .get(&ResourceKey::of(resource))
-            .into_iter()
-            .flat_map(BTreeMap::values)
-            .filter(|object| filter.matches(object))
-            .cloned()
-            .collect();
+        let limit = match query.get("limit").map(String::as_str) {
+            None | Some("" | "0") => None,
+            Some(text) => Some(
+                text.parse::<usize>()
+                    .ok()
+                    .filter(|&limit| limit > 0)
+                    .ok_or_else(|| bad_request(format!("invalid limit {text:?}")))?,
+            ),
+        };
+        let key = ResourceKey::of(resource);
+        let (list_version, after, snapshot) = match query.get("continue").map(String::as_str) {
+            None | Some("") => (self.resource_version, None, None),
+            Some(token) => {
+                let (version, after) = ContinueToken::parse(token, self.resource_version)?;
+                let snapshot = self.objects_at(&key, version)?;
+                (version, Some(after), Some(snapshot))
+            }
+        };
+        let objects = match &snapshot {
+            Some(snapshot) => Some(snapshot),
+            None => self.objects.get(&key),
+        };
+        let range = objects.into_iter().flat_map(|objects| match &after {
+            Some(after) => {
+                objects.range::<ObjectKey, _>((Bound::Excluded(after), Bound::Unbounded))
+            }
+            None => objects.range::<ObjectKey, _>(..),
+        });
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (at, object) in range.filter(|(_, object)| filter.matches(object)) {
+            if limit.is_some_and(|limit| items.len() == limit) {
+                more = true;
+                break;
+            }
+            items.push(object.clone());
+            last = Some(at);
+        }
+        let mut metadata = json!({"resourceVersion": list_version.to_string()});
+        if let (true, Some(last)) = (more, last) {
+            metadata["continue"] = Value::String(ContinueToken::write(list_version, last));
+        }
         Ok(Response::ok(json!({
             "apiVersion": resource.api_version(),
             "kind": format!("{}List", resource.kind),
-            "metadata": {"resourceVersion": self.resource_version.to_string()},
+            "metadata": metadata,
             "items": items,
         })))
+    }
+
+    /// A resource's objects as they were at `resource_version`: today's,
+    /// with the changes since undone, newest first. 410 Expired when the
+    /// history no longer holds every change since.
+    fn objects_at(
+        &self,
+        resource: &ResourceKey,
+        resource_version: u64,
+    ) -> Result<BTreeMap<ObjectKey, Value>, ApiError> {
+        let mut objects = self.objects.get(resource).cloned().unwrap_or_default();
+        let changes: Vec<&Change> = self
+            .history
+            .since(resource_version)
+            .map_err(|_| {
+                ApiError::Expired(
+                    "The provided continue parameter is too old to display a consistent list \
+                     result. You can start a new list without the continue parameter."
+                        .to_string(),
+                )
+            })?
+            .filter(|change| &change.resource == resource)
+            .collect();
+        for change in changes.into_iter().rev() {
+            let at: ObjectKey = (
+                meta_str(&change.object, "namespace")
+                    .unwrap_or_default()
+                    .to_string(),
+                meta_str(&change.object, "name")
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            match (&change.kind, &change.previous) {
+                (ChangeKind::Added, _) => {
+                    objects.remove(&at);
+                }
+                (ChangeKind::Modified | ChangeKind::Deleted, Some(previous)) => {
+                    objects.insert(at, previous.clone());
+                }
+                (ChangeKind::Modified | ChangeKind::Deleted, None) => {}
+            }
+        }
+        Ok(objects)
     }
 
     fn get(&self, resource: &ResourceRef, at: &ObjectKey) -> Result<Response, ApiError> {
@@ -518,6 +609,7 @@ impl ApiServer {
             .get_mut(&key)
             .and_then(|objects| objects.remove(at))
             .ok_or_else(|| object_not_found(resource, &at.1))?;
+        let previous = object.clone();
         let resource_version = self.bump();
         set_resource_version(&mut object, resource_version);
         self.publish(Change {
@@ -525,7 +617,7 @@ impl ApiServer {
             resource: key,
             kind: ChangeKind::Deleted,
             object: object.clone(),
-            previous: None,
+            previous: Some(previous),
         });
         Ok(Response::ok(object))
     }
@@ -694,6 +786,7 @@ impl ApiServer {
     }
 
     fn publish_deletion(&mut self, resource: ResourceKey, mut object: Value) {
+        let previous = object.clone();
         let resource_version = self.bump();
         set_resource_version(&mut object, resource_version);
         self.publish(Change {
@@ -701,7 +794,7 @@ impl ApiServer {
             resource,
             kind: ChangeKind::Deleted,
             object,
-            previous: None,
+            previous: Some(previous),
         });
     }
 
