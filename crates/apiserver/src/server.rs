@@ -21,10 +21,12 @@ use crate::discovery::{self, Listed};
 use crate::history::{Change, ChangeKind, History};
 use crate::lifecycle::{CustomResource, Phase};
 use crate::load::RequestLoad;
+use crate::merge_patch::merge_patch;
 use crate::object::{
     desired_state, meta_str, metadata_mut, set_resource_version, set_type, time_at, ObjectKey,
     ResourceKey,
 };
+use crate::openapi;
 use crate::resources::{builtin_resources, crd_resource};
 use crate::route::{Route, Target};
 use crate::selector::LabelSelector;
@@ -217,6 +219,16 @@ impl ApiServer {
                     .ok_or_else(no_route)?;
                 document(list)
             }
+            Route::OpenApiRoot => {
+                get_only()?;
+                document(openapi::root(&self.discoverable()))
+            }
+            Route::OpenApi { group, version } => {
+                get_only()?;
+                let spec = openapi::group_version(&self.discoverable(), &group, &version)
+                    .ok_or_else(no_route)?;
+                document(spec)
+            }
             Route::Collection { target, namespace } => {
                 let resource = self.lookup(&target, namespace.as_deref())?;
                 let ns = namespace.as_deref();
@@ -226,7 +238,9 @@ impl ApiServer {
                     }
                     Method::Get => self.list(&resource, namespace, &request.query)?,
                     Method::Post => self.create(&resource, ns, request.body, now)?,
-                    Method::Put | Method::Delete => return Err(method_not_allowed()),
+                    Method::Put | Method::Delete | Method::Patch => {
+                        return Err(method_not_allowed())
+                    }
                 };
                 Ok(Reply::Response(response))
             }
@@ -244,6 +258,7 @@ impl ApiServer {
                     Method::Get => self.get(&resource, &at)?,
                     Method::Put => self.update(&resource, at, request.body, now)?,
                     Method::Delete => self.delete(&resource, &at, now)?,
+                    Method::Patch => self.patch(&resource, at, request.body, now)?,
                     Method::Post => return Err(method_not_allowed()),
                 };
                 Ok(Reply::Response(response))
@@ -261,6 +276,7 @@ impl ApiServer {
             .filter(|custom| custom.is_listed(self.now, &self.config))
             .map(|custom| Listed {
                 resource: custom.resource.clone(),
+                short_names: custom.short_names.clone(),
                 terminating: custom.is_terminating(),
             })
             .collect();
@@ -270,6 +286,7 @@ impl ApiServer {
         });
         let builtins = self.builtins.iter().map(|resource| Listed {
             resource: resource.clone(),
+            short_names: discovery::builtin_short_names(resource),
             terminating: false,
         });
         builtins.chain(custom).collect()
@@ -534,11 +551,7 @@ impl ApiServer {
             .clone();
         let expected = field(&object, "resourceVersion").unwrap_or_default();
         if !expected.is_empty() && Some(expected) != meta_str(&previous, "resourceVersion") {
-            return Err(ApiError::Conflict(format!(
-                "Operation cannot be fulfilled on {} {name:?}: the object has been modified; \
-                 please apply your changes to the latest version and try again",
-                resource.qualified_name()
-            )));
+            return Err(conflict(resource, &name));
         }
         let metadata = metadata_mut(&mut object);
         metadata.insert("name".to_string(), Value::String(name.clone()));
@@ -589,6 +602,30 @@ impl ApiServer {
             previous: Some(previous),
         });
         Ok(Response::ok(object))
+    }
+
+    /// PATCH: the stored object with the merge patch applied, written as
+    /// an update; a `metadata.resourceVersion` in the patch must match
+    /// (409 otherwise), as on a real server.
+    fn patch(
+        &mut self,
+        resource: &ResourceRef,
+        at: ObjectKey,
+        body: Option<Value>,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        let patch = Value::Object(body_object(body)?);
+        let mut object = self
+            .stored(resource, &at)
+            .ok_or_else(|| object_not_found(resource, &at.1))?
+            .clone();
+        let stored_version = meta_str(&object, "resourceVersion").map(str::to_string);
+        merge_patch(&mut object, &patch);
+        let asked_version = meta_str(&object, "resourceVersion").map(str::to_string);
+        if asked_version != stored_version {
+            return Err(conflict(resource, &at.1));
+        }
+        self.update(resource, at, Some(object), now)
     }
 
     fn delete(
@@ -670,7 +707,16 @@ impl ApiServer {
         }
         self.custom.insert(
             name.to_string(),
-            CustomResource::established(parsed.resource.clone()),
+            CustomResource::established(
+                parsed.resource.clone(),
+                parsed
+                    .crd
+                    .spec
+                    .names
+                    .short_names
+                    .clone()
+                    .unwrap_or_default(),
+            ),
         );
     }
 
@@ -885,6 +931,15 @@ impl ApiServer {
         self.watchers.extend(watcher);
         Ok(Reply::Watch(feed))
     }
+}
+
+/// 409 for a write from a stale resourceVersion.
+fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "Operation cannot be fulfilled on {} {name:?}: the object has been modified; \
+         please apply your changes to the latest version and try again",
+        resource.qualified_name()
+    ))
 }
 
 fn decode_crd(object: &Value) -> Result<CustomResourceDefinition, ApiError> {

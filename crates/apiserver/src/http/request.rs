@@ -17,8 +17,16 @@ use crate::status::{
 /// (3 MiB, `MaxRequestBodyBytes`); a larger one is answered 413.
 pub const REQUEST_BODY_BYTES_MAX: usize = 3 * 1024 * 1024;
 
-/// The media type of a request body the server reads.
+/// The media type of a created or replaced object.
 const JSON: &str = "application/json";
+
+/// The media types of a PATCH read as a JSON merge patch (RFC 7386). A
+/// strategic merge patch is read as one too: on the objects the fake
+/// serves, it differs only for lists with merge keys, which it replaces.
+const MERGE_PATCHES: &[&str] = &[
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+];
 
 /// Query parameters whose value is a boolean.
 const BOOLEAN_PARAMETERS: &[&str] = &["watch", "allowWatchBookmarks"];
@@ -31,6 +39,7 @@ pub(crate) async fn read(request: hyper::Request<Incoming>) -> Result<Request, A
         hyper::Method::POST => Method::Post,
         hyper::Method::PUT => Method::Put,
         hyper::Method::DELETE => Method::Delete,
+        hyper::Method::PATCH => Method::Patch,
         _ => return Err(method_not_allowed()),
     };
     let query = query(head.uri.query().unwrap_or_default())?;
@@ -55,16 +64,22 @@ pub(crate) async fn read(request: hyper::Request<Incoming>) -> Result<Request, A
             }
         })?
         .to_bytes();
+    let accepted: &[&str] = match method {
+        Method::Post | Method::Put => &[JSON],
+        Method::Patch => MERGE_PATCHES,
+        Method::Get | Method::Delete => &[],
+    };
     let body = match method {
-        Method::Post | Method::Put => {
+        Method::Post | Method::Put | Method::Patch => {
             let media_type = head
                 .headers
                 .get(CONTENT_TYPE)
                 .and_then(|value| value.to_str().ok())
                 .and_then(|text| text.split(';').next())
-                .map(str::trim);
-            if !media_type.is_some_and(|media| media.eq_ignore_ascii_case(JSON)) {
-                return Err(unsupported_media_type(media_type.unwrap_or_default(), JSON));
+                .map(str::trim)
+                .unwrap_or_default();
+            if !accepted.iter().any(|a| media_type.eq_ignore_ascii_case(a)) {
+                return Err(unsupported_media_type(media_type, &accepted.join(", ")));
             }
             let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
                 bad_request(format!("the request body is not valid JSON: {error}"))
