@@ -309,3 +309,88 @@ async fn a_watch_from_a_compacted_version_gets_an_in_stream_410() {
     })
     .await;
 }
+
+/// A PATCH with this media type and body.
+fn patch(target: &str, media_type: &str, body: &Value) -> Vec<u8> {
+    let headers = format!("Content-Type: {media_type}\r\n");
+    raw_request(
+        "PATCH",
+        target,
+        &headers,
+        &serde_json::to_vec(body).unwrap(),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_patch_merges_and_checks_the_version_it_names() {
+    local(async {
+        let face = face(ApiServerConfig::default());
+        let created = call(&face, "POST", CONFIG_MAPS, Some(config_map("a", "1")))
+            .await
+            .json();
+        let path = format!("{CONFIG_MAPS}/a");
+        let merge = json!({"data": {"value": "2", "extra": "x"}});
+        let patched = exchange(&face, patch(&path, "application/merge-patch+json", &merge)).await;
+        assert_eq!(patched.code, 200, "{patched:?}");
+        assert_eq!(patched.json()["data"], json!({"value": "2", "extra": "x"}));
+        let strategic = json!({"data": {"extra": null}});
+        let media = "application/strategic-merge-patch+json";
+        let patched = exchange(&face, patch(&path, media, &strategic))
+            .await
+            .json();
+        assert_eq!(patched["data"], json!({"value": "2"}));
+        assert_eq!(patched["metadata"]["uid"], created["metadata"]["uid"]);
+        // A patch that names a version other than the stored one is stale.
+        let stale = json!({"metadata": {"resourceVersion": "1"}, "data": {"value": "3"}});
+        exchange(&face, patch(&path, "application/merge-patch+json", &stale))
+            .await
+            .assert_status(409, "Conflict");
+        // JSON patch and server-side apply are not served.
+        for media in [
+            "application/json-patch+json",
+            "application/apply-patch+yaml",
+            "application/json",
+        ] {
+            exchange(&face, patch(&path, media, &json!({})))
+                .await
+                .assert_status(415, "UnsupportedMediaType");
+        }
+        let missing = format!("{CONFIG_MAPS}/b");
+        exchange(
+            &face,
+            patch(&missing, "application/merge-patch+json", &merge),
+        )
+        .await
+        .assert_status(404, "NotFound");
+        assert_eq!(
+            call(&face, "GET", &path, None).await.json()["data"],
+            json!({"value": "2"})
+        );
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn openapi_documents_name_every_served_kind() {
+    local(async {
+        let face = face(ApiServerConfig::default());
+        let root = call(&face, "GET", "/openapi/v3", None).await.json();
+        let url = root["paths"]["apis/coordination.k8s.io/v1"]["serverRelativeURL"]
+            .as_str()
+            .expect("leases' group version is listed")
+            .to_string();
+        let spec = call(&face, "GET", &url, None).await.json();
+        let lease =
+            &spec["paths"]["/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}"];
+        assert_eq!(
+            lease["patch"]["x-kubernetes-group-version-kind"]["kind"],
+            "Lease"
+        );
+        let parameters = lease["patch"]["parameters"].as_array().unwrap();
+        assert!(parameters.iter().any(|p| p["name"] == "fieldValidation"));
+        call(&face, "GET", "/openapi/v3/apis/example.com/v1", None)
+            .await
+            .assert_status(404, "NotFound");
+    })
+    .await;
+}
