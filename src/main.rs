@@ -8,6 +8,7 @@ mod output;
 mod progress;
 mod runs;
 mod save;
+mod serve;
 mod shrink;
 mod stats;
 mod summary;
@@ -154,6 +155,20 @@ enum Command {
         #[arg(long, default_value_t = window::GRID_POINTS_DEFAULT, value_parser = clap::value_parser!(u32).range(2..=1000))]
         grid: u32,
     },
+    /// Serve the fake API server over HTTP on a real socket, for kubectl
+    /// and other Kubernetes clients, until Ctrl-C: prints the address and
+    /// writes a kubeconfig for it. Exit 2 on bad input.
+    Serve {
+        /// A scenario whose CRDs (and API server timings) to start with.
+        file: Option<PathBuf>,
+        /// The address to listen on (default: loopback, a free port).
+        #[arg(long, value_name = "ADDR", default_value = serve::LISTEN_DEFAULT)]
+        listen: std::net::SocketAddr,
+        /// Where to write the kubeconfig (default: stallsim-PORT.kubeconfig
+        /// in the temporary directory).
+        #[arg(long, value_name = "OUT")]
+        kubeconfig: Option<PathBuf>,
+    },
     /// Combine the `--json` summaries of an exploration's shards into the
     /// summary of the whole. Exit 0 when every run held the property, 1
     /// when one did not, 2 on bad input.
@@ -191,6 +206,11 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
         Command::Test { paths, seeds } => test(paths, seeds),
+        Command::Serve {
+            file,
+            listen,
+            kubeconfig,
+        } => serve::serve(listen, kubeconfig.as_deref(), file.as_deref()),
         Command::Matrix {
             file,
             runs,

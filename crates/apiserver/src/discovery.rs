@@ -7,7 +7,9 @@ use k8s_openapi::apimachinery::pkg::version::Info;
 use stallsim_client::ResourceRef;
 
 /// The verbs every served resource supports.
-const VERBS: &[&str] = &["create", "delete", "get", "list", "update", "watch"];
+const VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 
 /// The verbs listed for the resource of a terminating CRD: those that read
 /// or delete, as upstream's `DiscoveryController` lists them
@@ -18,8 +20,36 @@ const TERMINATING_VERBS: &[&str] = &["delete", "get", "list", "watch"];
 #[derive(Clone, Debug)]
 pub(crate) struct Listed {
     pub(crate) resource: ResourceRef,
+    /// The names kubectl also accepts for it (`crds`, `cm`).
+    pub(crate) short_names: Vec<String>,
     /// Its CRD is being deleted: listed without the verbs that write.
     pub(crate) terminating: bool,
+}
+
+/// The short names of built-in resources, as the Kubernetes API server
+/// lists them in discovery (`kubectl api-resources`).
+const BUILTIN_SHORT_NAMES: &[(&str, &str, &[&str])] = &[
+    ("", "configmaps", &["cm"]),
+    ("", "namespaces", &["ns"]),
+    ("", "pods", &["po"]),
+    (
+        "apiextensions.k8s.io",
+        "customresourcedefinitions",
+        &["crd", "crds"],
+    ),
+    ("apps", "daemonsets", &["ds"]),
+    ("apps", "deployments", &["deploy"]),
+    ("apps", "statefulsets", &["sts"]),
+    ("batch", "cronjobs", &["cj"]),
+];
+
+/// The short names of a built-in resource; none for most.
+pub(crate) fn builtin_short_names(resource: &ResourceRef) -> Vec<String> {
+    BUILTIN_SHORT_NAMES
+        .iter()
+        .find(|(group, plural, _)| *group == resource.group && *plural == resource.plural)
+        .map(|(_, _, names)| names.iter().map(|n| n.to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// `GET /api`: the core group's versions.
@@ -70,6 +100,7 @@ pub(crate) fn resource_list(
         .map(
             |Listed {
                  resource: r,
+                 short_names,
                  terminating,
              }| {
                 let verbs = if *terminating {
@@ -83,6 +114,7 @@ pub(crate) fn resource_list(
                     namespaced: r.namespaced,
                     kind: r.kind.clone(),
                     verbs: verbs.iter().map(|v| v.to_string()).collect(),
+                    short_names: (!short_names.is_empty()).then(|| short_names.clone()),
                     ..APIResource::default()
                 }
             },

@@ -24,8 +24,9 @@ pub(crate) struct Change {
     /// The object after the change (for a delete, the deleted object
     /// carrying the deletion's version).
     pub(crate) object: Value,
-    /// The object before an update, so a selector can tell an object that
-    /// left or entered its selection.
+    /// The object before an update or a delete: a selector tells by it an
+    /// object that left or entered its selection, and a continued LIST
+    /// undoes the change with it.
     pub(crate) previous: Option<Value>,
 }
 

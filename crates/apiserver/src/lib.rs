@@ -31,13 +31,17 @@
 //! [`RestClient`]: stallsim_client::RestClient
 
 mod config;
+mod continuation;
 mod crd;
 mod discovery;
 mod history;
+mod http;
 mod in_process;
 mod lifecycle;
 mod load;
+mod merge_patch;
 mod object;
+mod openapi;
 mod pump;
 mod resources;
 mod route;
@@ -49,6 +53,7 @@ mod watch;
 
 pub use config::ApiServerConfig;
 pub use crd::CrdSpec;
+pub use http::{serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
 pub use in_process::{InProcessFrames, InProcessTransport};
 pub use load::RequestLoad;
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};

@@ -11,6 +11,8 @@ use crate::config::ApiServerConfig;
 #[derive(Debug)]
 pub(crate) struct CustomResource {
     pub(crate) resource: ResourceRef,
+    /// The CRD's `spec.names.shortNames`, as discovery lists them.
+    pub(crate) short_names: Vec<String>,
     pub(crate) phase: Phase,
 }
 
@@ -38,9 +40,10 @@ pub(crate) enum Phase {
 }
 
 impl CustomResource {
-    pub(crate) fn established(resource: ResourceRef) -> Self {
+    pub(crate) fn established(resource: ResourceRef, short_names: Vec<String>) -> Self {
         CustomResource {
             resource,
+            short_names,
             phase: Phase::Established,
         }
     }
@@ -111,6 +114,7 @@ mod tests {
     fn removed_at(seconds: u64) -> CustomResource {
         CustomResource {
             resource: ResourceRef::new("example.com", "v1", "widgets", "Widget", true),
+            short_names: Vec::new(),
             phase: Phase::Removed {
                 removed_at: Duration::from_secs(seconds),
                 watches_ended: false,

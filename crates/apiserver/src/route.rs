@@ -13,6 +13,10 @@ pub(crate) enum Route {
     Healthz,
     /// `/api/v1`, `/apis/{group}/{version}`
     Resources { group: String, version: String },
+    /// `/openapi/v3`: where each group version's OpenAPI document is.
+    OpenApiRoot,
+    /// `/openapi/v3/api/v1`, `/openapi/v3/apis/{group}/{version}`
+    OpenApi { group: String, version: String },
     /// `…/{plural}` or `…/namespaces/{namespace}/{plural}`
     Collection {
         target: Target,
@@ -44,6 +48,19 @@ impl Route {
             ["apis"] => return Some(Route::Groups),
             ["version"] => return Some(Route::Version),
             ["healthz"] => return Some(Route::Healthz),
+            ["openapi", "v3"] => return Some(Route::OpenApiRoot),
+            ["openapi", "v3", "api", version] => {
+                return Some(Route::OpenApi {
+                    group: String::new(),
+                    version: version.to_string(),
+                })
+            }
+            ["openapi", "v3", "apis", group, version] => {
+                return Some(Route::OpenApi {
+                    group: group.to_string(),
+                    version: version.to_string(),
+                })
+            }
             ["api", version, rest @ ..] => ("", *version, rest),
             ["apis", group, version, rest @ ..] => (*group, *version, rest),
             _ => return None,
@@ -144,6 +161,15 @@ mod tests {
                     name: "grm".to_string(),
                 }),
             ),
+            ("/openapi/v3", Some(Route::OpenApiRoot)),
+            (
+                "/openapi/v3/apis/apps/v1",
+                Some(Route::OpenApi {
+                    group: "apps".to_string(),
+                    version: "v1".to_string(),
+                }),
+            ),
+            ("/openapi/v2", None),
             ("/", None),
             ("/metrics", None),
             ("/api/v1/namespaces/garden/pods/p/status", None),

@@ -1,6 +1,7 @@
 //! [`ApiServer`]: the store, its versions and watchers, and how one request is answered.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -11,6 +12,7 @@ use stallsim_client::{ApiError, Method, Request, ResourceRef, Response};
 use tokio::sync::Notify;
 
 use crate::config::ApiServerConfig;
+use crate::continuation::ContinueToken;
 use crate::crd::{
     established_status, is_marked_for_deletion, mark_for_deletion,
     mark_instance_deletion_in_progress, parse_crd, CrdSpec, ParsedCrd,
@@ -19,10 +21,12 @@ use crate::discovery::{self, Listed};
 use crate::history::{Change, ChangeKind, History};
 use crate::lifecycle::{CustomResource, Phase};
 use crate::load::RequestLoad;
+use crate::merge_patch::merge_patch;
 use crate::object::{
     desired_state, meta_str, metadata_mut, set_resource_version, set_type, time_at, ObjectKey,
     ResourceKey,
 };
+use crate::openapi;
 use crate::resources::{builtin_resources, crd_resource};
 use crate::route::{Route, Target};
 use crate::selector::LabelSelector;
@@ -96,6 +100,12 @@ impl ApiServer {
     /// The requests answered so far, and their busiest minute.
     pub fn load(&self) -> &RequestLoad {
         &self.load
+    }
+
+    /// The watches the server still feeds. A watch whose reader left is
+    /// counted until the next change offered to it finds it gone.
+    pub fn watch_count(&self) -> usize {
+        self.watchers.len()
     }
 
     /// The configuration the server was built with.
@@ -209,6 +219,16 @@ impl ApiServer {
                     .ok_or_else(no_route)?;
                 document(list)
             }
+            Route::OpenApiRoot => {
+                get_only()?;
+                document(openapi::root(&self.discoverable()))
+            }
+            Route::OpenApi { group, version } => {
+                get_only()?;
+                let spec = openapi::group_version(&self.discoverable(), &group, &version)
+                    .ok_or_else(no_route)?;
+                document(spec)
+            }
             Route::Collection { target, namespace } => {
                 let resource = self.lookup(&target, namespace.as_deref())?;
                 let ns = namespace.as_deref();
@@ -218,7 +238,9 @@ impl ApiServer {
                     }
                     Method::Get => self.list(&resource, namespace, &request.query)?,
                     Method::Post => self.create(&resource, ns, request.body, now)?,
-                    Method::Put | Method::Delete => return Err(method_not_allowed()),
+                    Method::Put | Method::Delete | Method::Patch => {
+                        return Err(method_not_allowed())
+                    }
                 };
                 Ok(Reply::Response(response))
             }
@@ -236,6 +258,7 @@ impl ApiServer {
                     Method::Get => self.get(&resource, &at)?,
                     Method::Put => self.update(&resource, at, request.body, now)?,
                     Method::Delete => self.delete(&resource, &at, now)?,
+                    Method::Patch => self.patch(&resource, at, request.body, now)?,
                     Method::Post => return Err(method_not_allowed()),
                 };
                 Ok(Reply::Response(response))
@@ -253,6 +276,7 @@ impl ApiServer {
             .filter(|custom| custom.is_listed(self.now, &self.config))
             .map(|custom| Listed {
                 resource: custom.resource.clone(),
+                short_names: custom.short_names.clone(),
                 terminating: custom.is_terminating(),
             })
             .collect();
@@ -262,6 +286,7 @@ impl ApiServer {
         });
         let builtins = self.builtins.iter().map(|resource| Listed {
             resource: resource.clone(),
+            short_names: discovery::builtin_short_names(resource),
             terminating: false,
         });
         builtins.chain(custom).collect()
@@ -315,6 +340,11 @@ impl ApiServer {
         self.objects.get(&ResourceKey::of(resource))?.get(at)
     }
 
+    /// LIST, a page at a time when the query sets `limit`: each page ends
+    /// with a `continue` token (the list's version and the last key), and a
+    /// continued list reads the objects as they were at that version, as
+    /// the history replays them (410 Expired once it no longer reaches back
+    /// that far).
     fn list(
         &self,
         resource: &ResourceRef,
@@ -325,20 +355,98 @@ impl ApiServer {
             namespace,
             selector: selector(query)?,
         };
-        let items: Vec<Value> = self
-            .objects
-            .get(&ResourceKey::of(resource))
-            .into_iter()
-            .flat_map(BTreeMap::values)
-            .filter(|object| filter.matches(object))
-            .cloned()
-            .collect();
+        let limit = match query.get("limit").map(String::as_str) {
+            None | Some("" | "0") => None,
+            Some(text) => Some(
+                text.parse::<usize>()
+                    .ok()
+                    .filter(|&limit| limit > 0)
+                    .ok_or_else(|| bad_request(format!("invalid limit {text:?}")))?,
+            ),
+        };
+        let key = ResourceKey::of(resource);
+        let (list_version, after, snapshot) = match query.get("continue").map(String::as_str) {
+            None | Some("") => (self.resource_version, None, None),
+            Some(token) => {
+                let (version, after) = ContinueToken::parse(token, self.resource_version)?;
+                let snapshot = self.objects_at(&key, version)?;
+                (version, Some(after), Some(snapshot))
+            }
+        };
+        let objects = match &snapshot {
+            Some(snapshot) => Some(snapshot),
+            None => self.objects.get(&key),
+        };
+        let range = objects.into_iter().flat_map(|objects| match &after {
+            Some(after) => {
+                objects.range::<ObjectKey, _>((Bound::Excluded(after), Bound::Unbounded))
+            }
+            None => objects.range::<ObjectKey, _>(..),
+        });
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (at, object) in range.filter(|(_, object)| filter.matches(object)) {
+            if limit.is_some_and(|limit| items.len() == limit) {
+                more = true;
+                break;
+            }
+            items.push(object.clone());
+            last = Some(at);
+        }
+        let mut metadata = json!({"resourceVersion": list_version.to_string()});
+        if let (true, Some(last)) = (more, last) {
+            metadata["continue"] = Value::String(ContinueToken::write(list_version, last));
+        }
         Ok(Response::ok(json!({
             "apiVersion": resource.api_version(),
             "kind": format!("{}List", resource.kind),
-            "metadata": {"resourceVersion": self.resource_version.to_string()},
+            "metadata": metadata,
             "items": items,
         })))
+    }
+
+    /// A resource's objects as they were at `resource_version`: today's,
+    /// with the changes since undone, newest first. 410 Expired when the
+    /// history no longer holds every change since.
+    fn objects_at(
+        &self,
+        resource: &ResourceKey,
+        resource_version: u64,
+    ) -> Result<BTreeMap<ObjectKey, Value>, ApiError> {
+        let mut objects = self.objects.get(resource).cloned().unwrap_or_default();
+        let changes: Vec<&Change> = self
+            .history
+            .since(resource_version)
+            .map_err(|_| {
+                ApiError::Expired(
+                    "The provided continue parameter is too old to display a consistent list \
+                     result. You can start a new list without the continue parameter."
+                        .to_string(),
+                )
+            })?
+            .filter(|change| &change.resource == resource)
+            .collect();
+        for change in changes.into_iter().rev() {
+            let at: ObjectKey = (
+                meta_str(&change.object, "namespace")
+                    .unwrap_or_default()
+                    .to_string(),
+                meta_str(&change.object, "name")
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            match (&change.kind, &change.previous) {
+                (ChangeKind::Added, _) => {
+                    objects.remove(&at);
+                }
+                (ChangeKind::Modified | ChangeKind::Deleted, Some(previous)) => {
+                    objects.insert(at, previous.clone());
+                }
+                (ChangeKind::Modified | ChangeKind::Deleted, None) => {}
+            }
+        }
+        Ok(objects)
     }
 
     fn get(&self, resource: &ResourceRef, at: &ObjectKey) -> Result<Response, ApiError> {
@@ -443,11 +551,7 @@ impl ApiServer {
             .clone();
         let expected = field(&object, "resourceVersion").unwrap_or_default();
         if !expected.is_empty() && Some(expected) != meta_str(&previous, "resourceVersion") {
-            return Err(ApiError::Conflict(format!(
-                "Operation cannot be fulfilled on {} {name:?}: the object has been modified; \
-                 please apply your changes to the latest version and try again",
-                resource.qualified_name()
-            )));
+            return Err(conflict(resource, &name));
         }
         let metadata = metadata_mut(&mut object);
         metadata.insert("name".to_string(), Value::String(name.clone()));
@@ -500,6 +604,30 @@ impl ApiServer {
         Ok(Response::ok(object))
     }
 
+    /// PATCH: the stored object with the merge patch applied, written as
+    /// an update; a `metadata.resourceVersion` in the patch must match
+    /// (409 otherwise), as on a real server.
+    fn patch(
+        &mut self,
+        resource: &ResourceRef,
+        at: ObjectKey,
+        body: Option<Value>,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        let patch = Value::Object(body_object(body)?);
+        let mut object = self
+            .stored(resource, &at)
+            .ok_or_else(|| object_not_found(resource, &at.1))?
+            .clone();
+        let stored_version = meta_str(&object, "resourceVersion").map(str::to_string);
+        merge_patch(&mut object, &patch);
+        let asked_version = meta_str(&object, "resourceVersion").map(str::to_string);
+        if asked_version != stored_version {
+            return Err(conflict(resource, &at.1));
+        }
+        self.update(resource, at, Some(object), now)
+    }
+
     fn delete(
         &mut self,
         resource: &ResourceRef,
@@ -518,6 +646,7 @@ impl ApiServer {
             .get_mut(&key)
             .and_then(|objects| objects.remove(at))
             .ok_or_else(|| object_not_found(resource, &at.1))?;
+        let previous = object.clone();
         let resource_version = self.bump();
         set_resource_version(&mut object, resource_version);
         self.publish(Change {
@@ -525,7 +654,7 @@ impl ApiServer {
             resource: key,
             kind: ChangeKind::Deleted,
             object: object.clone(),
-            previous: None,
+            previous: Some(previous),
         });
         Ok(Response::ok(object))
     }
@@ -578,7 +707,16 @@ impl ApiServer {
         }
         self.custom.insert(
             name.to_string(),
-            CustomResource::established(parsed.resource.clone()),
+            CustomResource::established(
+                parsed.resource.clone(),
+                parsed
+                    .crd
+                    .spec
+                    .names
+                    .short_names
+                    .clone()
+                    .unwrap_or_default(),
+            ),
         );
     }
 
@@ -694,6 +832,7 @@ impl ApiServer {
     }
 
     fn publish_deletion(&mut self, resource: ResourceKey, mut object: Value) {
+        let previous = object.clone();
         let resource_version = self.bump();
         set_resource_version(&mut object, resource_version);
         self.publish(Change {
@@ -701,7 +840,7 @@ impl ApiServer {
             resource,
             kind: ChangeKind::Deleted,
             object,
-            previous: None,
+            previous: Some(previous),
         });
     }
 
@@ -792,6 +931,15 @@ impl ApiServer {
         self.watchers.extend(watcher);
         Ok(Reply::Watch(feed))
     }
+}
+
+/// 409 for a write from a stale resourceVersion.
+fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "Operation cannot be fulfilled on {} {name:?}: the object has been modified; \
+         please apply your changes to the latest version and try again",
+        resource.qualified_name()
+    ))
 }
 
 fn decode_crd(object: &Value) -> Result<CustomResourceDefinition, ApiError> {

@@ -72,6 +72,26 @@ pub(crate) fn method_not_allowed() -> ApiError {
     }
 }
 
+/// 415 for a request body of a media type the server does not read.
+pub(crate) fn unsupported_media_type(given: &str, accepted: &str) -> ApiError {
+    ApiError::Status {
+        code: 415,
+        reason: "UnsupportedMediaType".to_string(),
+        message: format!(
+            "the body of the request was in an unknown format ({given:?}); accepted media types include: {accepted}"
+        ),
+    }
+}
+
+/// 413 for a request body larger than the server reads.
+pub(crate) fn request_entity_too_large(bytes_max: usize) -> ApiError {
+    ApiError::Status {
+        code: 413,
+        reason: "RequestEntityTooLarge".to_string(),
+        message: format!("the request body is larger than {bytes_max} bytes"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

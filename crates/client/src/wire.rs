@@ -21,6 +21,8 @@ pub enum Method {
     Post,
     Put,
     Delete,
+    /// The body is a JSON merge patch (RFC 7386) of the object.
+    Patch,
 }
 
 /// The line (`null`) that ends a watch's stream, as HTTP/1.1's last chunk

@@ -1,0 +1,164 @@
+//! [`HttpFace`]: the server's face in Kubernetes' own protocol, HTTP/1.1
+//! with JSON bodies, served by hyper over any byte stream.
+//!
+//! Each request is read into a [`stallsim_client::Request`] (`request.rs`)
+//! and answered by [`ApiServer::handle`], so the HTTP face and the JSON-line
+//! face share one store, one version counter and one set of watches. A
+//! watch answers `200` with a chunked body of newline-delimited
+//! `{"type": ..., "object": ...}` events (`body.rs`), ended after the
+//! request's `timeoutSeconds` or when the server ends the feed. A request
+//! the face cannot read (an unknown method, a body that is not JSON, too
+//! large, or of another media type, a malformed query value) is answered
+//! with a 4xx `Status` and never reaches the store.
+//!
+//! The face reads time only through its [`Clock`]: tokio time since a given
+//! instant ([`HttpFace::since`], for a real socket), or turmoil's simulated
+//! time ([`HttpFace::simulated`]), so it can serve simulated TCP as well.
+
+mod body;
+mod request;
+
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::StatusCode;
+use hyper_util::rt::TokioIo;
+use stallsim_client::Response;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+
+use crate::pump::{Clock, FramePump};
+use crate::server::{ApiServer, Reply};
+use crate::status::failure;
+
+pub use body::ReplyBody;
+pub use request::REQUEST_BODY_BYTES_MAX;
+
+/// Pause after a failed `accept` (too many open files, a connection reset
+/// before it was accepted) before the next one.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(50);
+
+/// The server behind its HTTP face: answers hyper requests through
+/// [`ApiServer::handle`] with the `now` its clock gives.
+///
+/// Clones share the server. Not `Send`: serve its connections on one
+/// thread (a `LocalSet`, or a turmoil host).
+#[derive(Clone)]
+pub struct HttpFace {
+    server: Rc<RefCell<ApiServer>>,
+    clock: Clock,
+}
+
+impl HttpFace {
+    /// A face whose server time is the tokio time elapsed since `start`.
+    pub fn since(server: Rc<RefCell<ApiServer>>, start: Instant) -> Self {
+        HttpFace {
+            server,
+            clock: Clock::Since(start),
+        }
+    }
+
+    /// A face whose server time is turmoil's simulated time
+    /// ([`turmoil::sim_elapsed`]); for a turmoil host.
+    pub fn simulated(server: Rc<RefCell<ApiServer>>) -> Self {
+        HttpFace {
+            server,
+            clock: Clock::Simulation,
+        }
+    }
+
+    /// The server this face answers for.
+    pub fn server(&self) -> &Rc<RefCell<ApiServer>> {
+        &self.server
+    }
+
+    /// Serves HTTP/1.1 on one connection until the client closes it, or
+    /// until hyper gives up on it (a malformed request head, a write to a
+    /// client that left). Requests on it are answered one after the other;
+    /// a watch holds it until the watch ends or the client leaves.
+    pub async fn serve_connection<S>(&self, stream: S) -> Result<(), hyper::Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + 'static,
+    {
+        let face = self.clone();
+        let service = service_fn(move |request| {
+            let face = face.clone();
+            async move { Ok::<_, Infallible>(face.answer(request).await) }
+        });
+        http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service)
+            .await
+    }
+
+    /// Answers one HTTP request.
+    pub async fn answer(&self, request: hyper::Request<Incoming>) -> hyper::Response<ReplyBody> {
+        let request = match request::read(request).await {
+            Ok(request) => request,
+            Err(error) => return respond(failure(&error)),
+        };
+        let now = self.clock.now();
+        let reply = self.server.borrow_mut().handle(request, now);
+        match reply {
+            Reply::Response(response) => respond(response),
+            Reply::Watch(feed) => {
+                let pump = FramePump::new(feed, Rc::clone(&self.server), self.clock);
+                let mut answer = hyper::Response::new(ReplyBody::watch(pump));
+                answer
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                answer
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for HttpFace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpFace")
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A whole answer: its code and its JSON body.
+fn respond(response: Response) -> hyper::Response<ReplyBody> {
+    let body = serde_json::to_vec(&response.body).unwrap_or_default();
+    let mut answer = hyper::Response::new(ReplyBody::full(body));
+    *answer.status_mut() =
+        StatusCode::from_u16(response.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    answer
+}
+
+/// Serves `face` on a TCP listener, each connection in its own task, until
+/// the task is dropped. A failed accept is retried after a short pause.
+///
+/// Connections are spawned with [`tokio::task::spawn_local`]: call this
+/// within a `LocalSet`.
+pub async fn serve_tcp(listener: TcpListener, face: HttpFace) -> io::Result<()> {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                // Small requests and answers: send each at once.
+                let _ = stream.set_nodelay(true);
+                let face = face.clone();
+                tokio::task::spawn_local(async move {
+                    // An error means the client is gone or spoke no HTTP;
+                    // the connection is closed either way.
+                    let _ = face.serve_connection(stream).await;
+                });
+            }
+            Err(_) => tokio::time::sleep(ACCEPT_RETRY_DELAY).await,
+        }
+    }
+}
