@@ -246,6 +246,9 @@ struct Probed {
     failed: bool,
 }
 
+/// A run's order of key events, and whether it failed.
+type Found = (Vec<String>, bool);
+
 struct Runner<'a> {
     scenario: &'a Scenario,
     property: &'a Expect,
@@ -264,7 +267,7 @@ impl Runner<'_> {
             .map(|chosen| self.scenario.world_with(self.seed, chosen).config)
             .collect();
         let next = AtomicUsize::new(0);
-        let done: Mutex<Vec<Option<(Vec<String>, bool)>>> = Mutex::new(vec![None; configs.len()]);
+        let done: Mutex<Vec<Option<Found>>> = Mutex::new(vec![None; configs.len()]);
         std::thread::scope(|scope| {
             for _ in 0..self.jobs.min(configs.len()) {
                 scope.spawn(|| loop {
