@@ -15,7 +15,7 @@ mod systematic;
 mod window;
 
 pub use matrix::{matrix_rows, MatrixRow};
-pub use ordering::ordering;
+pub use ordering::{milestones, ordering};
 pub use property::property_of;
 pub use shrink::{shrink, Shrunk};
 pub use systematic::{
