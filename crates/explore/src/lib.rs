@@ -13,7 +13,7 @@ mod shrink;
 mod window;
 
 pub use matrix::{matrix_rows, MatrixRow};
-pub use ordering::ordering;
+pub use ordering::{milestones, ordering};
 pub use property::property_of;
 pub use shrink::{shrink, Shrunk};
 pub use window::{stall_window, Edge, Window, WindowQuery};

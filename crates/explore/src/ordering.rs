@@ -13,6 +13,12 @@ use stallsim_harness::{Run, What, WorldEvent};
 /// (`grm-1 discovers`, `CRDs deleted`, `grm-1 leads`,
 /// `grm-1 lists Prometheus: fails`).
 pub fn ordering(run: &Run) -> Vec<String> {
+    milestones(run).into_iter().map(|(name, _)| name).collect()
+}
+
+/// [`ordering`]'s key events with the simulated time each first happened
+/// at, in milliseconds.
+pub fn milestones(run: &Run) -> Vec<(String, u64)> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for event in &run.trace {
@@ -46,7 +52,7 @@ pub fn ordering(run: &Run) -> Vec<String> {
             .map(|m| m.split(':').next().unwrap_or(m).to_string());
         if let (Some(milestone), Some(key)) = (milestone, key) {
             if seen.insert(key) {
-                out.push(milestone);
+                out.push((milestone, event.at_ms));
             }
         }
     }
