@@ -31,7 +31,7 @@ pub(crate) struct Kubelet {
 }
 
 impl Kubelet {
-    pub async fn run(self: Rc<Self>) -> turmoil::Result {
+    pub async fn run(self: Rc<Self>) {
         let client = RestClient::new(
             TurmoilTransport::new(APISERVER_HOST, API_PORT),
             self.request_timeout,
@@ -39,7 +39,7 @@ impl Kubelet {
         for name in self.pods.names() {
             tokio::task::spawn_local(self.clone().supervise(name, client.clone()));
         }
-        std::future::pending().await
+        std::future::pending::<()>().await
     }
 
     /// Follows one pod's containers: probes each start until it stops.
