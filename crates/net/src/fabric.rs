@@ -78,12 +78,10 @@ impl Fabric {
         self.in_flight.keys().next().map(|(at, _)| *at)
     }
 
-    /// Takes every host's outgoing segments onto the wire. True when
-    /// there were any.
-    pub(crate) fn take_egress(&mut self, net: &EnterGuard, now: Instant) -> bool {
+    /// Takes every host's outgoing segments onto the wire.
+    pub(crate) fn take_egress(&mut self, net: &EnterGuard, now: Instant) {
         let mut egress = std::mem::take(&mut self.egress);
         net.egress_all(&mut egress);
-        let any = !egress.is_empty();
         for packet in egress.drain(..) {
             self.count(&packet);
             if self.is_cut(&packet) {
@@ -103,20 +101,16 @@ impl Fabric {
             self.sent_total += 1;
         }
         self.egress = egress;
-        any
     }
 
-    /// Hands every segment due by `now` to its destination's kernel. True
-    /// when there were any.
-    pub(crate) fn deliver_due(&mut self, net: &EnterGuard, now: Instant) -> bool {
-        let mut any = false;
+    /// Hands every segment due by `now` to its destination's kernel.
+    pub(crate) fn deliver_due(&mut self, net: &EnterGuard, now: Instant) {
         while let Some(entry) = self.in_flight.first_entry() {
             let (at, _) = *entry.key();
             if at > now {
                 break;
             }
             let packet = entry.remove();
-            any = true;
             if let Some(flow) = flow_of(&packet) {
                 // Nothing of this flow is left on the wire after its last segment.
                 if self.flow_last.get(&flow) == Some(&at) {
@@ -129,7 +123,6 @@ impl Fabric {
             }
             net.deliver(packet);
         }
-        any
     }
 
     fn latency(&mut self) -> Duration {

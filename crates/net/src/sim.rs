@@ -327,7 +327,7 @@ fn poll_hosts(
 ) -> Poll<Stop> {
     loop {
         let now = Instant::now();
-        let delivered = fabric.deliver_due(net, now);
+        fabric.deliver_due(net, now);
         let mut ended = false;
         for host in hosts.iter_mut() {
             let Some(process) = host.process.as_mut() else {
@@ -342,19 +342,22 @@ fn poll_hosts(
                 ended = true;
             }
         }
-        let sent = fabric.take_egress(net, now);
+        fabric.take_egress(net, now);
         if ended || interrupt() {
             return Poll::Ready(Stop::Attention);
         }
         if now >= deadline {
             return Poll::Ready(Stop::Deadline);
         }
-        if delivered || sent {
-            continue;
-        }
+        // A process woken by this round's deliveries was polled above, and
+        // one with more to do has woken this loop's task again; only a
+        // segment due already (a zero latency) needs another round now.
         let wake = fabric
             .next_delivery()
             .map_or(deadline, |at| at.min(deadline));
+        if wake <= now {
+            continue;
+        }
         timer.as_mut().reset(wake);
         if timer.as_mut().poll(cx).is_pending() {
             return Poll::Pending;
