@@ -6,7 +6,9 @@ use std::future::{poll_fn, Future};
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use tokio::runtime::{RngSeed, Runtime};
@@ -115,10 +117,43 @@ struct Host {
     process: Option<Process>,
 }
 
-/// A running process: its tasks, and the one it began with.
+/// A running process: its tasks, the one it began with, and the waker its
+/// tasks wake it by.
 struct Process {
     tasks: LocalSet,
     main: JoinHandle<()>,
+    waker: Arc<ProcessWaker>,
+}
+
+/// Marks its process runnable and wakes the loop; the loop polls only the
+/// processes marked.
+struct ProcessWaker {
+    woken: AtomicBool,
+    /// The loop's own waker (its `block_on`).
+    parent: Mutex<Option<Waker>>,
+}
+
+impl ProcessWaker {
+    fn new() -> Arc<Self> {
+        Arc::new(ProcessWaker {
+            // A new process has its first task to run.
+            woken: AtomicBool::new(true),
+            parent: Mutex::new(None),
+        })
+    }
+}
+
+impl Wake for ProcessWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Relaxed);
+        if let Some(parent) = self.parent.lock().expect("never poisoned").as_ref() {
+            parent.wake_by_ref();
+        }
+    }
 }
 
 /// Hosts on one paused tokio runtime over turmoil-net. [`Sim::run_until`]
@@ -288,7 +323,11 @@ impl Sim {
         let host = &mut self.hosts[i];
         let tasks = LocalSet::new();
         let main = tasks.spawn_local((host.software)());
-        host.process = Some(Process { tasks, main });
+        host.process = Some(Process {
+            tasks,
+            main,
+            waker: ProcessWaker::new(),
+        });
     }
 
     fn stop(&mut self, i: usize) {
@@ -333,8 +372,18 @@ fn poll_hosts(
             let Some(process) = host.process.as_mut() else {
                 continue;
             };
+            if !process.waker.woken.swap(false, Ordering::Relaxed) {
+                continue;
+            }
+            {
+                let mut parent = process.waker.parent.lock().expect("never poisoned");
+                if !parent.as_ref().is_some_and(|p| p.will_wake(cx.waker())) {
+                    *parent = Some(cx.waker().clone());
+                }
+            }
             turmoil_net::set_current(host.id);
-            let _ = Pin::new(&mut process.tasks).poll(cx);
+            let waker = Waker::from(Arc::clone(&process.waker));
+            let _ = Pin::new(&mut process.tasks).poll(&mut Context::from_waker(&waker));
             if process.main.is_finished() {
                 // A process whose main returned exits: its other tasks
                 // and sockets go with it.
