@@ -19,9 +19,10 @@ scenarios *paths="scenarios":
 fuzz-race file="scenarios/grm-deletion-stall-fixed-ranged.yaml" runs="1000" *args="":
     cargo run --release -- explore {{file}} --runs {{runs}} {{args}}
 
-# Cost of a run against an empty turmoil world of the same shape.
-bench file="scenarios/grm-deletion-stall.yaml" runs="5":
-    cargo run --release --example bench -- {{file}} {{runs}}
+# Cost of the incident and its fix against an empty world of the same shape,
+# and how it grows with replicas and simulated time.
+bench runs="5":
+    cargo run --release --example bench -- {{runs}}
 
 # What CI runs.
 ci:
