@@ -352,9 +352,10 @@ impl Drop for Sim {
     }
 }
 
-/// One poll of the world: deliver what is due, run every process until
-/// none can progress, put what they sent on the wire; repeat while
-/// anything moved, then sleep until the next delivery or the deadline.
+/// One poll of the world: deliver what is due, poll the processes whose
+/// tasks woke, put what they sent on the wire; repeat while a segment is
+/// due at once, then sleep until the next delivery or the deadline (tokio
+/// moves the paused clock to it, or to an earlier timer of some task).
 fn poll_hosts(
     cx: &mut Context<'_>,
     hosts: &mut [Host],
