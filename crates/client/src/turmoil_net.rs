@@ -60,17 +60,19 @@ impl TurmoilTransport {
         line.push(b'\n');
         let mut connection = self.checkout().await?;
         connection.write_all(&line).await.map_err(unavailable)?;
-        let head = match read_value(&mut connection).await {
-            Some(value) => {
-                serde_json::from_value(value?).map_err(|e| ApiError::Decode(e.to_string()))?
+        // Straight from the line into the head: no intermediate value tree.
+        let mut line = String::new();
+        match connection.read_line(&mut line).await {
+            Ok(0) => Err(ApiError::Unavailable(
+                "connection closed before an answer".into(),
+            )),
+            Ok(_) => {
+                let head =
+                    serde_json::from_str(&line).map_err(|e| ApiError::Decode(e.to_string()))?;
+                Ok((connection, head))
             }
-            None => {
-                return Err(ApiError::Unavailable(
-                    "connection closed before an answer".into(),
-                ))
-            }
-        };
-        Ok((connection, head))
+            Err(error) => Err(unavailable(error)),
+        }
     }
 }
 
