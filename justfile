@@ -21,9 +21,10 @@ scenarios *paths="scenarios":
 fuzz-race budget="10m" *args="":
     status=0; for f in $(grep -l '^  expect:' scenarios/*.yaml); do cargo run --release -- explore "$f" --for {{budget}} {{args}} || status=1; done; exit $status
 
-# Cost of a run against an empty turmoil world of the same shape.
-bench file="scenarios/grm-deletion-stall.yaml" runs="5":
-    cargo run --release --example bench -- {{file}} {{runs}}
+# Cost of the incident and its fix against an empty world of the same shape,
+# and how it grows with replicas and simulated time.
+bench runs="5":
+    cargo run --release --example bench -- {{runs}}
 
 # What CI runs.
 ci:

@@ -5,7 +5,7 @@
 //! caller. It is deterministic: no clock reads, no randomness, no hash-order
 //! iteration. Two fronts carry requests to it:
 //!
-//! - [`serve`] answers the wire format of [`stallsim_client`] over turmoil's
+//! - [`serve`] answers the wire format of [`stallsim_client`] over turmoil-net's
 //!   simulated TCP, on kept-alive connections that carry request after
 //!   request, answered in order (a watch holds its connection until it ends);
 //! - [`InProcessTransport`] is a [`Transport`] that calls the server directly,

@@ -16,7 +16,7 @@ use crate::watch::WatchFeed;
 /// The server's clock as a front reads it: the `now` it hands the server.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Clock {
-    /// turmoil's simulated time since the simulation began.
+    /// Simulated time since the simulation began ([`stallsim_net::elapsed`]).
     Simulation,
     /// tokio time since an instant (the in-process transport's start).
     Since(Instant),
@@ -25,7 +25,7 @@ pub(crate) enum Clock {
 impl Clock {
     pub(crate) fn now(self) -> Duration {
         match self {
-            Clock::Simulation => turmoil::sim_elapsed().unwrap_or_default(),
+            Clock::Simulation => stallsim_net::elapsed().unwrap_or_default(),
             Clock::Since(start) => start.elapsed(),
         }
     }

@@ -1,4 +1,4 @@
-//! [`serve`]: the server's face on turmoil's network, JSON-line requests on
+//! [`serve`]: the server's face on the simulated network, JSON-line requests on
 //! kept-alive connections, answered in order.
 
 use std::cell::RefCell;
@@ -8,9 +8,8 @@ use std::rc::Rc;
 use serde::Serialize;
 use serde_json::Value;
 use stallsim_client::{Request, Response, STREAM_END};
+use stallsim_net::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use turmoil::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use turmoil::net::{TcpListener, TcpStream};
 
 use crate::pump::{Clock, FramePump};
 use crate::server::{ApiServer, Reply};
@@ -20,7 +19,7 @@ use crate::status::{bad_request, failure};
 /// the connection.
 const REQUEST_LINE_BYTES_MAX: u64 = 4 * 1024 * 1024;
 
-/// Serves `server` on a turmoil listener until accepting fails.
+/// Serves `server` on a simulated listener until accepting fails.
 ///
 /// A connection carries JSON-line [`Request`]s one after the other, each
 /// answered in order by one JSON-line [`Response`], until the client closes
@@ -29,17 +28,17 @@ const REQUEST_LINE_BYTES_MAX: u64 = 4 * 1024 * 1024;
 /// `timeoutSeconds`, or when the server ends the feed. A client that closes
 /// the connection during a watch ends it. Watches that allow bookmarks get a
 /// `BOOKMARK` frame with the server's current version every
-/// `bookmark_interval`. The server's clock is [`turmoil::sim_elapsed`]; while
+/// `bookmark_interval`. The server's clock is [`stallsim_net::elapsed`]; while
 /// a watch is open, its connection also wakes the server when work falls due
 /// ([`ApiServer::next_due`]).
 ///
 /// The server reads a connection to its end before dropping it, so the
-/// client's last segments never meet a closed socket (turmoil answers those
-/// with a reset).
+/// client's last segments never meet a closed socket (the network answers
+/// those with a reset).
 ///
 /// Connections are served by tasks spawned with
-/// [`tokio::task::spawn_local`]: call this within a turmoil host (which runs
-/// in a `LocalSet`).
+/// [`tokio::task::spawn_local`]: call this within a simulated host (which
+/// runs in a `LocalSet`).
 pub async fn serve(listener: TcpListener, server: Rc<RefCell<ApiServer>>) -> io::Result<()> {
     loop {
         let (stream, _peer) = listener.accept().await?;

@@ -3,7 +3,7 @@
 //!
 //! The core (`stallsim-manager`) is written against [`ApiClient`] only. The one
 //! implementation here, [`RestClient`], speaks Kubernetes REST paths and JSON
-//! bodies over a [`Transport`]; the simulation's transport crosses turmoil's
+//! bodies over a [`Transport`]; the simulation's transport crosses turmoil-net's
 //! network (`TurmoilTransport`, behind the `turmoil` feature), so latency,
 //! partitions and a crashed server reach the core as they would in a cluster. An HTTP transport can replace it
 //! without touching the core.

@@ -1,4 +1,4 @@
-//! How requests travel: the seam where turmoil's network, an in-process
+//! How requests travel: the seam where the simulated network, an in-process
 //! call or (later) HTTP plugs in under [`RestClient`](crate::RestClient).
 
 use serde_json::Value;

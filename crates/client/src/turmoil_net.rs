@@ -1,4 +1,4 @@
-//! [`TurmoilTransport`]: requests over turmoil's simulated TCP on kept-alive
+//! [`TurmoilTransport`]: requests over turmoil-net's simulated TCP on kept-alive
 //! connections. Kubernetes clients keep their connection to the API server
 //! (client-go multiplexes one HTTP/2 connection, kube-rs pools HTTP/1.1 ones
 //! through hyper), so a request seldom pays for a handshake; this
@@ -8,12 +8,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::Value;
+use stallsim_net::TcpStream;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use turmoil::net::TcpStream;
 
 use crate::{ApiError, FrameStream, Request, Response, Transport, STREAM_END};
 
-/// Reaches the API server host `server` on `port` across turmoil's network.
+/// Reaches the API server host `server` on `port` across the simulated network.
 ///
 /// Clones share one pool of idle connections, like clones of a kube-rs
 /// `Client`. A request takes the most recently used idle connection (or
@@ -60,17 +60,19 @@ impl TurmoilTransport {
         line.push(b'\n');
         let mut connection = self.checkout().await?;
         connection.write_all(&line).await.map_err(unavailable)?;
-        let head = match read_value(&mut connection).await {
-            Some(value) => {
-                serde_json::from_value(value?).map_err(|e| ApiError::Decode(e.to_string()))?
+        // Straight from the line into the head: no intermediate value tree.
+        let mut line = String::new();
+        match connection.read_line(&mut line).await {
+            Ok(0) => Err(ApiError::Unavailable(
+                "connection closed before an answer".into(),
+            )),
+            Ok(_) => {
+                let head =
+                    serde_json::from_str(&line).map_err(|e| ApiError::Decode(e.to_string()))?;
+                Ok((connection, head))
             }
-            None => {
-                return Err(ApiError::Unavailable(
-                    "connection closed before an answer".into(),
-                ))
-            }
-        };
-        Ok((connection, head))
+            Err(error) => Err(unavailable(error)),
+        }
     }
 }
 

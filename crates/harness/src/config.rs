@@ -17,7 +17,8 @@ pub struct WorldConfig {
     pub seed: u64,
     /// Simulated time the run lasts.
     pub duration: Duration,
-    /// turmoil's step; the main cost of a run.
+    /// The driver's step: the container runtime, faults and partitions act
+    /// at tick boundaries (hosts and the network at 1ms timer resolution).
     pub tick: Duration,
     pub network: NetworkConfig,
     pub apiserver: ApiServerConfig,

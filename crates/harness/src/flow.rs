@@ -27,7 +27,7 @@ pub(crate) struct DeletionFlow {
 }
 
 impl DeletionFlow {
-    pub async fn run(self) -> turmoil::Result {
+    pub async fn run(self) {
         let client = RestClient::new(
             TurmoilTransport::new(APISERVER_HOST, API_PORT),
             self.request_timeout,
@@ -68,7 +68,7 @@ impl DeletionFlow {
                             replicas: self.replicas,
                         },
                     );
-                    return Ok(());
+                    return;
                 }
                 Err(_) => {
                     let ready = self.ready_pods(&client).await.unwrap_or(0);

@@ -83,7 +83,7 @@ impl ProbeClock {
 }
 
 impl Kubelet {
-    pub async fn run(self: Rc<Self>) -> turmoil::Result {
+    pub async fn run(self: Rc<Self>) {
         let client = RestClient::new(
             TurmoilTransport::new(APISERVER_HOST, API_PORT),
             self.request_timeout,
@@ -98,7 +98,7 @@ impl Kubelet {
             let clock = ProbeClock { origin, started };
             tokio::task::spawn_local(self.clone().supervise(name, client.clone(), clock));
         }
-        std::future::pending().await
+        std::future::pending::<()>().await
     }
 
     /// Follows one pod's containers: probes each start until it stops.

@@ -1,6 +1,7 @@
-//! The turmoil world: an API server host, one host per replica, a kubelet
-//! and the deletion flow, driven tick by tick under a seed, with faults at
-//! set times and a checker that judges the trace afterwards.
+//! The simulated world: an API server host, one host per replica, a kubelet
+//! and the deletion flow on `stallsim-net`'s network, run event by event
+//! under a seed, with faults at set times and a checker that judges the
+//! trace afterwards.
 //!
 //! [`run`] is the whole of it: a [`WorldConfig`] in, a [`Run`] (the
 //! [`Report`] and the full trace) out. Same config, same seed: the same

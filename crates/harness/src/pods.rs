@@ -99,6 +99,28 @@ impl Pods {
             .push((name.to_string(), reason.to_string()));
     }
 
+    /// Whether the kubelet asked for a restart not acted on yet.
+    pub fn has_requests(&self) -> bool {
+        !self.requests.borrow().is_empty()
+    }
+
+    /// The earliest time a pod's phase falls due (a start, a restart, a
+    /// kill), and whether a scheduled restart is still to be announced.
+    pub fn next_due(&self) -> (Option<Duration>, bool) {
+        let pods = self.inner.borrow();
+        let due = pods
+            .values()
+            .filter_map(|pod| match pod.phase {
+                Phase::Pending { start_at } => Some(start_at),
+                Phase::Waiting { restart_at } => Some(restart_at),
+                Phase::Terminating { kill_at } => Some(kill_at),
+                Phase::Running => None,
+            })
+            .min();
+        let unannounced = pods.values().any(|pod| pod.unannounced_restart);
+        (due, unannounced)
+    }
+
     pub fn take_requests(&self) -> Vec<(String, String)> {
         std::mem::take(&mut self.requests.borrow_mut())
     }

@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use stallsim_client::{RestClient, TurmoilTransport};
 use stallsim_manager::{Health, Manager, ManagerConfig, ProcessContext};
+use stallsim_net::{OwnedReadHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use turmoil::net::tcp::OwnedReadHalf;
-use turmoil::net::{TcpListener, TcpStream};
 
 use crate::pods::Pods;
 use crate::trace::{Recorder, ReplicaSink};
@@ -15,6 +14,9 @@ use crate::{epoch, mix_seed, APISERVER_HOST, API_PORT};
 
 /// The port of `/readyz` and `/healthz`.
 pub(crate) const HEALTH_PORT: u16 = 8081;
+/// Between tries to bind the probe port while an old connection holds it.
+const HEALTH_BIND_RETRY: Duration = Duration::from_millis(100);
+const HEALTH_BIND_TRIES_MAX: u32 = 600;
 
 type Client = RestClient<TurmoilTransport>;
 
@@ -33,7 +35,7 @@ pub(crate) struct ReplicaImage {
 }
 
 /// One run of the container's process, from start to exit.
-pub(crate) async fn run(image: Rc<ReplicaImage>) -> turmoil::Result {
+pub(crate) async fn run(image: Rc<ReplicaImage>) {
     tokio::time::sleep(image.process_start).await;
     let generation = image.pods.with(&image.name, |pod| pod.generation);
     let client = RestClient::new(
@@ -54,16 +56,35 @@ pub(crate) async fn run(image: Rc<ReplicaImage>) -> turmoil::Result {
         wall_clock_origin: epoch(),
     };
     let manager = Manager::new(config, context);
-    let listener = TcpListener::bind(("0.0.0.0", HEALTH_PORT)).await?;
+    let Some(listener) = bind_health().await else {
+        // The process cannot serve its probes: it exits, as a real one would.
+        return;
+    };
     tokio::task::spawn_local(serve_probes(listener, manager.health()));
     manager.run(image.pods.stop_signal(&image.name)).await;
-    Ok(())
+}
+
+/// Tries to bind the probe port, at most `HEALTH_BIND_TRIES_MAX` times,
+/// `HEALTH_BIND_RETRY` apart. A previous process's connection that is
+/// still closing keeps the port (turmoil-net has no `SO_REUSEADDR`, which
+/// real servers set), until its peer's last segment arrives.
+async fn bind_health() -> Option<TcpListener> {
+    for _ in 0..HEALTH_BIND_TRIES_MAX {
+        match TcpListener::bind(("0.0.0.0", HEALTH_PORT)).await {
+            Ok(listener) => return Some(listener),
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+                tokio::time::sleep(HEALTH_BIND_RETRY).await;
+            }
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 /// Answers one line (`/readyz` or `/healthz`) per connection with
 /// `200 ok` or `500 <why>`, then closes its side and reads the kubelet's
-/// side to its end before dropping the connection (a segment that meets a
-/// dropped socket is answered with a reset).
+/// side to its end before dropping the connection (dropping it with unread
+/// bytes or an open write side resets it).
 async fn serve_probes(listener: TcpListener, health: Rc<Health<Client>>) {
     while let Ok((stream, _)) = listener.accept().await {
         let health = health.clone();

@@ -162,7 +162,7 @@ pub struct Recorder {
 impl Recorder {
     /// Records at the current simulated time.
     pub fn record(&self, source: &str, what: What) {
-        let at_ms = turmoil::sim_elapsed().unwrap_or_default().as_millis() as u64;
+        let at_ms = stallsim_net::elapsed().unwrap_or_default().as_millis() as u64;
         self.record_at(at_ms, source, what);
     }
 

@@ -1,13 +1,14 @@
-//! The world's driver: builds the turmoil simulation from a [`WorldConfig`]
-//! and steps it, playing the container runtime (start, crash, bounce),
-//! the faults and the partitions between ticks.
+//! The world's driver: builds the simulation from a [`WorldConfig`] and
+//! runs it from one driver step to the next, playing the container runtime
+//! (start, crash, bounce), the faults and the partitions at tick
+//! boundaries, as a tick-stepped world would.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use stallsim_apiserver::ApiServer;
-use turmoil::Sim;
+use stallsim_net::{SegmentCounts, Sim, Stop, TcpListener};
 
 use crate::flow::DeletionFlow;
 use crate::kubelet::Kubelet;
@@ -25,6 +26,8 @@ const FLOW_HOST: &str = "flow";
 pub struct Run {
     pub report: Report,
     pub trace: Vec<TraceEvent>,
+    /// What crossed the simulated wire.
+    pub segments: SegmentCounts,
 }
 
 /// Runs `config` to its end and judges it.
@@ -34,9 +37,10 @@ pub fn run(config: &WorldConfig) -> Run {
     world.finish()
 }
 
-/// A world in progress; [`World::step`] advances it one tick.
-pub struct World<'a> {
-    sim: Sim<'a>,
+/// A world in progress; [`World::step`] advances it to the driver's next
+/// step.
+pub struct World {
+    sim: Sim,
     config: WorldConfig,
     pods: Pods,
     recorder: Recorder,
@@ -57,14 +61,17 @@ fn pleg_phase(config: &WorldConfig) -> Duration {
     phase_of(config.seed, KUBELET_HOST, config.kubelet.pleg_relist_period)
 }
 
-impl World<'_> {
+/// The first tick boundary at or after `at`.
+fn tick_at_or_after(at: Duration, tick: Duration) -> Duration {
+    let tick_ns = tick.as_nanos().max(1);
+    Duration::from_nanos((at.as_nanos().div_ceil(tick_ns) * tick_ns) as u64)
+}
+
+impl World {
     pub fn new(config: &WorldConfig) -> Self {
-        let mut sim = turmoil::Builder::new()
-            .simulation_duration(config.duration + Duration::from_secs(3600))
-            .tick_duration(config.tick)
-            .min_message_latency(config.network.latency_min)
-            .max_message_latency(config.network.latency_max)
-            .rng_seed(config.seed)
+        let mut sim = stallsim_net::Builder::new()
+            .seed(config.seed)
+            .latency(config.network.latency_min, config.network.latency_max)
             .build();
         let recorder = Recorder::default();
         let pods = Pods::default();
@@ -77,9 +84,12 @@ impl World<'_> {
         sim.host(APISERVER_HOST, move || {
             let server = host_server.clone();
             async move {
-                let listener = turmoil::net::TcpListener::bind(("0.0.0.0", API_PORT)).await?;
-                stallsim_apiserver::serve(listener, server).await?;
-                Ok(())
+                // The first process on a fresh host: its port is free.
+                let listener = TcpListener::bind(("0.0.0.0", API_PORT))
+                    .await
+                    .expect("the API server's port is free");
+                // Accepting fails only when the network is gone.
+                let _ = stallsim_apiserver::serve(listener, server).await;
             }
         });
 
@@ -157,15 +167,47 @@ impl World<'_> {
         self.sim.elapsed()
     }
 
-    /// Plays the runtime's due actions, then one tick. False once the run's
+    /// Plays the runtime's due actions, then runs the hosts to the driver's
+    /// next step: the first tick boundary at which something falls due (a
+    /// fault, a repair, a pod's start, restart or kill), or after a process
+    /// ended or the kubelet asked for a restart. False once the run's
     /// duration is reached.
     pub fn step(&mut self) -> bool {
-        if self.sim.elapsed() >= self.config.duration {
+        let now = self.sim.elapsed();
+        if now >= self.config.duration {
             return false;
         }
         self.drive();
-        self.sim.step().expect("hosts never fail the simulation");
+        let tick = self.config.tick;
+        let next = self.next_due(now);
+        let pods = self.pods.clone();
+        let stop = self.sim.run_until(next, &mut || pods.has_requests());
+        if stop == Stop::Attention {
+            // Noticed at the next tick boundary, as between ticks.
+            let boundary = tick_at_or_after(self.sim.elapsed(), tick).min(next);
+            while self.sim.elapsed() < boundary {
+                self.sim.run_until(boundary, &mut || false);
+            }
+        }
         true
+    }
+
+    /// The driver's next step after `now`: a tick boundary.
+    fn next_due(&self, now: Duration) -> Duration {
+        let tick = self.config.tick;
+        let (pod_due, unannounced) = self.pods.next_due();
+        let due = [
+            self.faults.last().map(|(at, _)| *at),
+            self.repairs.iter().map(|(at, _)| *at).min(),
+            pod_due,
+            unannounced.then_some(now),
+            Some(self.config.duration),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.config.duration);
+        tick_at_or_after(due, tick).max(now + tick)
     }
 
     /// The trace so far, judged.
@@ -176,7 +218,11 @@ impl World<'_> {
         trace.sort_by_key(|e| e.at_ms);
         let mut report = judge(&self.config, &trace, self.sim.elapsed());
         report.api_requests = self.server.borrow().load().clone();
-        Run { report, trace }
+        Run {
+            report,
+            trace,
+            segments: self.sim.segments(),
+        }
     }
 
     fn record(&self, source: &str, event: WorldEvent) {
@@ -209,7 +255,7 @@ impl World<'_> {
         for (name, reason) in self.pods.take_requests() {
             self.request_stop(&name, &reason, now);
         }
-        // A cheap handle, so the loop can borrow `self` mutably (this runs every tick).
+        // A cheap handle, so the loop can borrow `self` mutably.
         let names = Rc::clone(&self.replica_names);
         for name in names.iter() {
             self.advance_pod(name, now);

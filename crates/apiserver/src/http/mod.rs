@@ -66,8 +66,8 @@ impl HttpFace {
         }
     }
 
-    /// A face whose server time is turmoil's simulated time
-    /// ([`turmoil::sim_elapsed`]); for a turmoil host.
+    /// A face whose server time is the simulation's
+    /// ([`stallsim_net::elapsed`]); for a simulated host.
     pub fn simulated(server: Rc<RefCell<ApiServer>>) -> Self {
         HttpFace {
             server,

@@ -1,6 +1,8 @@
-//! The server inside a turmoil simulation: over TCP with `serve`, and in-process on a paused clock.
+//! The server inside a simulation: over simulated TCP with `serve`, and in-process on a paused clock.
 
 use std::cell::RefCell;
+use std::error::Error;
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 use std::time::Duration;
@@ -13,45 +15,51 @@ use stallsim_client::{
     to_dynamic, ApiClient, ApiError, ListParams, RestClient, TurmoilTransport, WatchParams,
     WatchStream, STREAM_END,
 };
+use stallsim_net::{OwnedReadHalf, Sim, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::time::{sleep, Instant};
-use turmoil::net::tcp::OwnedReadHalf;
-use turmoil::net::TcpStream;
 
 use crate::support::{object, seen, Seen};
 
 const PORT: u16 = 6443;
 
-fn simulation<'a>(config: ApiServerConfig) -> turmoil::Sim<'a> {
-    simulation_with(config, turmoil::Builder::new())
+/// How long a test's client may take, in simulated time.
+const CLIENT_LIMIT: Duration = Duration::from_secs(120);
+
+type TestResult = Result<(), Box<dyn Error>>;
+
+fn simulation(config: ApiServerConfig) -> Sim {
+    simulation_with(config, stallsim_net::Builder::new())
 }
 
 /// A simulation in which every message takes exactly `latency`.
-fn simulation_at_latency<'a>(config: ApiServerConfig, latency: Duration) -> turmoil::Sim<'a> {
-    let mut builder = turmoil::Builder::new();
-    builder
-        .min_message_latency(latency)
-        .max_message_latency(latency);
-    simulation_with(config, builder)
+fn simulation_at_latency(config: ApiServerConfig, latency: Duration) -> Sim {
+    simulation_with(
+        config,
+        stallsim_net::Builder::new().latency(latency, latency),
+    )
 }
 
-fn simulation_with<'a>(config: ApiServerConfig, mut builder: turmoil::Builder) -> turmoil::Sim<'a> {
-    builder
-        .simulation_duration(Duration::from_secs(120))
-        .tick_duration(Duration::from_millis(10))
-        .rng_seed(7);
-    let mut sim = builder.build();
+fn simulation_with(config: ApiServerConfig, builder: stallsim_net::Builder) -> Sim {
+    let mut sim = builder.seed(7).build();
     sim.host("apiserver", move || {
         let config = config.clone();
         async move {
-            let listener =
-                turmoil::net::TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT)).await?;
+            let listener = TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), PORT))
+                .await
+                .expect("the port is free");
             let server = Rc::new(RefCell::new(ApiServer::new(config)));
-            serve(listener, server).await?;
-            Ok(())
+            serve(listener, server).await.expect("serves");
         }
     });
     sim
+}
+
+/// Runs `client` on a host named `name` to its end; it must succeed.
+fn run_client(sim: &mut Sim, name: &str, client: impl Future<Output = TestResult> + 'static) {
+    sim.run_client(name, CLIENT_LIMIT, client)
+        .expect("the client ends within its limit")
+        .expect("the client succeeds");
 }
 
 /// Every event until the watch ends, and how long it lasted.
@@ -91,12 +99,12 @@ fn assert_bookmarks_follow_changes(events: &[Seen]) {
 }
 
 #[test]
-fn serves_creates_lists_and_watches_over_turmoil() {
+fn serves_creates_lists_and_watches_over_simulated_tcp() {
     let mut sim = simulation(ApiServerConfig {
         bookmark_interval: Duration::from_secs(1),
         ..ApiServerConfig::default()
     });
-    sim.client("manager", async {
+    run_client(&mut sim, "manager", async {
         let api = RestClient::new(
             TurmoilTransport::new("apiserver", PORT),
             Duration::from_secs(5),
@@ -193,17 +201,12 @@ fn serves_creates_lists_and_watches_over_turmoil() {
         assert!(gone.is_not_found(), "{gone:?}");
         Ok(())
     });
-    sim.run().expect("simulation");
 }
 
 #[test]
 fn in_process_watches_time_out_and_put_queued_changes_before_bookmarks() {
-    let mut builder = turmoil::Builder::new();
-    builder
-        .simulation_duration(Duration::from_secs(60))
-        .tick_duration(Duration::from_millis(10));
-    let mut sim = builder.build();
-    sim.client("test", async {
+    let mut sim = stallsim_net::Builder::new().build();
+    run_client(&mut sim, "test", async {
         let server = Rc::new(RefCell::new(ApiServer::new(ApiServerConfig {
             bookmark_interval: Duration::from_secs(1),
             ..ApiServerConfig::default()
@@ -242,7 +245,6 @@ fn in_process_watches_time_out_and_put_queued_changes_before_bookmarks() {
         );
         Ok(())
     });
-    sim.run().expect("simulation");
 }
 
 /// The next line the server sent, as JSON.
@@ -256,7 +258,7 @@ async fn next_line(read: &mut BufReader<OwnedReadHalf>) -> Value {
 #[test]
 fn a_connection_carries_requests_answered_in_order_and_watches_that_end_with_a_line() {
     let mut sim = simulation(ApiServerConfig::default());
-    sim.client("client", async {
+    run_client(&mut sim, "client", async {
         let stream = TcpStream::connect(("apiserver", PORT)).await?;
         let (read, mut write) = stream.into_split();
         let mut read = BufReader::new(read);
@@ -306,7 +308,6 @@ fn a_connection_carries_requests_answered_in_order_and_watches_that_end_with_a_l
         assert_eq!(rest, "", "the server closes without another line");
         Ok(())
     });
-    sim.run().expect("simulation");
 }
 
 #[test]
@@ -315,7 +316,7 @@ fn the_transport_keeps_its_connection_for_the_next_request() {
     // and its answer, a kept one only the request and its answer.
     let one_way = Duration::from_millis(50);
     let mut sim = simulation_at_latency(ApiServerConfig::default(), one_way);
-    sim.client("manager", async move {
+    run_client(&mut sim, "manager", async move {
         let api = RestClient::new(
             TurmoilTransport::new("apiserver", PORT),
             Duration::from_secs(5),
@@ -350,5 +351,4 @@ fn the_transport_keeps_its_connection_for_the_next_request() {
         assert!(a < 3 * one_way && b < 3 * one_way, "{a:?} {b:?}");
         Ok(())
     });
-    sim.run().expect("simulation");
 }

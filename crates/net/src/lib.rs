@@ -1,0 +1,35 @@
+//! Simulated hosts on one thread, over [turmoil-net]'s socket stack, with
+//! time that advances by events.
+//!
+//! Every host runs on one current-thread tokio runtime whose clock is
+//! paused: when no task can run, tokio moves the clock to the next timer,
+//! so simulated time jumps from one event to the next instead of stepping
+//! through idle ticks. Each host's process is a `LocalSet` polled with
+//! that host as turmoil-net's current host, so its sockets live in its own
+//! kernel. Between polls the [`Sim`] carries segments between kernels
+//! after a latency drawn from the seed, never reordering a connection's
+//! segments (turmoil-net's TCP drops out-of-order segments and, with
+//! retransmission off, would lose them).
+//!
+//! [`Sim::crash`] drops a host's process: its sockets close as a dying
+//! process's do (a FIN, or a reset where unread bytes remain). [`Sim::partition`] cuts two hosts apart until
+//! [`Sim::repair`]. [`TcpStream`] is `AsyncRead + AsyncWrite`, so an
+//! HTTP client can run over it unchanged.
+//!
+//! [turmoil-net]: https://github.com/tokio-rs/turmoil
+
+mod fabric;
+mod sim;
+
+pub use fabric::SegmentCounts;
+pub use sim::{Builder, Sim, Stop};
+pub use turmoil_net::shim::tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+pub use turmoil_net::shim::tokio::net::{TcpListener, TcpStream};
+
+use std::time::Duration;
+
+/// Simulated time since the running [`Sim`] began, as seen from within one
+/// of its hosts; `None` outside a simulation.
+pub fn elapsed() -> Option<Duration> {
+    sim::origin().map(|origin| tokio::time::Instant::now().saturating_duration_since(origin))
+}

@@ -1,0 +1,416 @@
+//! [`Sim`]: the hosts, their processes, and the loop that runs them
+//! until a deadline.
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use tokio::runtime::{RngSeed, Runtime};
+use tokio::task::{JoinHandle, LocalSet};
+use tokio::time::{Instant, Sleep};
+use turmoil_net::{EnterGuard, HostId, KernelConfig, Net};
+
+use crate::fabric::{Fabric, SegmentCounts};
+
+thread_local! {
+    /// The running simulation's start, for [`crate::elapsed`].
+    static ORIGIN: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+pub(crate) fn origin() -> Option<Instant> {
+    ORIGIN.with(Cell::get)
+}
+
+/// A receive buffer far larger than any message here: the advertised
+/// window never closes, since turmoil-net only reopens one after a read
+/// that frees half the buffer, which a line reader never does.
+const RECV_BUF_BYTES: usize = 64 * 1024 * 1024;
+
+/// Configures a [`Sim`].
+#[derive(Clone, Debug)]
+pub struct Builder {
+    seed: u64,
+    latency_min: Duration,
+    latency_max: Duration,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            seed: 0,
+            latency_min: Duration::from_millis(1),
+            latency_max: Duration::from_millis(1),
+        }
+    }
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Seeds the latencies and tokio's own choices (`select!`'s branch order).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Every segment takes between `min` and `max`, drawn from the seed.
+    pub fn latency(mut self, min: Duration, max: Duration) -> Self {
+        self.latency_min = min;
+        self.latency_max = max;
+        self
+    }
+
+    /// A simulation with no hosts yet, at time zero. At most one exists on
+    /// a thread at a time (turmoil-net keeps its network in a thread local).
+    pub fn build(&self) -> Sim {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .rng_seed(RngSeed::from_bytes(&self.seed.to_le_bytes()))
+            .build()
+            .expect("a current-thread runtime builds");
+        // Retransmission off: the wire loses nothing but what a partition
+        // cuts, and a cut connection stays cut, as on turmoil's network.
+        let kernel = KernelConfig::default()
+            .retx_threshold(u32::MAX)
+            .recv_buf_cap(RECV_BUF_BYTES);
+        let net = NetState::Building(Box::new(Net::with_config(kernel)));
+        let origin = {
+            let _runtime = runtime.enter();
+            Instant::now()
+        };
+        ORIGIN.with(|o| o.set(Some(origin)));
+        let timer = {
+            let _runtime = runtime.enter();
+            Box::pin(tokio::time::sleep_until(origin))
+        };
+        Sim {
+            hosts: Vec::new(),
+            fabric: Fabric::new(
+                self.seed ^ 0x6e65_7477_6f72_6b00,
+                self.latency_min,
+                self.latency_max,
+            ),
+            origin,
+            timer,
+            net,
+            runtime,
+        }
+    }
+}
+
+type Software = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+
+struct Host {
+    name: String,
+    id: HostId,
+    ip: IpAddr,
+    software: Software,
+    process: Option<Process>,
+}
+
+/// A running process: its tasks, the one it began with, and the waker its
+/// tasks wake it by.
+struct Process {
+    tasks: LocalSet,
+    main: JoinHandle<()>,
+    waker: Arc<ProcessWaker>,
+}
+
+/// Marks its process runnable and wakes the loop; the loop polls only the
+/// processes marked.
+struct ProcessWaker {
+    woken: AtomicBool,
+    /// The loop's own waker (its `block_on`).
+    parent: Mutex<Option<Waker>>,
+}
+
+impl ProcessWaker {
+    fn new() -> Arc<Self> {
+        Arc::new(ProcessWaker {
+            // A new process has its first task to run.
+            woken: AtomicBool::new(true),
+            parent: Mutex::new(None),
+        })
+    }
+}
+
+impl Wake for ProcessWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Relaxed);
+        if let Some(parent) = self.parent.lock().expect("never poisoned").as_ref() {
+            parent.wake_by_ref();
+        }
+    }
+}
+
+/// Hosts on one paused tokio runtime over turmoil-net. [`Sim::run_until`]
+/// advances time event by event; between calls the caller may crash,
+/// restart and partition hosts.
+pub struct Sim {
+    hosts: Vec<Host>,
+    fabric: Fabric,
+    origin: Instant,
+    /// Wakes the loop at the next delivery or the deadline.
+    timer: Pin<Box<Sleep>>,
+    net: NetState,
+    runtime: Runtime,
+}
+
+/// turmoil-net's network: hosts are added before it is installed on the
+/// thread, which the first run does.
+enum NetState {
+    Building(Box<Net>),
+    Installed(EnterGuard),
+    Gone,
+}
+
+/// Why [`Sim::run_until`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The deadline was reached.
+    Deadline,
+    /// A process ended (its first task returned), or the caller's
+    /// interrupt said so.
+    Attention,
+}
+
+impl Sim {
+    /// Adds a host named `name` and starts its process: `software` is
+    /// called again at every restart.
+    pub fn host<F, Fut>(&mut self, name: &str, software: F)
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        assert!(self.index(name).is_none(), "host {name} is added only once");
+        let NetState::Building(net) = &mut self.net else {
+            panic!("hosts are added before the first run");
+        };
+        let id = net.add_host(name);
+        let ip = net.lookup(name);
+        let software: Software = Rc::new(move || Box::pin(software()));
+        self.hosts.push(Host {
+            name: name.to_string(),
+            id,
+            ip,
+            software,
+            process: None,
+        });
+        self.start(self.hosts.len() - 1);
+    }
+
+    /// Adds a host named `name` that runs `future` once, and runs every
+    /// host until it returns; `None` if it has not by `limit` (simulated
+    /// time since the start).
+    pub fn run_client<T, Fut>(&mut self, name: &str, limit: Duration, future: Fut) -> Option<T>
+    where
+        T: 'static,
+        Fut: Future<Output = T> + 'static,
+    {
+        let output: Rc<RefCell<Option<T>>> = Rc::default();
+        let once = RefCell::new(Some(future));
+        let slot = Rc::clone(&output);
+        self.host(name, move || {
+            let future = once.borrow_mut().take();
+            let slot = Rc::clone(&slot);
+            async move {
+                // A restart of the client host runs nothing.
+                if let Some(future) = future {
+                    let value = future.await;
+                    *slot.borrow_mut() = Some(value);
+                }
+            }
+        });
+        while output.borrow().is_none() && self.elapsed() < limit {
+            self.run_until(limit, &mut || false);
+        }
+        output.take()
+    }
+
+    /// Simulated time since the start.
+    pub fn elapsed(&self) -> Duration {
+        let _runtime = self.runtime.enter();
+        Instant::now().saturating_duration_since(self.origin)
+    }
+
+    /// Whether `name`'s process runs (was started and has not ended).
+    pub fn is_host_running(&self, name: &str) -> bool {
+        self.index(name)
+            .and_then(|i| self.hosts[i].process.as_ref())
+            .is_some_and(|p| !p.main.is_finished())
+    }
+
+    /// Kills `name`'s process: every task of it is dropped, and with them
+    /// its sockets.
+    pub fn crash(&mut self, name: &str) {
+        let i = self.index(name).expect("a known host");
+        self.stop(i);
+    }
+
+    /// Kills `name`'s process, if one runs, and starts a new one.
+    pub fn bounce(&mut self, name: &str) {
+        let i = self.index(name).expect("a known host");
+        self.stop(i);
+        self.start(i);
+    }
+
+    /// Drops every segment between `a` and `b`, either way, until repaired.
+    pub fn partition(&mut self, a: &str, b: &str) {
+        let (a, b) = (self.ip(a), self.ip(b));
+        self.fabric.partition(a, b);
+    }
+
+    pub fn repair(&mut self, a: &str, b: &str) {
+        let (a, b) = (self.ip(a), self.ip(b));
+        self.fabric.repair(a, b);
+    }
+
+    /// What was put on the wire so far.
+    pub fn segments(&self) -> SegmentCounts {
+        self.fabric.counts()
+    }
+
+    /// Runs every host until simulated time reaches `deadline` (time since
+    /// the start), or earlier when a process ends or `interrupt`, asked
+    /// after every round of polls, returns true.
+    pub fn run_until(&mut self, deadline: Duration, interrupt: &mut dyn FnMut() -> bool) -> Stop {
+        let deadline = self.origin + deadline;
+        let Sim {
+            hosts,
+            fabric,
+            timer,
+            net,
+            runtime,
+            ..
+        } = self;
+        if let NetState::Building(_) = net {
+            let NetState::Building(building) = std::mem::replace(net, NetState::Gone) else {
+                unreachable!("matched above");
+            };
+            *net = NetState::Installed((*building).enter());
+        }
+        let NetState::Installed(net) = net else {
+            panic!("a dropped simulation does not run");
+        };
+        runtime.block_on(poll_fn(|cx| {
+            poll_hosts(cx, hosts, fabric, net, timer.as_mut(), deadline, interrupt)
+        }))
+    }
+
+    fn index(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    fn ip(&self, name: &str) -> IpAddr {
+        self.hosts[self.index(name).expect("a known host")].ip
+    }
+
+    fn start(&mut self, i: usize) {
+        let _runtime = self.runtime.enter();
+        let host = &mut self.hosts[i];
+        let tasks = LocalSet::new();
+        let main = tasks.spawn_local((host.software)());
+        host.process = Some(Process {
+            tasks,
+            main,
+            waker: ProcessWaker::new(),
+        });
+    }
+
+    fn stop(&mut self, i: usize) {
+        let _runtime = self.runtime.enter();
+        let host = &mut self.hosts[i];
+        // Dropping the tasks drops their sockets, in this host's kernel
+        // (a process that never ran has none).
+        if let NetState::Installed(_) = self.net {
+            turmoil_net::set_current(host.id);
+        }
+        drop(host.process.take());
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        for i in 0..self.hosts.len() {
+            self.stop(i);
+        }
+        self.net = NetState::Gone;
+        ORIGIN.with(|o| o.set(None));
+    }
+}
+
+/// One poll of the world: deliver what is due, poll the processes whose
+/// tasks woke, put what they sent on the wire; repeat while a segment is
+/// due at once, then sleep until the next delivery or the deadline (tokio
+/// moves the paused clock to it, or to an earlier timer of some task).
+fn poll_hosts(
+    cx: &mut Context<'_>,
+    hosts: &mut [Host],
+    fabric: &mut Fabric,
+    net: &EnterGuard,
+    mut timer: Pin<&mut Sleep>,
+    deadline: Instant,
+    interrupt: &mut dyn FnMut() -> bool,
+) -> Poll<Stop> {
+    loop {
+        let now = Instant::now();
+        fabric.deliver_due(net, now);
+        let mut ended = false;
+        for host in hosts.iter_mut() {
+            let Some(process) = host.process.as_mut() else {
+                continue;
+            };
+            if !process.waker.woken.swap(false, Ordering::Relaxed) {
+                continue;
+            }
+            {
+                let mut parent = process.waker.parent.lock().expect("never poisoned");
+                if !parent.as_ref().is_some_and(|p| p.will_wake(cx.waker())) {
+                    *parent = Some(cx.waker().clone());
+                }
+            }
+            turmoil_net::set_current(host.id);
+            let waker = Waker::from(Arc::clone(&process.waker));
+            let _ = Pin::new(&mut process.tasks).poll(&mut Context::from_waker(&waker));
+            if process.main.is_finished() {
+                // A process whose main returned exits: its other tasks
+                // and sockets go with it.
+                drop(host.process.take());
+                ended = true;
+            }
+        }
+        fabric.take_egress(net, now);
+        if ended || interrupt() {
+            return Poll::Ready(Stop::Attention);
+        }
+        if now >= deadline {
+            return Poll::Ready(Stop::Deadline);
+        }
+        // A process woken by this round's deliveries was polled above, and
+        // one with more to do has woken this loop's task again; only a
+        // segment due already (a zero latency) needs another round now.
+        let wake = fabric
+            .next_delivery()
+            .map_or(deadline, |at| at.min(deadline));
+        if wake <= now {
+            continue;
+        }
+        timer.as_mut().reset(wake);
+        if timer.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+    }
+}

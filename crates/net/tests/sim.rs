@@ -1,0 +1,203 @@
+//! The simulated network: in-order delivery under a latency spread, resets
+//! counted, crashes closing sockets, partitions cutting links, and time
+//! jumping over idle stretches.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
+use stallsim_net::{Builder, Sim, Stop, TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+const PORT: u16 = 7000;
+const LIMIT: Duration = Duration::from_secs(600);
+
+/// A server that echoes every line it reads, on host `server`.
+fn echo_server(sim: &mut Sim) {
+    sim.host("server", || async {
+        let listener = TcpListener::bind(("0.0.0.0", PORT)).await.expect("free");
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::task::spawn_local(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if write
+                        .write_all(format!("{line}\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn a_connection_keeps_its_order_under_a_latency_spread() {
+    let mut sim = Builder::new()
+        .seed(3)
+        .latency(Duration::from_millis(1), Duration::from_millis(150))
+        .build();
+    echo_server(&mut sim);
+    let lines = 500;
+    let echoed = sim
+        .run_client("client", LIMIT, async move {
+            let stream = TcpStream::connect(("server", PORT))
+                .await
+                .expect("connects");
+            let (read, mut write) = stream.into_split();
+            let writer = tokio::task::spawn_local(async move {
+                for n in 0..lines {
+                    write
+                        .write_all(format!("{n}\n").as_bytes())
+                        .await
+                        .expect("writes");
+                    // Small writes spread over time, each its own segment.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                write
+            });
+            let mut read = BufReader::new(read).lines();
+            let mut seen = Vec::new();
+            while seen.len() < lines {
+                let line = read.next_line().await.expect("reads").expect("a line");
+                seen.push(line.parse::<usize>().expect("a number"));
+            }
+            drop(writer.await);
+            seen
+        })
+        .expect("every line comes back within the limit");
+    assert_eq!(echoed, (0..lines).collect::<Vec<_>>());
+    assert_eq!(sim.segments().resets, 0, "{:?}", sim.segments());
+}
+
+#[test]
+fn a_connection_dropped_with_unread_bytes_is_reset_and_counted() {
+    let mut sim = Builder::new().seed(1).build();
+    echo_server(&mut sim);
+    sim.run_client("client", LIMIT, async {
+        let mut stream = TcpStream::connect(("server", PORT))
+            .await
+            .expect("connects");
+        stream.write_all(b"unread\n").await.expect("writes");
+        // The echo arrives and is never read.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(stream);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    })
+    .expect("ends");
+    let segments = sim.segments();
+    assert_eq!(segments.syns, 1, "{segments:?}");
+    assert_eq!(segments.resets, 1, "{segments:?}");
+}
+
+#[test]
+fn a_crashed_process_closes_its_connections_and_a_restart_listens_again() {
+    let mut sim = Builder::new().seed(1).build();
+    echo_server(&mut sim);
+    let closed = Rc::new(Cell::new(false));
+    let seen_closed = Rc::clone(&closed);
+    sim.host("client", move || {
+        let closed = Rc::clone(&seen_closed);
+        async move {
+            let stream = TcpStream::connect(("server", PORT))
+                .await
+                .expect("connects");
+            let mut read = BufReader::new(stream);
+            let mut rest = Vec::new();
+            // Ends with the server's FIN when its process dies; closing this
+            // side lets the dead process's socket finish closing and free
+            // the port (turmoil-net has no SO_REUSEADDR).
+            let _ = read.read_to_end(&mut rest).await;
+            drop(read);
+            closed.set(true);
+            std::future::pending::<()>().await;
+        }
+    });
+    let answer = Rc::new(RefCell::new(String::new()));
+    let slot = Rc::clone(&answer);
+    sim.host("second", move || {
+        let slot = Rc::clone(&slot);
+        async move {
+            // Asks after the server's restart.
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let stream = TcpStream::connect(("server", PORT))
+                .await
+                .expect("listens again");
+            let (read, mut write) = stream.into_split();
+            write.write_all(b"again\n").await.expect("writes");
+            let mut line = String::new();
+            BufReader::new(read)
+                .read_line(&mut line)
+                .await
+                .expect("reads");
+            *slot.borrow_mut() = line;
+        }
+    });
+    assert_eq!(
+        sim.run_until(Duration::from_secs(1), &mut || false),
+        Stop::Deadline
+    );
+    assert!(!closed.get(), "nothing closes a live connection");
+    sim.crash("server");
+    assert!(!sim.is_host_running("server"));
+    sim.run_until(Duration::from_secs(2), &mut || false);
+    assert!(closed.get(), "the peer sees the connection end");
+    sim.bounce("server");
+    sim.run_until(Duration::from_secs(5), &mut || false);
+    assert_eq!(*answer.borrow(), "again\n");
+}
+
+#[test]
+fn a_partition_drops_segments_until_repaired() {
+    let mut sim = Builder::new().seed(1).build();
+    echo_server(&mut sim);
+    let connected = Rc::new(Cell::new(false));
+    let flag = Rc::clone(&connected);
+    sim.host("client", move || {
+        let flag = Rc::clone(&flag);
+        async move {
+            // Each try's SYN is lost while the link is cut (nothing retransmits).
+            loop {
+                let attempt = TcpStream::connect(("server", PORT));
+                if let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(1), attempt).await {
+                    flag.set(true);
+                    return std::future::pending::<()>().await;
+                }
+            }
+        }
+    });
+    sim.partition("client", "server");
+    sim.run_until(Duration::from_secs(5), &mut || false);
+    assert!(!connected.get(), "no connection across a cut link");
+    assert!(sim.segments().dropped >= 4, "{:?}", sim.segments());
+    sim.repair("client", "server");
+    sim.run_until(Duration::from_secs(10), &mut || false);
+    assert!(connected.get(), "the link works again once repaired");
+}
+
+#[test]
+fn idle_time_passes_in_one_step() {
+    let mut sim = Builder::new().seed(1).build();
+    let woke = Rc::new(Cell::new(0u32));
+    let count = Rc::clone(&woke);
+    sim.host("sleeper", move || {
+        let count = Rc::clone(&count);
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                count.set(count.get() + 1);
+            }
+        }
+    });
+    let mut rounds = 0;
+    while sim.elapsed() < Duration::from_secs(10 * 3600) {
+        sim.run_until(Duration::from_secs(10 * 3600), &mut || false);
+        rounds += 1;
+    }
+    assert_eq!(rounds, 1);
+    assert_eq!(woke.get(), 10);
+    assert_eq!(sim.elapsed(), Duration::from_secs(10 * 3600));
+}

@@ -1,0 +1,91 @@
+//! The event-driven world against the tick-stepped one it replaced: every
+//! bundled scenario, at its seed and the next two, has the same key events
+//! (`stallsim_explore::milestones`) as in `tests/fixtures/key-event-times.txt`,
+//! which `examples/key_event_times.rs` wrote from turmoil 0.7.2 stepping
+//! every host every 10ms tick.
+//!
+//! Tolerance: each event within `SHIFT_MAX` (one readiness-probe period) of
+//! its old time, and at least `CLOSE_SHARE_MIN` of them within `CLOSE`.
+//! Hops now take their drawn latency instead of waiting for a tick, so a
+//! probe or lease cycle is some 30ms shorter, and the drift adds up over a
+//! run; where it moves a lease renewal or a probe across its period, the
+//! event moves by that period.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The most any key event may move.
+const SHIFT_MAX_MS: u64 = 10_000;
+/// Most events move less than this...
+const CLOSE_MS: u64 = 1_000;
+/// ...this share of them, in percent.
+const CLOSE_SHARE_MIN_PERCENT: usize = 90;
+
+type Times = BTreeMap<(String, String), u64>;
+
+fn parse(text: &str) -> Times {
+    text.lines()
+        .map(|line| {
+            let mut fields = line.split('\t');
+            let run = fields.next().expect("a run").to_string();
+            let event = fields.next().expect("an event").to_string();
+            let at_ms = fields
+                .next()
+                .and_then(|ms| ms.parse().ok())
+                .expect("a time in ms");
+            ((run, event), at_ms)
+        })
+        .collect()
+}
+
+fn current(runs: &[(String, u64)]) -> Times {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut times = Times::new();
+    for (file, seed) in runs {
+        let scenario = stallsim_scenario::load(&dir.join(file)).expect("bundled scenario loads");
+        let run = stallsim_harness::run(&scenario.world(*seed).config);
+        for (event, at_ms) in stallsim_explore::milestones(&run) {
+            times.insert((format!("{file} {seed}"), event), at_ms);
+        }
+    }
+    times
+}
+
+#[test]
+fn key_events_keep_their_times_within_the_tolerance() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/key-event-times.txt");
+    let old = parse(&std::fs::read_to_string(fixture).expect("the fixture is readable"));
+    let mut runs: Vec<(String, u64)> = old
+        .keys()
+        .map(|(run, _)| {
+            let (file, seed) = run.rsplit_once(' ').expect("file and seed");
+            (file.to_string(), seed.parse().expect("a seed"))
+        })
+        .collect();
+    runs.dedup();
+    assert!(
+        runs.len() >= 30,
+        "the fixture covers every bundled scenario"
+    );
+    let new = current(&runs);
+
+    let old_events: Vec<_> = old.keys().collect();
+    let new_events: Vec<_> = new.keys().collect();
+    assert_eq!(old_events, new_events, "the same key events in every run");
+
+    let mut close = 0;
+    for (key, old_ms) in &old {
+        let new_ms = new[key];
+        let shift = old_ms.abs_diff(new_ms);
+        assert!(
+            shift <= SHIFT_MAX_MS,
+            "{key:?} moved from {old_ms}ms to {new_ms}ms"
+        );
+        close += usize::from(shift <= CLOSE_MS);
+    }
+    assert!(
+        close * 100 >= old.len() * CLOSE_SHARE_MIN_PERCENT,
+        "only {close} of {} key events within {CLOSE_MS}ms",
+        old.len()
+    );
+}
