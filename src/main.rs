@@ -148,6 +148,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the JSON Schema of scenario files, for editors (the bundled
+    /// scenarios point at it with a `yaml-language-server` modeline).
+    Schema,
 }
 
 /// Runs of `explore` without `--runs` or `--for`.
@@ -224,6 +227,10 @@ fn main() -> ExitCode {
             })
         }
         Command::Merge { files, json } => merge::merge(&files, json),
+        Command::Schema => {
+            print!("{}", stallsim_scenario::json_schema());
+            EXIT_CONVERGES
+        }
     })
 }
 
