@@ -6,11 +6,13 @@ mod matrix;
 mod merge;
 mod output;
 mod progress;
+mod report;
 mod runs;
 mod save;
 mod shrink;
 mod stats;
 mod summary;
+mod timeline_svg;
 mod window;
 
 use std::io::Write;
@@ -42,6 +44,13 @@ enum Command {
         /// Write every event of the run as JSON lines to this file.
         #[arg(long, value_name = "OUT.jsonl")]
         trace: Option<PathBuf>,
+        /// Draw the run's timeline (a lane per replica) as an SVG picture.
+        #[arg(long, value_name = "OUT.svg")]
+        timeline: Option<PathBuf>,
+        /// Write a Markdown report (verdict, replay command, key events, a
+        /// Mermaid timeline) for a pull request or an issue.
+        #[arg(long, value_name = "OUT.md")]
+        report: Option<PathBuf>,
     },
     /// Where in its ranges a scenario stalls: for each ranged time, the
     /// sub-ranges whose runs stall (every other draw held at the seed's),
@@ -175,7 +184,21 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(match cli.command {
-        Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
+        Command::Run {
+            file,
+            seed,
+            trace,
+            timeline,
+            report,
+        } => run(
+            &file,
+            seed,
+            RunOutputs {
+                trace: trace.as_deref(),
+                timeline: timeline.as_deref(),
+                report: report.as_deref(),
+            },
+        ),
         Command::Test { paths, seeds } => test(paths, seeds),
         Command::Matrix {
             file,
@@ -242,7 +265,15 @@ pub(crate) fn load_scenario(file: &Path) -> Option<stallsim_scenario::Scenario> 
         .ok()
 }
 
-fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
+/// Files `stallsim run` writes besides what it prints.
+struct RunOutputs<'a> {
+    trace: Option<&'a Path>,
+    timeline: Option<&'a Path>,
+    report: Option<&'a Path>,
+}
+
+fn run(file: &Path, seed: Option<u64>, outputs: RunOutputs) -> u8 {
+    let trace_path = outputs.trace;
     let Some(scenario) = crate::load_scenario(file) else {
         return EXIT_BAD_INPUT;
     };
@@ -257,7 +288,30 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    // Like the trace, a picture or report that cannot be written fails
+    // before the run.
+    for (path, what) in [(outputs.timeline, "timeline"), (outputs.report, "report")] {
+        if let Some(Err(error)) = path.map(std::fs::File::create) {
+            let path = path.expect("only a given path fails").display();
+            eprintln!("error: cannot write the {what} to {path}: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let run = stallsim_harness::run(&config);
+    let written = outputs
+        .timeline
+        .map_or(Ok(()), |path| {
+            timeline_svg::write(path, file, &config, &run)
+        })
+        .and_then(|()| {
+            outputs.report.map_or(Ok(()), |path| {
+                report::write(path, file, &config, &drawn.draws, &run)
+            })
+        });
+    if let Err(error) = written {
+        eprintln!("error: {error}");
+        return EXIT_BAD_INPUT;
+    }
     if let Some(out) = &mut trace_out {
         if let Err(error) = write_trace(out, &config, &run) {
             let path = trace_path.expect("a trace file was opened").display();
