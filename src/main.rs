@@ -2,6 +2,7 @@
 //! expectation, or explore one scenario under many seeds.
 
 mod explore;
+mod logs;
 mod matrix;
 mod merge;
 mod output;
@@ -183,6 +184,10 @@ fn main() -> ExitCode {
             });
         }
     };
+    if let Err(error) = logs::init() {
+        eprintln!("error: {error}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     ExitCode::from(match cli.command {
         Command::Run {
             file,

@@ -143,3 +143,52 @@ fn explore_draws_each_saved_failure_beside_it() {
         );
     }
 }
+
+/// `stallsim run` with `RUST_LOG` set: the log on stderr, and the trace.
+fn run_logged(rust_log: Option<&str>, trace: &Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stallsim"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("RUST_LOG")
+        .args([
+            "run",
+            "scenarios/grm-deletion-stall.yaml",
+            "--trace",
+            trace.to_str().unwrap(),
+        ]);
+    if let Some(filter) = rust_log {
+        command.env("RUST_LOG", filter);
+    }
+    command.output().expect("the CLI runs")
+}
+
+#[test]
+fn logs_are_off_by_default_stamped_when_on_and_change_no_trace() {
+    let dir = scratch_dir("show-logs");
+    let quiet = run_logged(None, &dir.join("quiet.jsonl"));
+    assert!(quiet.stderr.is_empty(), "logs without RUST_LOG");
+    let logged = run_logged(
+        Some("stallsim_manager=debug,stallsim_harness=trace"),
+        &dir.join("logged.jsonl"),
+    );
+    let log = String::from_utf8_lossy(&logged.stderr);
+    // Simulated time, the component, the replica.
+    assert!(
+        log.lines().any(|line| line.starts_with("   1m5.680s")
+            && line.contains("stallsim_manager::election: became leader replica=\"grm-1_")),
+        "{log}"
+    );
+    assert!(
+        log.contains("stallsim_manager::informer: LIST failed replica=\"grm-1_"),
+        "{log}"
+    );
+    assert!(log.contains("CrdDeleted"), "{log}");
+    assert_eq!(logged.stdout, quiet.stdout, "logging changed the output");
+    assert!(
+        read(&dir.join("logged.jsonl")) == read(&dir.join("quiet.jsonl")),
+        "logging changed the trace"
+    );
+    let bad = run_logged(Some("[[nonsense"), &dir.join("bad.jsonl"));
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("RUST_LOG=[[nonsense"));
+}
