@@ -65,13 +65,16 @@ pub fn save_failures(scenario: &Scenario, failures: &[&Outcome], dir: &Path) -> 
                 let header = header(&scenario.path, outcome, &path);
                 std::fs::write(&path, header + &text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))
-            })
-            // Its timeline picture beside it, `<name>-seed-<N>.svg`.
-            .and_then(|()| {
-                crate::timeline_svg::write_beside(&path, scenario, outcome.seed).map(|_| ())
             });
         match written {
-            Ok(()) => saved.written.push(path),
+            Ok(()) => {
+                // Its timeline picture beside it, `<name>-seed-<N>.svg`.
+                if let Err(error) = crate::timeline_svg::write_beside(&path, scenario, outcome.seed)
+                {
+                    saved.errors.push(error);
+                }
+                saved.written.push(path);
+            }
             Err(error) => {
                 saved.not_written += 1;
                 saved.errors.push(error);

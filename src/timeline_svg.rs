@@ -149,17 +149,13 @@ impl Lane {
                     self.enter(at, State::NotReady);
                 }
             }
-            What::World(WorldEvent::ReadinessChanged { ready }) => {
-                if self.open.is_some() {
-                    self.enter(
-                        at,
-                        if *ready {
-                            State::Ready
-                        } else {
-                            State::NotReady
-                        },
-                    );
-                }
+            What::World(WorldEvent::ReadinessChanged { ready }) if self.open.is_some() => {
+                let state = if *ready {
+                    State::Ready
+                } else {
+                    State::NotReady
+                };
+                self.enter(at, state);
             }
             What::World(WorldEvent::ContainerKilled { reason }) => {
                 self.close(at);
@@ -178,10 +174,8 @@ impl Lane {
             What::Manager(ManagerEvent::ProcessExited { .. })
             | What::Manager(ManagerEvent::LeadershipLost)
             | What::Manager(ManagerEvent::LeaseReleased) => self.stop_leading(at),
-            What::Manager(ManagerEvent::LeaderElected) => {
-                if self.leading_since.is_none() {
-                    self.leading_since = Some(at);
-                }
+            What::Manager(ManagerEvent::LeaderElected) if self.leading_since.is_none() => {
+                self.leading_since = Some(at);
             }
             What::Manager(ManagerEvent::DiscoveryCompleted { resources }) => {
                 let custom = custom_resources(resources);

@@ -124,3 +124,13 @@ fn the_schema_rejects_bad_durations_and_ranges() {
         );
     }
 }
+
+/// The format's documentation names every field: the schema knows each.
+#[test]
+fn the_schema_accepts_every_documented_field() {
+    let doc = std::fs::read_to_string(root().join("docs/scenario-format.md")).expect("readable");
+    let start = doc.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let end = start + doc[start..].find("```").expect("the block ends");
+    let errors = errors(&validator(), &doc[start..end]);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
