@@ -5,6 +5,7 @@ mod explore;
 mod logs;
 mod matrix;
 mod merge;
+mod modeline;
 mod output;
 mod progress;
 mod report;

@@ -63,6 +63,8 @@ pub fn save_failures(scenario: &Scenario, failures: &[&Outcome], dir: &Path) -> 
             .map_err(|e| e.to_string())
             .and_then(|text| {
                 let header = header(&scenario.path, outcome, &path);
+                let from = scenario.path.parent().unwrap_or(Path::new("."));
+                let text = crate::modeline::retarget(&text, from, dir);
                 std::fs::write(&path, header + &text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))
             });

@@ -134,6 +134,17 @@ fn explore_draws_each_saved_failure_beside_it() {
     saved.sort();
     assert!(!saved.is_empty());
     for file in saved {
+        // The copy still names the schema, relative to where it is.
+        let text = read(&file);
+        let schema = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# yaml-language-server: $schema="))
+            .unwrap_or_else(|| panic!("{}: no modeline", file.display()));
+        assert!(
+            save.join(schema).is_file(),
+            "{}: names {schema}",
+            file.display()
+        );
         let svg = read(&file.with_extension("svg"));
         assert!(svg.contains(">grm-1</text>"), "{}", file.display());
         assert!(
