@@ -2,10 +2,13 @@
 //! expectation, or explore one scenario under many seeds.
 
 mod explore;
+mod logs;
 mod matrix;
 mod merge;
+mod modeline;
 mod output;
 mod progress;
+mod report;
 mod runs;
 mod save;
 mod serve;
@@ -14,6 +17,7 @@ mod stats;
 mod summary;
 mod systematic;
 mod tally;
+mod timeline_svg;
 mod window;
 
 use std::io::Write;
@@ -45,6 +49,13 @@ enum Command {
         /// Write every event of the run as JSON lines to this file.
         #[arg(long, value_name = "OUT.jsonl")]
         trace: Option<PathBuf>,
+        /// Draw the run's timeline (a lane per replica) as an SVG picture.
+        #[arg(long, value_name = "OUT.svg")]
+        timeline: Option<PathBuf>,
+        /// Write a Markdown report (verdict, replay command, key events, a
+        /// Mermaid timeline) for a pull request or an issue.
+        #[arg(long, value_name = "OUT.md")]
+        report: Option<PathBuf>,
     },
     /// Where in its ranges a scenario stalls: for each ranged time, the
     /// sub-ranges whose runs stall (every other draw held at the seed's),
@@ -180,6 +191,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the JSON Schema of scenario files, for editors (the bundled
+    /// scenarios point at it with a `yaml-language-server` modeline).
+    Schema,
 }
 
 /// Runs of `explore` without `--runs` or `--for`.
@@ -203,8 +217,26 @@ fn main() -> ExitCode {
             });
         }
     };
+    if let Err(error) = logs::init() {
+        eprintln!("error: {error}");
+        return ExitCode::from(EXIT_BAD_INPUT);
+    }
     ExitCode::from(match cli.command {
-        Command::Run { file, seed, trace } => run(&file, seed, trace.as_deref()),
+        Command::Run {
+            file,
+            seed,
+            trace,
+            timeline,
+            report,
+        } => run(
+            &file,
+            seed,
+            RunOutputs {
+                trace: trace.as_deref(),
+                timeline: timeline.as_deref(),
+                report: report.as_deref(),
+            },
+        ),
         Command::Test { paths, seeds } => test(paths, seeds),
         Command::Serve {
             file,
@@ -274,6 +306,10 @@ fn main() -> ExitCode {
             })
         }
         Command::Merge { files, json } => merge::merge(&files, json),
+        Command::Schema => {
+            print!("{}", stallsim_scenario::json_schema());
+            EXIT_CONVERGES
+        }
     })
 }
 
@@ -292,7 +328,15 @@ pub(crate) fn load_scenario(file: &Path) -> Option<stallsim_scenario::Scenario> 
         .ok()
 }
 
-fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
+/// Files `stallsim run` writes besides what it prints.
+struct RunOutputs<'a> {
+    trace: Option<&'a Path>,
+    timeline: Option<&'a Path>,
+    report: Option<&'a Path>,
+}
+
+fn run(file: &Path, seed: Option<u64>, outputs: RunOutputs) -> u8 {
+    let trace_path = outputs.trace;
     let Some(scenario) = crate::load_scenario(file) else {
         return EXIT_BAD_INPUT;
     };
@@ -307,7 +351,30 @@ fn run(file: &Path, seed: Option<u64>, trace_path: Option<&Path>) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    // Like the trace, a picture or report that cannot be written fails
+    // before the run.
+    for (path, what) in [(outputs.timeline, "timeline"), (outputs.report, "report")] {
+        if let Some(Err(error)) = path.map(std::fs::File::create) {
+            let path = path.expect("only a given path fails").display();
+            eprintln!("error: cannot write the {what} to {path}: {error}");
+            return EXIT_BAD_INPUT;
+        }
+    }
     let run = stallsim_harness::run(&config);
+    let written = outputs
+        .timeline
+        .map_or(Ok(()), |path| {
+            timeline_svg::write(path, file, &config, &run)
+        })
+        .and_then(|()| {
+            outputs.report.map_or(Ok(()), |path| {
+                report::write(path, file, &config, &drawn.draws, &run)
+            })
+        });
+    if let Err(error) = written {
+        eprintln!("error: {error}");
+        return EXIT_BAD_INPUT;
+    }
     if let Some(out) = &mut trace_out {
         if let Err(error) = write_trace(out, &config, &run) {
             let path = trace_path.expect("a trace file was opened").display();

@@ -70,11 +70,20 @@ pub fn save_failures(
             .map_err(|e| e.to_string())
             .and_then(|text| {
                 let header = header(&scenario.path, seed, failed, &path);
+                let from = scenario.path.parent().unwrap_or(Path::new("."));
+                let text = crate::modeline::retarget(&text, from, dir);
                 std::fs::write(&path, header + &text)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))
             });
         match written {
-            Ok(()) => saved.written.push(path),
+            Ok(()) => {
+                // Its timeline picture beside it, `<name>-seed-<N>.svg`.
+                if let Err(error) = crate::timeline_svg::write_beside(&path, scenario, seed)
+                {
+                    saved.errors.push(error);
+                }
+                saved.written.push(path);
+            }
             Err(error) => {
                 saved.not_written += 1;
                 saved.errors.push(error);

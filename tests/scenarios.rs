@@ -19,10 +19,24 @@ fn mismatches_of(
         .check(report)
 }
 
+/// The run's verdict and key-event timeline, snapshotted per file
+/// (`tests/snapshots/`), so that a change in behaviour shows in review:
+/// `cargo insta review` accepts it, CI (`INSTA_UPDATE=no`) fails on it.
+fn snapshot_timeline(file: &str, run: &stallsim_harness::Run) {
+    let name = file.trim_end_matches(".yaml");
+    let text = format!(
+        "verdict: {}\n{}",
+        run.report.verdict.name(),
+        stallsim_harness::render_timeline(&run.trace)
+    );
+    insta::assert_snapshot!(name, text);
+}
+
 fn check(file: &str) {
     let path = scenarios_dir().join(file);
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
     let run = stallsim_harness::run(&scenario.world(scenario.seed()).config);
+    snapshot_timeline(file, &run);
     let mismatches = mismatches_of(&scenario, &run.report);
     assert!(
         mismatches.is_empty(),
@@ -123,6 +137,17 @@ scenario_tests! {
 
 /// Bundled files without an `expect`, for exploring; each has its own test.
 const EXPLORED: &[&str] = &["grm-deletion-stall-ranged.yaml"];
+
+/// Files without an `expect` are snapshotted too, at their own seed.
+#[test]
+fn explored_scenarios_keep_their_timeline() {
+    for file in EXPLORED {
+        let path = scenarios_dir().join(file);
+        let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+        let run = stallsim_harness::run(&scenario.world(scenario.seed()).config);
+        snapshot_timeline(file, &run);
+    }
+}
 
 /// The ranged incident is a race: among a few draws, some stall and some
 /// converge, and the file's fixed twin converges on the same draws.

@@ -9,6 +9,7 @@
 
 mod baseline;
 mod checker;
+mod clock;
 mod config;
 mod flow;
 mod kubelet;
@@ -22,6 +23,7 @@ mod world;
 
 pub use baseline::run_empty;
 pub use checker::judge;
+pub use clock::sim_now;
 pub use config::*;
 pub use report::*;
 pub use timeline::{custom_resources, format_duration, render_timeline};

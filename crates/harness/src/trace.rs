@@ -162,7 +162,7 @@ pub struct Recorder {
 impl Recorder {
     /// Records at the current simulated time.
     pub fn record(&self, source: &str, what: What) {
-        let at_ms = stallsim_net::elapsed().unwrap_or_default().as_millis() as u64;
+        let at_ms = crate::sim_now().unwrap_or_default().as_millis() as u64;
         self.record_at(at_ms, source, what);
     }
 
@@ -175,6 +175,16 @@ impl Recorder {
     }
 
     pub fn world(&self, source: &str, event: WorldEvent) {
+        // Probes answer every few seconds: only their failures are news.
+        match &event {
+            WorldEvent::ProbeResult { ok: true, .. } => {
+                tracing::trace!(target: "stallsim_harness", source, "{event:?}")
+            }
+            WorldEvent::ProbeResult { ok: false, .. } => {
+                tracing::debug!(target: "stallsim_harness", source, "{event:?}")
+            }
+            _ => tracing::info!(target: "stallsim_harness", source, "{event:?}"),
+        }
         self.record(source, What::World(event));
     }
 

@@ -16,6 +16,7 @@ mod election;
 mod events;
 mod health;
 mod informer;
+mod log;
 mod manager;
 mod mapper;
 

@@ -53,6 +53,10 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
             seed,
             wall_clock_origin,
         } = context;
+        let sink: Rc<dyn EventSink> = Rc::new(crate::log::LoggingSink {
+            inner: sink,
+            identity: config.identity.clone(),
+        });
         let mut rng = SmallRng::seed_from_u64(seed);
         let mapper = Rc::new(RestMapper::new());
         let cache = Rc::new(Cache::new(

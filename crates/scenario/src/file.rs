@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::Deserialize as DeriveDeserialize;
 use serde_saphyr::Spanned;
@@ -23,215 +24,285 @@ pub(crate) type Dur = Option<S<GoDuration>>;
 pub(crate) type Tim = Option<S<Timing>>;
 
 /// The whole document.
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct File {
+    #[schemars(with = "Option<String>")]
     pub api_version: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub kind: Option<S<String>>,
+    #[schemars(with = "Option<Metadata>")]
     pub metadata: Option<S<Metadata>>,
+    #[schemars(with = "Option<Spec>")]
     pub spec: Option<S<Spec>>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Metadata {
+    /// Required; the schema says so, `convert` checks it.
+    #[schemars(with = "String")]
     pub name: Option<S<String>>,
     pub description: Option<String>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Spec {
     pub seed: Option<u64>,
+    #[schemars(with = "Option<GoDuration>")]
     pub duration: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub tick: Dur,
     pub network: Option<Network>,
     pub api_server: Option<ApiServer>,
+    #[schemars(with = "Option<Vec<Crd>>")]
     pub crds: Option<S<Vec<S<Crd>>>>,
+    #[schemars(with = "Option<Vec<Replica>>")]
     pub replicas: Option<S<Vec<S<Replica>>>>,
     pub manager: Option<Manager>,
     pub mitigations: Option<Mitigations>,
     pub kubelet: Option<Kubelet>,
+    #[schemars(with = "Option<DeletionFlow>")]
     pub deletion_flow: Option<S<DeletionFlow>>,
+    #[schemars(with = "Option<Vec<Fault>>")]
     pub faults: Option<S<Vec<S<Fault>>>>,
     pub check: Option<Check>,
+    #[schemars(with = "Option<Expect>")]
     pub expect: Option<S<Expect>>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Network {
+    #[schemars(with = "Option<GoDuration>")]
     pub latency_min: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub latency_max: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub request_timeout: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ApiServer {
     pub history_events_max: Option<usize>,
+    #[schemars(with = "Option<GoDuration>")]
     pub discovery_lag: Dur,
+    #[schemars(with = "Option<usize>")]
     pub watch_channel_capacity: Option<S<usize>>,
+    #[schemars(with = "Option<GoDuration>")]
     pub bookmark_interval: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub crd_finalizer_delay: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub instance_deletion_cost: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub serving_removal_lag: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub watch_teardown_delay: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Crd {
+    #[schemars(with = "Option<String>")]
     pub group: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub version: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub kind: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub plural: Option<S<String>>,
     pub namespaced: Option<bool>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Replica {
+    #[schemars(with = "Option<String>")]
     pub name: Option<S<String>>,
+    #[schemars(with = "Option<Timing>")]
     pub start_at: Tim,
+    #[schemars(with = "Option<Timing>")]
     pub probe_phase: Tim,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Manager {
     pub discovery: Option<Discovery>,
     pub leader_election: Option<LeaderElection>,
     pub reflector: Option<Reflector>,
+    #[schemars(with = "Option<GoDuration>")]
     pub cache_sync_timeout: Dur,
     pub garbage_collector: Option<GarbageCollector>,
+    #[schemars(with = "Option<WatchingController>")]
     pub watching_controller: Option<S<WatchingController>>,
 }
 
-#[derive(Clone, Copy, DeriveDeserialize)]
+#[derive(Clone, Copy, DeriveDeserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum Discovery {
     Eager,
     Lazy,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct LeaderElection {
+    #[schemars(with = "Option<GoDuration>")]
     pub lease_duration: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub renew_deadline: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub retry_period: Dur,
     pub release_on_cancel: Option<bool>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Reflector {
     pub backoff: Option<Backoff>,
+    #[schemars(with = "Option<GoDuration>")]
     pub watch_timeout_min: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Backoff {
+    #[schemars(with = "Option<GoDuration>")]
     pub initial: Dur,
+    #[schemars(with = "Option<f64>")]
     pub factor: Option<S<f64>>,
+    #[schemars(with = "Option<GoDuration>")]
     pub cap: Dur,
+    #[schemars(with = "Option<f64>")]
     pub jitter: Option<S<f64>>,
+    #[schemars(with = "Option<GoDuration>")]
     pub reset_after: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct GarbageCollector {
+    #[schemars(with = "Option<GoDuration>")]
     pub sync_period: Dur,
     pub extra_kinds: Option<Vec<KindRef>>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct WatchingController {
     pub kinds: Option<Vec<KindRef>>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Mitigations {
+    #[schemars(with = "Option<GoDuration>")]
     pub liveness_cache_sync_deadline: Dur,
     pub ignore_not_found: Option<bool>,
     pub rediscover_on_leadership: Option<bool>,
     pub not_found_list_is_empty: Option<bool>,
+    #[schemars(with = "Option<GoDuration>")]
     pub lazy_informer_sync_timeout: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Kubelet {
     pub liveness: Option<Probe>,
     pub readiness: Option<Probe>,
     pub crash_loop_back_off: Option<CrashLoopBackOff>,
+    #[schemars(with = "Option<GoDuration>")]
     pub termination_grace_period: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub pleg_relist_period: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub container_start: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub process_start: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Probe {
+    #[schemars(with = "Option<GoDuration>")]
     pub initial_delay: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub period: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub timeout: Dur,
+    #[schemars(with = "Option<u32>")]
     pub failure_threshold: Option<S<u32>>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CrashLoopBackOff {
+    #[schemars(with = "Option<GoDuration>")]
     pub initial: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub cap: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub reset_after: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct DeletionFlow {
+    #[schemars(with = "Option<Timing>")]
     pub delete_at: Tim,
+    #[schemars(with = "Option<Vec<String>>")]
     pub crds: Option<Vec<S<String>>>,
+    #[schemars(with = "Option<GoDuration>")]
     pub wait_timeout: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub poll_interval: Dur,
+    #[schemars(with = "Option<GoDuration>")]
     pub retry_after: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Fault {
+    #[schemars(with = "Option<Timing>")]
     pub at: Tim,
+    #[schemars(with = "Option<String>")]
     pub kill: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub restart: Option<S<String>>,
+    #[schemars(with = "Option<String>")]
     pub partition: Option<S<String>>,
     /// With `partition`: how long it lasts.
     #[serde(rename = "for")]
+    #[schemars(with = "Option<Timing>")]
     pub for_: Tim,
     /// With `kill`: how long the replica stays down at least (a lost node).
+    #[schemars(with = "Option<Timing>")]
     pub down: Tim,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Check {
+    #[schemars(with = "Option<GoDuration>")]
     pub stall_bound: Dur,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Expect {
+    #[schemars(with = "Option<Verdict>")]
     pub verdict: Option<S<Verdict>>,
+    #[schemars(with = "Option<String>")]
     pub stalled_replica: Option<S<String>>,
+    #[schemars(with = "Option<bool>")]
     pub deployment_ready_within_flow_timeout: Option<S<bool>>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, DeriveDeserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, DeriveDeserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) enum Verdict {
     Stall,

@@ -31,6 +31,7 @@ mod error;
 mod expect;
 mod file;
 mod locate;
+mod schema;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -46,6 +47,7 @@ pub use convert::{API_VERSION, KIND};
 pub use discover::discover;
 pub use error::ScenarioError;
 pub use expect::{Expect, ExpectedVerdict};
+pub use schema::json_schema;
 
 /// Parses a Go-style duration (`15s`, `3m`, `1m30s`, `800ms`) as scenario
 /// files do, for arguments that take one; the error says what is wrong.
