@@ -78,8 +78,7 @@ pub fn save_failures(
         match written {
             Ok(()) => {
                 // Its timeline picture beside it, `<name>-seed-<N>.svg`.
-                if let Err(error) = crate::timeline_svg::write_beside(&path, scenario, seed)
-                {
+                if let Err(error) = crate::timeline_svg::write_beside(&path, scenario, seed) {
                     saved.errors.push(error);
                 }
                 saved.written.push(path);
