@@ -40,10 +40,10 @@ fn the_incident_picture_shows_the_lanes_the_deletion_the_stall_and_the_timeout()
         ">grm-0</text>",
         ">grm-1</text>",
         ">deletion flow</text>",
-        "CRDs deleted at 1m0.030s",
+        "CRDs deleted at 1m0.016s",
         "STALL: informer monitoring.coreos.com/v1, Kind=Prometheus never syncs",
         "wait ≤ 5m: timed out",
-        "leader from 1m5.680s",
+        "leader from 1m5.499s",
         "LIST monitoring.coreos.com/v1, Kind=Prometheus failed: NotFound",
         "container restarted (restart #1)",
     ] {
@@ -77,13 +77,13 @@ fn the_report_has_the_verdict_the_replay_the_events_and_a_mermaid_timeline() {
         "{text}"
     );
     for shown in [
-        "verdict:  STALL: grm-1 not ready since 1m30.230s",
+        "verdict:  STALL: grm-1 not ready since 1m33.062s",
         "cargo run --release -- run scenarios/grm-deletion-stall.yaml --seed 1",
         "```mermaid\n",
         "gantt\n",
         "    section grm-1\n",
-        "    CRDs deleted :milestone, crit, 60030, 60030\n",
-        "| 1m5.680s | grm-1 | became leader |",
+        "    CRDs deleted :milestone, crit, 60016, 60016\n",
+        "| 1m5.499s | grm-1 | became leader |",
     ] {
         assert!(text.contains(shown), "the report lacks `{shown}`:\n{text}");
     }
@@ -185,7 +185,7 @@ fn logs_are_off_by_default_stamped_when_on_and_change_no_trace() {
     let log = String::from_utf8_lossy(&logged.stderr);
     // Simulated time, the component, the replica.
     assert!(
-        log.lines().any(|line| line.starts_with("   1m5.680s")
+        log.lines().any(|line| line.starts_with("   1m5.499s")
             && line.contains("stallsim_manager::election: became leader replica=\"grm-1_")),
         "{log}"
     );
