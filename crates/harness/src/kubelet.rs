@@ -57,7 +57,7 @@ struct ProbeClock {
 
 impl ProbeClock {
     fn now(&self) -> Duration {
-        Instant::now().saturating_duration_since(self.origin)
+        tokio::time::Instant::now().saturating_duration_since(self.origin)
     }
 
     /// The probe's first tick at or after `at`.
@@ -89,7 +89,7 @@ impl Kubelet {
             self.request_timeout,
         );
         // The kubelet runs from the start of the run.
-        let origin = Instant::now();
+        let origin = tokio::time::Instant::now();
         for name in self.pods.names() {
             let started = match self.probe_phases.get(&name) {
                 Some(phase) => phase.as_nanos() as u64,

@@ -85,7 +85,7 @@ impl Builder {
         let net = NetState::Building(Box::new(Net::with_config(kernel)));
         let origin = {
             let _runtime = runtime.enter();
-            Instant::now()
+            tokio::time::Instant::now()
         };
         ORIGIN.with(|o| o.set(Some(origin)));
         let timer = {
@@ -243,7 +243,7 @@ impl Sim {
     /// Simulated time since the start.
     pub fn elapsed(&self) -> Duration {
         let _runtime = self.runtime.enter();
-        Instant::now().saturating_duration_since(self.origin)
+        tokio::time::Instant::now().saturating_duration_since(self.origin)
     }
 
     /// Whether `name`'s process runs (was started and has not ended).
@@ -366,7 +366,7 @@ fn poll_hosts(
     interrupt: &mut dyn FnMut() -> bool,
 ) -> Poll<Stop> {
     loop {
-        let now = Instant::now();
+        let now = tokio::time::Instant::now();
         fabric.deliver_due(net, now);
         let mut ended = false;
         for host in hosts.iter_mut() {
