@@ -98,6 +98,39 @@ fn check_under_latency_spread(file: &str) {
     }
 }
 
+/// Seeds per scenario with the kube-rs client, from the scenario's own.
+const KUBE_CLIENT_SEEDS: u64 = 2;
+
+/// The replicas talk through kube-rs's `kube::Client` over the server's HTTP
+/// face instead of stallsim's REST client: each `expect` still holds, and the
+/// same seed gives the same trace.
+fn check_with_kube_client(file: &str) {
+    let path = scenarios_dir().join(file);
+    let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    for offset in 0..KUBE_CLIENT_SEEDS {
+        let mut config = scenario.world(scenario.seed().wrapping_add(offset)).config;
+        assert_eq!(config.client, stallsim_harness::ClientKind::Rest, "{file}");
+        config.client = stallsim_harness::ClientKind::Kube;
+        let run = stallsim_harness::run(&config);
+        let mismatches = mismatches_of(&scenario, &run.report);
+        assert!(
+            mismatches.is_empty(),
+            "{file} with the kube client: {}\nreplay: add `manager: {{client: kube}}` to \
+             scenarios/{file}, then cargo run --release -- run <copy> --seed {}",
+            mismatches.join("; "),
+            config.seed
+        );
+        if offset == 0 {
+            let again = stallsim_harness::run(&config);
+            assert!(
+                run.trace == again.trace,
+                "{file} with the kube client: seed {} gave two traces",
+                config.seed
+            );
+        }
+    }
+}
+
 macro_rules! scenario_tests {
     ($($test:ident => $file:literal,)*) => {
         $(
@@ -112,6 +145,15 @@ macro_rules! scenario_tests {
                 #[test]
                 fn $test() {
                     super::check_under_latency_spread($file);
+                }
+            )*
+        }
+        /// The same files with the replicas on kube-rs's client.
+        mod with_kube_client {
+            $(
+                #[test]
+                fn $test() {
+                    super::check_with_kube_client($file);
                 }
             )*
         }

@@ -53,7 +53,7 @@ mod watch;
 
 pub use config::ApiServerConfig;
 pub use crd::CrdSpec;
-pub use http::{serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
+pub use http::{serve_simulated, serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
 pub use in_process::{InProcessFrames, InProcessTransport};
 pub use load::RequestLoad;
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};

@@ -34,6 +34,12 @@ pub struct WatchParams {
 pub trait ApiClient {
     type Watch: WatchStream;
 
+    /// The `kube::Client` underneath, for parts that run kube-rs's own
+    /// machinery (kube-runtime's watcher); `None` for other clients.
+    fn kube_client(&self) -> Option<kube::Client> {
+        None
+    }
+
     /// `GET /healthz`: `Ok` when the server answers 200.
     async fn server_healthz(&self) -> Result<(), ApiError>;
     /// `GET /apis`: the named groups (the core group `v1` is not among them).

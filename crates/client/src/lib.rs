@@ -10,6 +10,9 @@
 
 mod api;
 mod error;
+mod kube_api;
+#[cfg(feature = "turmoil")]
+mod kube_net;
 mod resource;
 mod rest;
 mod transport;
@@ -20,6 +23,9 @@ mod wire;
 
 pub use api::{ApiClient, ListParams, WatchParams, WatchStream};
 pub use error::ApiError;
+pub use kube_api::{api_error, KubeClient, KubeWatch};
+#[cfg(feature = "turmoil")]
+pub use kube_net::kube_client_over_net;
 pub use resource::ResourceRef;
 pub use rest::RestClient;
 pub use transport::{FrameStream, Transport};

@@ -28,6 +28,8 @@ pub struct WorldConfig {
     pub replicas: Vec<ReplicaSpec>,
     /// The process every replica runs; `identity` is set per replica.
     pub manager: ManagerConfig,
+    /// The API client the replicas' processes are built on.
+    pub client: ClientKind,
     pub kubelet: KubeletConfig,
     pub flow: Option<DeletionFlowConfig>,
     pub faults: Vec<Fault>,
@@ -56,6 +58,7 @@ impl Default for WorldConfig {
                 })
                 .collect(),
             manager: ManagerConfig::default(),
+            client: ClientKind::default(),
             kubelet: KubeletConfig::default(),
             flow: None,
             faults: Vec::new(),
@@ -88,6 +91,19 @@ impl WorldConfig {
             .min(self.kubelet.readiness.timeout);
         shortest / PROBE_TIMEOUT_TICKS_MIN
     }
+}
+
+/// The API client a replica's process talks to the server with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientKind {
+    /// stallsim's own REST client, over the server's JSON-line face: the
+    /// same requests and answers, framed one JSON document per line.
+    #[default]
+    Rest,
+    /// kube-rs's `kube::Client` (kube 5), over the server's HTTP/1.1 face:
+    /// every request goes through kube-rs and hyper as in a cluster.
+    Kube,
 }
 
 /// Latency of every simulated link.

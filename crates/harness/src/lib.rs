@@ -38,6 +38,8 @@ use k8s_openapi::jiff::Timestamp;
 /// The API server's host name and port.
 pub(crate) const APISERVER_HOST: &str = "apiserver";
 pub(crate) const API_PORT: u16 = 6443;
+/// The server's HTTP/1.1 face (kube-apiserver's old insecure port).
+pub(crate) const API_HTTP_PORT: u16 = 8080;
 
 /// Wall time at the start of every run (timestamps written into objects).
 pub(crate) fn epoch() -> Timestamp {

@@ -3,14 +3,14 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use stallsim_client::{RestClient, TurmoilTransport};
+use stallsim_client::{kube_client_over_net, ApiClient, KubeClient, RestClient, TurmoilTransport};
 use stallsim_manager::{Health, Manager, ManagerConfig, ProcessContext};
 use stallsim_net::{OwnedReadHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::pods::Pods;
 use crate::trace::{Recorder, ReplicaSink};
-use crate::{epoch, mix_seed, APISERVER_HOST, API_PORT};
+use crate::{epoch, mix_seed, ClientKind, APISERVER_HOST, API_HTTP_PORT, API_PORT};
 
 /// The port of `/readyz` and `/healthz`.
 pub(crate) const HEALTH_PORT: u16 = 8081;
@@ -18,13 +18,12 @@ pub(crate) const HEALTH_PORT: u16 = 8081;
 const HEALTH_BIND_RETRY: Duration = Duration::from_millis(100);
 const HEALTH_BIND_TRIES_MAX: u32 = 600;
 
-type Client = RestClient<TurmoilTransport>;
-
 /// What every start of a replica's container needs.
 #[derive(Clone)]
 pub(crate) struct ReplicaImage {
     pub name: String,
     pub config: ManagerConfig,
+    pub client: ClientKind,
     /// From the container running to the manager starting; nothing listens
     /// or talks meanwhile.
     pub process_start: Duration,
@@ -37,11 +36,24 @@ pub(crate) struct ReplicaImage {
 /// One run of the container's process, from start to exit.
 pub(crate) async fn run(image: Rc<ReplicaImage>) {
     tokio::time::sleep(image.process_start).await;
+    // The client is built afresh in every process, within its host: its
+    // connections and their tasks belong to this process.
+    match image.client {
+        ClientKind::Rest => {
+            let transport = TurmoilTransport::new(APISERVER_HOST, API_PORT);
+            let client = RestClient::new(transport, image.request_timeout);
+            Box::pin(run_with(image, client)).await;
+        }
+        ClientKind::Kube => {
+            let kube = kube_client_over_net(APISERVER_HOST, API_HTTP_PORT);
+            let client = KubeClient::new(kube, image.request_timeout);
+            Box::pin(run_with(image, client)).await;
+        }
+    }
+}
+
+async fn run_with<C: ApiClient + Clone + 'static>(image: Rc<ReplicaImage>, client: C) {
     let generation = image.pods.with(&image.name, |pod| pod.generation);
-    let client = RestClient::new(
-        TurmoilTransport::new(APISERVER_HOST, API_PORT),
-        image.request_timeout,
-    );
     let seed = mix_seed(image.world_seed, &image.name, generation);
     let mut config = image.config.clone();
     // Like controller-runtime's `hostname_uuid`: every process is a new candidate.
@@ -85,7 +97,10 @@ async fn bind_health() -> Option<TcpListener> {
 /// `200 ok` or `500 <why>`, then closes its side and reads the kubelet's
 /// side to its end before dropping the connection (dropping it with unread
 /// bytes or an open write side resets it).
-async fn serve_probes(listener: TcpListener, health: Rc<Health<Client>>) {
+async fn serve_probes<C: ApiClient + Clone + 'static>(
+    listener: TcpListener,
+    health: Rc<Health<C>>,
+) {
     while let Ok((stream, _)) = listener.accept().await {
         let health = health.clone();
         tokio::task::spawn_local(async move {

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use stallsim_apiserver::ApiServer;
+use stallsim_apiserver::{ApiServer, HttpFace};
 use stallsim_net::{SegmentCounts, Sim, Stop, TcpListener};
 
 use crate::flow::DeletionFlow;
@@ -16,7 +16,7 @@ use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::ticks::{next_tick, phase_of};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
-use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_PORT};
+use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_HTTP_PORT, API_PORT};
 
 const KUBELET_HOST: &str = "kubelet";
 const FLOW_HOST: &str = "flow";
@@ -88,6 +88,11 @@ impl World {
                 let listener = TcpListener::bind(("0.0.0.0", API_PORT))
                     .await
                     .expect("the API server's port is free");
+                let http = TcpListener::bind(("0.0.0.0", API_HTTP_PORT))
+                    .await
+                    .expect("the API server's HTTP port is free");
+                let face = HttpFace::simulated(server.clone());
+                tokio::task::spawn_local(stallsim_apiserver::serve_simulated(http, face));
                 // Accepting fails only when the network is gone.
                 let _ = stallsim_apiserver::serve(listener, server).await;
             }
@@ -98,6 +103,7 @@ impl World {
             let image = Rc::new(ReplicaImage {
                 name: replica.name.clone(),
                 config: config.manager.clone(),
+                client: config.client,
                 process_start: config.kubelet.process_start,
                 request_timeout: config.network.request_timeout,
                 world_seed: config.seed,

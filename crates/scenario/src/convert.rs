@@ -15,7 +15,8 @@ use std::time::Duration;
 use serde_saphyr::Location;
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_harness::{
-    mix_seed, CheckerConfig, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX, TICK_MIN,
+    mix_seed, CheckerConfig, ClientKind, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX,
+    TICK_MIN,
 };
 
 use crate::duration::Timing;
@@ -290,6 +291,10 @@ fn spec_to_world(
     let replicas = replicas(ctx, spec.replicas.as_ref())?;
     let replica_names: BTreeSet<&str> = replicas.iter().map(|r| r.name.as_str()).collect();
     let manager = manager::manager(ctx, spec.manager.as_ref(), spec.mitigations.as_ref())?;
+    let client = match spec.manager.as_ref().and_then(|m| m.client) {
+        None | Some(file::Client::Rest) => ClientKind::Rest,
+        Some(file::Client::Kube) => ClientKind::Kube,
+    };
     let kubelet = kubelet::kubelet(ctx, spec.kubelet.as_ref())?;
     let flow = spec
         .deletion_flow
@@ -338,6 +343,7 @@ fn spec_to_world(
         crds,
         replicas,
         manager,
+        client,
         kubelet,
         flow,
         faults,

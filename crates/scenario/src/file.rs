@@ -131,6 +131,10 @@ pub(crate) struct Replica {
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Manager {
+    /// The API client every replica's process is built on: `rest`
+    /// (stallsim's own, over the server's JSON-line face; the default) or
+    /// `kube` (kube-rs's `kube::Client`, over the server's HTTP face).
+    pub client: Option<Client>,
     pub discovery: Option<Discovery>,
     pub leader_election: Option<LeaderElection>,
     pub reflector: Option<Reflector>,
@@ -139,6 +143,13 @@ pub(crate) struct Manager {
     pub garbage_collector: Option<GarbageCollector>,
     #[schemars(with = "Option<WatchingController>")]
     pub watching_controller: Option<S<WatchingController>>,
+}
+
+#[derive(Clone, Copy, DeriveDeserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Client {
+    Rest,
+    Kube,
 }
 
 #[derive(Clone, Copy, DeriveDeserialize, JsonSchema)]

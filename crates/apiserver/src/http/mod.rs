@@ -94,6 +94,8 @@ impl HttpFace {
             async move { Ok::<_, Infallible>(face.answer(request).await) }
         });
         http1::Builder::new()
+            // hyper stamps answers from the wall clock; a simulated run reads none.
+            .auto_date_header(!matches!(self.clock, Clock::Simulation))
             .serve_connection(TokioIo::new(stream), service)
             .await
     }
@@ -138,6 +140,23 @@ fn respond(response: Response) -> hyper::Response<ReplyBody> {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     answer
+}
+
+/// Serves `face` on a simulated listener (within a simulated host), each
+/// connection in its own task, until accepting fails: when the network is
+/// gone.
+pub async fn serve_simulated(
+    listener: stallsim_net::TcpListener,
+    face: HttpFace,
+) -> io::Result<()> {
+    loop {
+        let (stream, _peer) = listener.accept().await?;
+        let face = face.clone();
+        tokio::task::spawn_local(async move {
+            // An error means the client is gone; the connection is closed either way.
+            let _ = face.serve_connection(stream).await;
+        });
+    }
 }
 
 /// Serves `face` on a TCP listener, each connection in its own task, until
