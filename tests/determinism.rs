@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn incident() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/grm-deletion-stall.yaml")
+    scenario("grm-deletion-stall.yaml")
+}
+
+fn scenario(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file)
 }
 
 fn trace_of(seed: u64) -> String {
@@ -35,15 +39,26 @@ fn another_seed_another_trace() {
 
 #[test]
 fn same_seed_same_trace_in_two_processes() {
+    traces_agree_across_processes(&incident(), "incident");
+}
+
+/// kube-rs's client and kube-runtime's watcher, over hyper and the HTTP
+/// face, with their jitter drawn from the seed: also one trace per seed.
+#[test]
+fn same_seed_same_trace_in_two_processes_with_kube_rs() {
+    traces_agree_across_processes(&scenario("kube-rs-controller-stalls.yaml"), "kube-rs");
+}
+
+fn traces_agree_across_processes(file: &Path, label: &str) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let traces: Vec<Vec<u8>> = ["a", "b"]
         .iter()
         .map(|name| {
-            let out = dir.join(format!("determinism-{name}.jsonl"));
+            let out = dir.join(format!("determinism-{label}-{name}.jsonl"));
             let status = Command::new(env!("CARGO_BIN_EXE_stallsim"))
                 .args([
                     "run",
-                    incident().to_str().unwrap(),
+                    file.to_str().unwrap(),
                     "--seed",
                     "11",
                     "--trace",
@@ -54,7 +69,7 @@ fn same_seed_same_trace_in_two_processes() {
             assert_eq!(
                 status.status.code(),
                 Some(1),
-                "the incident stalls: {}",
+                "{label} stalls: {}",
                 String::from_utf8_lossy(&status.stdout)
             );
             std::fs::read(&out).expect("the trace was written")

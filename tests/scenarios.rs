@@ -109,7 +109,6 @@ fn check_with_kube_client(file: &str) {
     let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
     for offset in 0..KUBE_CLIENT_SEEDS {
         let mut config = scenario.world(scenario.seed().wrapping_add(offset)).config;
-        assert_eq!(config.client, stallsim_harness::ClientKind::Rest, "{file}");
         config.client = stallsim_harness::ClientKind::Kube;
         let run = stallsim_harness::run(&config);
         let mismatches = mismatches_of(&scenario, &run.report);
@@ -175,6 +174,7 @@ scenario_tests! {
     lazy_informer_timeout_alone_still_stalls => "mitigation-lazy-informer-sync-timeout.yaml",
     watch_source_exits_on_cache_sync_timeout => "watch-source-cache-sync-timeout.yaml",
     lazy_discovery_converges => "lazy-discovery.yaml",
+    kube_rs_controller_stalls => "kube-rs-controller-stalls.yaml",
 }
 
 /// Bundled files without an `expect`, for exploring; each has its own test.

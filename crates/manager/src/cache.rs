@@ -12,7 +12,11 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::informer::Reflector;
-use crate::{EventSink, Gvk, Informer, ManagerEvent, MapperError, ReflectorConfig, RestMapper};
+use crate::runtime_informer;
+use crate::{
+    EventSink, Gvk, Informer, InformerLibrary, ManagerEvent, MapperError, ReflectorConfig,
+    RestMapper,
+};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum CacheError {
@@ -113,14 +117,25 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
             kind: kind.to_string(),
             resource: resource.qualified_name(),
         });
-        let reflector = Reflector {
-            client: self.client.clone(),
-            config: self.config.clone(),
-            sink: self.sink.clone(),
-            rng: SmallRng::seed_from_u64(self.rng.borrow_mut().random()),
-            not_found_list_is_empty: self.not_found_list_is_empty,
+        let seed = self.rng.borrow_mut().random();
+        let task = match (self.config.library, self.client.kube_client()) {
+            (InformerLibrary::KubeRuntime, Some(kube)) => tokio::task::spawn_local(
+                runtime_informer::run(kube, informer.clone(), self.sink.clone(), seed),
+            ),
+            (InformerLibrary::KubeRuntime, None) => {
+                panic!("kube-runtime's informer runs on a kube::Client, and this client has none")
+            }
+            (InformerLibrary::ClientGo, _) => {
+                let reflector = Reflector {
+                    client: self.client.clone(),
+                    config: self.config.clone(),
+                    sink: self.sink.clone(),
+                    rng: SmallRng::seed_from_u64(seed),
+                    not_found_list_is_empty: self.not_found_list_is_empty,
+                };
+                tokio::task::spawn_local(reflector.run(informer.clone()))
+            }
         };
-        let task = tokio::task::spawn_local(reflector.run(informer.clone()));
         self.informers.borrow_mut().insert(
             kind.clone(),
             Entry {

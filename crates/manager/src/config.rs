@@ -97,9 +97,25 @@ impl Default for BackoffConfig {
     }
 }
 
+/// The library an informer comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InformerLibrary {
+    /// client-go's reflector (`informer.rs`), as in controller-runtime.
+    #[default]
+    ClientGo,
+    /// kube-runtime's `watcher` feeding a `reflector` store, synced when
+    /// `Store::wait_until_ready` resolves: the informer of a kube-rs
+    /// controller. It needs a client that offers a `kube::Client`.
+    KubeRuntime,
+}
+
 /// The informers' reflectors.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReflectorConfig {
+    /// Whose informer runs: client-go's reflector, with `backoff` and
+    /// `watch_timeout_min`, or kube-runtime's watcher, with its own defaults.
+    pub library: InformerLibrary,
     pub backoff: BackoffConfig,
     /// Watches ask the server to end after a random time in
     /// `[watch_timeout_min, 2*watch_timeout_min)` (client-go's minWatchTimeout).
@@ -109,6 +125,7 @@ pub struct ReflectorConfig {
 impl Default for ReflectorConfig {
     fn default() -> Self {
         ReflectorConfig {
+            library: InformerLibrary::default(),
             backoff: BackoffConfig::default(),
             watch_timeout_min: Duration::from_secs(300),
         }

@@ -65,7 +65,24 @@ impl Informer {
         self.last_error.borrow().clone()
     }
 
-    fn replace(&self, objects: Vec<DynamicObject>) {
+    /// Marks the informer synced, for good.
+    pub(crate) fn mark_synced(&self) {
+        self.synced.send_replace(true);
+    }
+
+    pub(crate) fn count_list_attempt(&self) {
+        self.list_attempts.set(self.list_attempts.get() + 1);
+    }
+
+    pub(crate) fn list_attempts(&self) -> u32 {
+        self.list_attempts.get()
+    }
+
+    pub(crate) fn set_last_error(&self, error: &str) {
+        *self.last_error.borrow_mut() = Some(error.to_string());
+    }
+
+    pub(crate) fn replace(&self, objects: Vec<DynamicObject>) {
         let mut items = self.items.borrow_mut();
         items.clear();
         for object in objects {

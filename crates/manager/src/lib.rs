@@ -19,12 +19,13 @@ mod informer;
 mod log;
 mod manager;
 mod mapper;
+mod runtime_informer;
 
 pub use backoff::Backoff;
 pub use cache::{Cache, CacheError};
 pub use config::{
-    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, KindRead, LeaderElectionConfig,
-    ManagerConfig, Mitigations, ReflectorConfig,
+    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, InformerLibrary, KindRead,
+    LeaderElectionConfig, ManagerConfig, Mitigations, ReflectorConfig,
 };
 pub use election::LeaderElector;
 pub use events::{EventSink, ManagerEvent};

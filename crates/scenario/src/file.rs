@@ -135,6 +135,11 @@ pub(crate) struct Manager {
     /// (stallsim's own, over the server's JSON-line face; the default) or
     /// `kube` (kube-rs's `kube::Client`, over the server's HTTP face).
     pub client: Option<Client>,
+    /// Whose informers the process runs: `client-go` (the reflector of
+    /// controller-runtime; the default) or `kube-runtime` (the watcher and
+    /// reflector of a kube-rs controller; needs `client: kube`).
+    #[schemars(with = "Option<Informer>")]
+    pub informer: Option<S<Informer>>,
     pub discovery: Option<Discovery>,
     pub leader_election: Option<LeaderElection>,
     pub reflector: Option<Reflector>,
@@ -150,6 +155,13 @@ pub(crate) struct Manager {
 pub(crate) enum Client {
     Rest,
     Kube,
+}
+
+#[derive(Clone, Copy, DeriveDeserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Informer {
+    ClientGo,
+    KubeRuntime,
 }
 
 #[derive(Clone, Copy, DeriveDeserialize, JsonSchema)]

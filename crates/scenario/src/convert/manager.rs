@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use stallsim_manager::{
-    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, LeaderElectionConfig, ManagerConfig,
+    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, InformerLibrary, LeaderElectionConfig,
+    ManagerConfig,
     Mitigations as ManagerMitigations, ReflectorConfig,
 };
 
@@ -43,7 +44,31 @@ pub(super) fn manager(
         m.leader_election.as_ref(),
         defaults.leader_election.clone(),
     )?;
-    let reflector = reflector(ctx, m.reflector.as_ref())?;
+    let mut reflector = reflector(ctx, m.reflector.as_ref())?;
+    if let Some(informer) = &m.informer {
+        reflector.library = match informer.value {
+            file::Informer::ClientGo => InformerLibrary::ClientGo,
+            file::Informer::KubeRuntime => {
+                if !matches!(m.client, Some(file::Client::Kube)) {
+                    return Err(ctx.error(
+                        &informer.referenced,
+                        "spec.manager.informer",
+                        "kube-runtime's informer runs on kube-rs's client; expected `client: kube` beside it",
+                    ));
+                }
+                if mitigations.not_found_list_is_empty {
+                    return Err(ctx.error(
+                        &informer.referenced,
+                        "spec.manager.informer",
+                        "the notFoundListIsEmpty mitigation changes client-go's reflector, and \
+                         kube-runtime's watcher has no such switch; expected `informer: client-go` \
+                         with it, or no notFoundListIsEmpty",
+                    ));
+                }
+                InformerLibrary::KubeRuntime
+            }
+        };
+    }
     let cache_sync_timeout = ctx.positive(
         &m.cache_sync_timeout,
         defaults.cache_sync_timeout,
@@ -184,6 +209,7 @@ fn reflector(ctx: &Ctx<'_>, reflector: Option<&file::Reflector>) -> Result<Refle
             defaults.watch_timeout_min,
             "spec.manager.reflector.watchTimeoutMin",
         )?,
+        ..defaults
     })
 }
 
