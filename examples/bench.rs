@@ -5,8 +5,10 @@
 //!
 //! `cargo run --release --example bench -- [RUNS]`
 //!
-//! The scenarios are the incident (`scenarios/grm-deletion-stall.yaml`) and
-//! its fix (`scenarios/grm-deletion-stall-fixed.yaml`), each at its own seed.
+//! The scenarios are the incident (`scenarios/grm-deletion-stall.yaml`),
+//! its fix (`scenarios/grm-deletion-stall-fixed.yaml`) and its kube-rs twin
+//! (`scenarios/kube-rs-controller-stalls.yaml`: kube-rs's client over HTTP,
+//! kube-runtime's informer), each at its own seed.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,9 +17,10 @@ use stallsim_harness::{ReplicaSpec, WorldConfig};
 
 /// Runs of each measurement unless the first argument says otherwise.
 const RUNS_DEFAULT: u32 = 5;
-const SCENARIOS: [&str; 2] = [
+const SCENARIOS: [&str; 3] = [
     "scenarios/grm-deletion-stall.yaml",
     "scenarios/grm-deletion-stall-fixed.yaml",
+    "scenarios/kube-rs-controller-stalls.yaml",
 ];
 const REPLICA_COUNTS: [usize; 4] = [2, 4, 8, 16];
 const DURATIONS: [Duration; 2] = [Duration::from_secs(20 * 60), Duration::from_secs(2 * 3600)];
