@@ -9,7 +9,9 @@ fn incident() -> PathBuf {
 }
 
 fn scenario(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file)
 }
 
 fn trace_of(seed: u64) -> String {

@@ -111,6 +111,13 @@ fn check_with_kube_client(file: &str) {
         let mut config = scenario.world(scenario.seed().wrapping_add(offset)).config;
         config.client = stallsim_harness::ClientKind::Kube;
         let run = stallsim_harness::run(&config);
+        let resets = run
+            .trace
+            .iter()
+            .map(|event| event.to_json_line().to_lowercase())
+            .filter(|line| RESET_LIKE.iter().any(|error| line.contains(error)))
+            .count();
+        assert_eq!(resets, 0, "{file} with the kube client: transport errors");
         let mismatches = mismatches_of(&scenario, &run.report);
         assert!(
             mismatches.is_empty(),

@@ -4,8 +4,7 @@ use std::time::Duration;
 
 use stallsim_manager::{
     BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, InformerLibrary, LeaderElectionConfig,
-    ManagerConfig,
-    Mitigations as ManagerMitigations, ReflectorConfig,
+    ManagerConfig, Mitigations as ManagerMitigations, ReflectorConfig,
 };
 
 use super::{where_given, Ctx, Result};
