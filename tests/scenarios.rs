@@ -137,6 +137,37 @@ fn check_with_kube_client(file: &str) {
     }
 }
 
+/// The same with kube-runtime's informer too: a kube-rs controller in every
+/// race the files pose. A file whose fix is client-go's own
+/// (`notFoundListIsEmpty`) runs without it, since kube-runtime's watcher has
+/// no such switch: its race must stall.
+fn check_with_kube_runtime(file: &str) {
+    let path = scenarios_dir().join(file);
+    let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+    let mut config = scenario.world(scenario.seed()).config;
+    config.client = stallsim_harness::ClientKind::Kube;
+    config.manager.reflector.library = stallsim_harness::manager::InformerLibrary::KubeRuntime;
+    if config.manager.mitigations.not_found_list_is_empty {
+        config.manager.mitigations.not_found_list_is_empty = false;
+        let run = stallsim_harness::run(&config);
+        assert_eq!(
+            run.report.verdict.name(),
+            "stall",
+            "{file} with kube-runtime's informer, which has no notFoundListIsEmpty"
+        );
+        return;
+    }
+    let run = stallsim_harness::run(&config);
+    let mismatches = mismatches_of(&scenario, &run.report);
+    assert!(
+        mismatches.is_empty(),
+        "{file} with kube-runtime's informer: {}\nreplay: add `manager: {{client: kube, \
+         informer: kube-runtime}}` to scenarios/{file}, then cargo run --release -- run <copy> --seed {}",
+        mismatches.join("; "),
+        config.seed
+    );
+}
+
 macro_rules! scenario_tests {
     ($($test:ident => $file:literal,)*) => {
         $(
@@ -160,6 +191,16 @@ macro_rules! scenario_tests {
                 #[test]
                 fn $test() {
                     super::check_with_kube_client($file);
+                }
+            )*
+        }
+        /// The same files with the replicas on kube-rs's client and
+        /// kube-runtime's informer.
+        mod with_kube_runtime {
+            $(
+                #[test]
+                fn $test() {
+                    super::check_with_kube_runtime($file);
                 }
             )*
         }

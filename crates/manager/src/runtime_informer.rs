@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::api::{Api, ApiResource};
 use kube::core::{DynamicObject, GroupVersionKind};
-use kube::runtime::reflector::store::Writer;
+use kube::runtime::reflector::store::{Store, Writer};
 use kube::runtime::utils::{Backoff, ResetTimerBackoff};
 use kube::runtime::watcher::{self, Event, ExponentialBackoff};
 use kube::runtime::WatchStreamExt;
@@ -78,31 +78,32 @@ pub(crate) async fn run(
                 let Some(event) = event else { return };
                 match event {
                     Ok(Event::Init) => informer.count_list_attempt(),
+                    // The list pages are buffered until the list is whole.
+                    Ok(Event::InitApply(_)) => {}
                     Ok(Event::InitDone) => {
-                        let items = store.state().len();
+                        copy_store(&store, &informer);
                         sink.record(ManagerEvent::ListSucceeded {
                             kind: kind.clone(),
-                            items,
+                            items: informer.items().len(),
                             // The watcher keeps the list's version to itself.
                             resource_version: String::new(),
                         });
                     }
-                    Ok(_) => {}
+                    Ok(Event::Apply(_) | Event::Delete(_)) => copy_store(&store, &informer),
                     Err(error) => {
                         let retry_in_ms = last_delay.load(Ordering::Relaxed);
                         record_error(&*sink, &informer, &kind, error, retry_in_ms);
                     }
                 }
-                let mut objects: Vec<DynamicObject> =
-                    store.state().iter().map(|o| (**o).clone()).collect();
-                objects.sort_by(|a, b| {
-                    (&a.metadata.namespace, &a.metadata.name)
-                        .cmp(&(&b.metadata.namespace, &b.metadata.name))
-                });
-                informer.replace(objects);
             }
         }
     }
+}
+
+/// The store's objects into the informer the rest of the core reads (which
+/// orders them: the store's own order follows a randomly seeded hash).
+fn copy_store(store: &Store<DynamicObject>, informer: &Informer) {
+    informer.replace(store.state().iter().map(|o| (**o).clone()).collect());
 }
 
 fn record_error(
