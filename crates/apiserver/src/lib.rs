@@ -53,9 +53,9 @@ mod watch;
 
 pub use config::ApiServerConfig;
 pub use crd::CrdSpec;
-pub use http::{serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
+pub use http::{serve_simulated, serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
 pub use in_process::{InProcessFrames, InProcessTransport};
-pub use load::RequestLoad;
+pub use load::{ClientId, ClientLoad, RequestClass, RequestLoad, RATE_WINDOW};
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};
 pub use serve::serve;
 pub use server::{ApiServer, Reply};
