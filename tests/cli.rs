@@ -32,6 +32,80 @@ fn the_incident_is_a_stall_of_the_replica_whose_informer_never_synced() {
         ),
         "{text}"
     );
+    // The stalled replica's LIST rate explains the stall; every replica's
+    // requests by class follow the overall figures.
+    let why = text.lines().skip_while(|l| !l.starts_with("why:")).take(4);
+    assert!(
+        why.clone()
+            .any(|l| l.contains("it sent ") && l.contains(" LISTs, ")),
+        "{text}"
+    );
+    for replica in ["grm-0", "grm-1"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{replica}: LIST "))
+                    && l.contains("busiest minute")
+                    && l.contains("lease ")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn run_json_reports_each_replicas_requests_by_class() {
+    let output = stallsim(&["run", "scenarios/grm-deletion-stall.yaml", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["verdict"], "stall");
+    let replicas = json["api_by_replica"].as_array().unwrap();
+    let names: Vec<&str> = replicas
+        .iter()
+        .map(|r| r["replica"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["grm-0", "grm-1"]);
+    let total: u64 = replicas
+        .iter()
+        .flat_map(|r| ["list", "watch", "lease", "other"].map(|c| r[c]["total"].as_u64().unwrap()))
+        .sum();
+    assert!(total > 0 && total <= json["api_requests"]["total"].as_u64().unwrap());
+    let list = &replicas[1]["list"];
+    let per_second = list["total"].as_f64().unwrap() / 1200.0;
+    assert_eq!(list["per_second"].as_f64().unwrap(), per_second, "{list}");
+    assert!(list["busiest_minute"].as_u64().unwrap() >= 1, "{list}");
+}
+
+#[test]
+fn a_broken_request_bound_fails_test_and_explore() {
+    let file = scratch(
+        "list-bound-broken.yaml",
+        &incident_text().replace("listPerMinuteMax: 20", "listPerMinuteMax: 5"),
+    );
+    let output = stallsim(&["test", file.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("grm-1 sent ")
+            && text.contains(
+                " LIST requests in its busiest minute, above the bound of 5 \
+                 (spec.expect.apiRequests.listPerMinuteMax)"
+            ),
+        "{text}"
+    );
+    let output = stallsim(&["explore", file.to_str().unwrap(), "--runs", "2", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        (json["held"].as_u64(), json["failed"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert!(
+        json["property"]["expect"]
+            .as_str()
+            .unwrap()
+            .contains("at most 5 LIST a minute per replica"),
+        "{}",
+        json["property"]
+    );
 }
 
 #[test]
