@@ -22,6 +22,10 @@
 //! then the CRD object goes, the resource answers 404, its watches end, and
 //! discovery drops it, each after its own lag in [`ApiServerConfig`].
 //!
+//! It counts the requests it answers as a real server's metrics would
+//! ([`RequestLoad`], [`ClientLoad`]): overall, and per client (the peer a
+//! face sees: a simulated host) and class (LIST, WATCH, lease, other).
+//!
 //! The server is passive: that work is done when time is handed in
 //! ([`ApiServer::handle`], [`ApiServer::advance`]); both fronts wake it at
 //! [`ApiServer::next_due`] while they hold a watch open.
