@@ -129,6 +129,12 @@ impl Expect {
                 if let Some(error) = &stall.last_list_error {
                     sentence.push_str(&format!("; last LIST error: {error}"));
                 }
+                if let Some(list) = report.requests_of(&stall.replica).map(|r| &r.list) {
+                    sentence.push_str(&format!(
+                        "; it sent {} LISTs, at most {} in any minute",
+                        list.total, list.busiest_minute
+                    ));
+                }
                 if let Some(holder) = &stall.lease_holder {
                     sentence.push_str(&format!("; lease held by {holder}"));
                 }

@@ -171,3 +171,14 @@ fn a_request_bound_broken_names_replica_class_busiest_minute_and_bound() {
         ],
     );
 }
+
+#[test]
+fn an_unexpected_stall_names_the_stalled_replicas_lists() {
+    let mut report = report(stall("grm-1"), None);
+    report.api_by_replica = vec![requests("grm-0", 9, 30), requests("grm-1", 14, 60)];
+    check(
+        &expect(ExpectedVerdict::Converges, None, None),
+        &report,
+        &["last LIST error: 404 NotFound; it sent 42 LISTs, at most 14 in any minute; lease held by grm-1"],
+    );
+}
