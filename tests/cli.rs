@@ -364,6 +364,10 @@ fn explore_json_has_the_counts() {
     assert_eq!(json["verdicts"]["stall"]["ci95"][0], 0.0);
     assert_eq!(json["deletion_to_ready"]["runs"], 2);
     assert_eq!(json["failures"].as_array().unwrap().len(), 0);
+    let lists = &json["api_requests"]["list_peak_per_minute"];
+    for replica in ["grm-0", "grm-1"] {
+        assert!(lists[replica].as_u64().unwrap() >= 1, "{lists}");
+    }
     // Coverage: every run came in one of the orderings, each of which
     // starts with the first leader's discovery and includes the deletion.
     let orderings = json["orderings"].as_array().unwrap();
