@@ -657,3 +657,36 @@ fn shards_merge_to_the_unsharded_summary() {
     assert_eq!(job["shard"], "1/2");
     assert_eq!(job["tally"]["seeds"][0], 2);
 }
+
+/// A reflector whose backoff never grows past its first step retries the
+/// 404 LIST about once a second, as kube-runtime 5.0.0's watcher does: the
+/// incident's bound, which client-go's backoff keeps, catches it.
+#[test]
+fn a_backoff_that_never_grows_breaks_the_incidents_list_bound() {
+    let file = scratch(
+        "list-a-second.yaml",
+        &incident_text().replace(
+            "  duration: 20m\n",
+            "  duration: 20m\n  manager:\n    reflector:\n      backoff: {cap: 800ms}\n",
+        ),
+    );
+    let output = stallsim(&["run", file.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "still a stall");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let list = &json["api_by_replica"][1]["list"];
+    assert_eq!(json["api_by_replica"][1]["replica"], "grm-1");
+    // Waits of 0.8s to 1.6s: 37 to 75 LISTs a minute.
+    let busiest = list["busiest_minute"].as_u64().unwrap();
+    assert!((37..=80).contains(&busiest), "{list}");
+    assert!(list["per_second"].as_f64().unwrap() > 0.6, "{list}");
+
+    let output = stallsim(&["test", file.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "grm-1 sent {busiest} LIST requests in its busiest minute, above the bound of 20"
+        )),
+        "{text}"
+    );
+}
