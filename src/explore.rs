@@ -184,5 +184,13 @@ fn describe(expect: &Expect) -> String {
         Some(false) => text.push_str(", deployment not ready within the flow's wait"),
         None => {}
     }
+    if let Some(bounds) = &expect.api_requests {
+        for (class, _, max) in bounds.bounds() {
+            text.push_str(&format!(
+                ", at most {max} {} a minute per replica",
+                class.label()
+            ));
+        }
+    }
     text
 }

@@ -56,6 +56,10 @@ enum Command {
         /// Mermaid timeline) for a pull request or an issue.
         #[arg(long, value_name = "OUT.md")]
         report: Option<PathBuf>,
+        /// Print the report (verdict, restarts, API requests per replica and
+        /// class) as one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Where in its ranges a scenario stalls: for each ranged time, the
     /// sub-ranges whose runs stall (every other draw held at the seed's),
@@ -228,6 +232,7 @@ fn main() -> ExitCode {
             trace,
             timeline,
             report,
+            json,
         } => run(
             &file,
             seed,
@@ -235,6 +240,7 @@ fn main() -> ExitCode {
                 trace: trace.as_deref(),
                 timeline: timeline.as_deref(),
                 report: report.as_deref(),
+                json,
             },
         ),
         Command::Test { paths, seeds } => test(paths, seeds),
@@ -333,6 +339,8 @@ struct RunOutputs<'a> {
     trace: Option<&'a Path>,
     timeline: Option<&'a Path>,
     report: Option<&'a Path>,
+    /// The report as JSON on stdout instead of the text.
+    json: bool,
 }
 
 fn run(file: &Path, seed: Option<u64>, outputs: RunOutputs) -> u8 {
@@ -382,7 +390,17 @@ fn run(file: &Path, seed: Option<u64>, outputs: RunOutputs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     }
-    print!("{}", output::run_summary(file, &config, &drawn.draws, &run));
+    if outputs.json {
+        match serde_json::to_string_pretty(&run.report) {
+            Ok(json) => println!("{json}"),
+            Err(error) => {
+                eprintln!("error: cannot write the report as JSON: {error}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    } else {
+        print!("{}", output::run_summary(file, &config, &drawn.draws, &run));
+    }
     match run.report.verdict {
         Verdict::Converges => EXIT_CONVERGES,
         Verdict::Stall(_) => EXIT_STALL,

@@ -44,6 +44,7 @@ pub fn matrix(file: &Path, runs: u64, jobs: Option<usize>, json: bool) -> u8 {
         verdict: ExpectedVerdict::Converges,
         stalled_replica: None,
         deployment_ready_within_flow_timeout: None,
+        api_requests: None,
     };
     let jobs = jobs.unwrap_or_else(crate::available_jobs);
     let first = scenario.seed();

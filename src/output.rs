@@ -55,6 +55,14 @@ pub fn run_summary(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run)
             if let Some(error) = &stall.last_list_error {
                 let _ = writeln!(out, "          its LIST keeps failing: {error}");
             }
+            if let Some(requests) = report.requests_of(&stall.replica) {
+                let list = &requests.list;
+                let _ = writeln!(
+                    out,
+                    "          it sent {} LISTs, {:.2}/s over the run, at most {} in any minute",
+                    list.total, list.per_second, list.busiest_minute
+                );
+            }
             let holder = stall.lease_holder.as_deref().unwrap_or("nobody");
             let _ = writeln!(out, "          lease held by {holder}");
         }
@@ -102,6 +110,14 @@ pub fn run_summary(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run)
         "api:      {} requests to the API server, at most {} in any minute",
         report.api_requests.total, report.api_requests.peak_per_minute
     );
+    for requests in &report.api_by_replica {
+        let _ = writeln!(
+            out,
+            "          {}: {}",
+            requests.replica,
+            requests.describe()
+        );
+    }
     let _ = writeln!(out, "replay:   {}", replay_command(file, report.seed));
     let _ = writeln!(
         out,

@@ -1,6 +1,7 @@
 //! What `stallsim explore` prints: counts, rates and spreads over the runs,
 //! and the runs that did not hold the property, as text or as JSON.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -104,6 +105,9 @@ pub struct RunRecord {
     /// Requests the API server answered, and the most in any minute.
     pub api_requests: u64,
     pub api_peak_per_minute: u64,
+    /// Each replica's most LISTs in any minute.
+    #[serde(default)]
+    pub list_peak_per_minute: BTreeMap<String, u64>,
 }
 
 impl RunRecord {
@@ -125,6 +129,11 @@ impl RunRecord {
             ordering: outcome.ordering.clone(),
             api_requests: report.api_requests.total,
             api_peak_per_minute: report.api_requests.peak_per_minute,
+            list_peak_per_minute: report
+                .api_by_replica
+                .iter()
+                .map(|r| (r.replica.clone(), r.list.busiest_minute))
+                .collect(),
         }
     }
 }
@@ -203,6 +212,8 @@ pub struct DeletionToReady {
 pub struct ApiLoad {
     pub mean_per_run: f64,
     pub peak_per_minute: u64,
+    /// Each replica's most LISTs in any minute of any run.
+    pub list_peak_per_minute: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -296,6 +307,7 @@ impl Summary {
             api_requests: ApiLoad {
                 mean_per_run: per_run(tally.api_requests),
                 peak_per_minute: tally.api_peak_per_minute,
+                list_peak_per_minute: tally.list_peak_per_minute.clone(),
             },
             restarts_per_run: Restarts {
                 mean: per_run(tally.restarts),
@@ -389,6 +401,19 @@ impl Summary {
             "API requests per run: mean {:.0}; the busiest minute of any run: {}",
             self.api_requests.mean_per_run, self.api_requests.peak_per_minute
         );
+        if !self.api_requests.list_peak_per_minute.is_empty() {
+            let lists: Vec<String> = self
+                .api_requests
+                .list_peak_per_minute
+                .iter()
+                .map(|(replica, peak)| format!("{replica} {peak}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "LISTs in a replica's busiest minute of any run: {}",
+                lists.join(", ")
+            );
+        }
         let stalled = self.orderings.iter().filter(|o| o.stalled > 0).count();
         let _ = writeln!(
             out,

@@ -33,6 +33,9 @@ pub struct Tally {
     /// minute of any run.
     pub api_requests: u64,
     pub api_peak_per_minute: u64,
+    /// Each replica's most LISTs in any minute of any run.
+    #[serde(default)]
+    pub list_peak_per_minute: BTreeMap<String, u64>,
     /// Coverage, by the order of the key events (joined with ` > `).
     pub orderings: BTreeMap<String, OrderingTally>,
     /// The runs that did not hold the property, by seed.
@@ -79,6 +82,13 @@ impl Tally {
         self.restarts_max = self.restarts_max.max(run.restarts);
         self.api_requests += run.api_requests;
         self.api_peak_per_minute = self.api_peak_per_minute.max(run.api_peak_per_minute);
+        for (replica, peak) in &run.list_peak_per_minute {
+            let most = self
+                .list_peak_per_minute
+                .entry(replica.clone())
+                .or_default();
+            *most = (*most).max(*peak);
+        }
         let ordering = self
             .orderings
             .entry(run.ordering.join(ORDERING_SEPARATOR))
@@ -128,6 +138,10 @@ impl Tally {
         self.restarts_max = self.restarts_max.max(other.restarts_max);
         self.api_requests += other.api_requests;
         self.api_peak_per_minute = self.api_peak_per_minute.max(other.api_peak_per_minute);
+        for (replica, peak) in other.list_peak_per_minute {
+            let most = self.list_peak_per_minute.entry(replica).or_default();
+            *most = (*most).max(peak);
+        }
         for (key, theirs) in other.orderings {
             self.orderings
                 .entry(key)
@@ -195,6 +209,9 @@ mod tests {
             ordering: vec![format!("event {}", seed % 4), "CRDs deleted".to_string()],
             api_requests: 100 + seed,
             api_peak_per_minute: seed * 7 % 13,
+            list_peak_per_minute: [("grm-0", seed % 5), ("grm-1", seed * 3 % 11)]
+                .map(|(replica, peak)| (replica.to_string(), peak))
+                .into(),
         }
     }
 
@@ -220,6 +237,12 @@ mod tests {
         merged.merge(odd.clone()).unwrap();
         merged.merge(even.clone()).unwrap();
         assert_eq!(merged, whole);
+        let lists = &whole.list_peak_per_minute;
+        assert_eq!(
+            (lists["grm-0"], lists["grm-1"]),
+            (4, 10),
+            "the most of any run"
+        );
         let mut other_way = even;
         other_way.merge(odd).unwrap();
         assert_eq!(other_way, whole);

@@ -32,6 +32,80 @@ fn the_incident_is_a_stall_of_the_replica_whose_informer_never_synced() {
         ),
         "{text}"
     );
+    // The stalled replica's LIST rate explains the stall; every replica's
+    // requests by class follow the overall figures.
+    let why = text.lines().skip_while(|l| !l.starts_with("why:")).take(4);
+    assert!(
+        why.clone()
+            .any(|l| l.contains("it sent ") && l.contains(" LISTs, ")),
+        "{text}"
+    );
+    for replica in ["grm-0", "grm-1"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{replica}: LIST "))
+                    && l.contains("busiest minute")
+                    && l.contains("lease ")),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn run_json_reports_each_replicas_requests_by_class() {
+    let output = stallsim(&["run", "scenarios/grm-deletion-stall.yaml", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(json["verdict"], "stall");
+    let replicas = json["api_by_replica"].as_array().unwrap();
+    let names: Vec<&str> = replicas
+        .iter()
+        .map(|r| r["replica"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["grm-0", "grm-1"]);
+    let total: u64 = replicas
+        .iter()
+        .flat_map(|r| ["list", "watch", "lease", "other"].map(|c| r[c]["total"].as_u64().unwrap()))
+        .sum();
+    assert!(total > 0 && total <= json["api_requests"]["total"].as_u64().unwrap());
+    let list = &replicas[1]["list"];
+    let per_second = list["total"].as_f64().unwrap() / 1200.0;
+    assert_eq!(list["per_second"].as_f64().unwrap(), per_second, "{list}");
+    assert!(list["busiest_minute"].as_u64().unwrap() >= 1, "{list}");
+}
+
+#[test]
+fn a_broken_request_bound_fails_test_and_explore() {
+    let file = scratch(
+        "list-bound-broken.yaml",
+        &incident_text().replace("listPerMinuteMax: 20", "listPerMinuteMax: 5"),
+    );
+    let output = stallsim(&["test", file.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("grm-1 sent ")
+            && text.contains(
+                " LIST requests in its busiest minute, above the bound of 5 \
+                 (spec.expect.apiRequests.listPerMinuteMax)"
+            ),
+        "{text}"
+    );
+    let output = stallsim(&["explore", file.to_str().unwrap(), "--runs", "2", "--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(
+        (json["held"].as_u64(), json["failed"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert!(
+        json["property"]["expect"]
+            .as_str()
+            .unwrap()
+            .contains("at most 5 LIST a minute per replica"),
+        "{}",
+        json["property"]
+    );
 }
 
 #[test]
@@ -290,6 +364,10 @@ fn explore_json_has_the_counts() {
     assert_eq!(json["verdicts"]["stall"]["ci95"][0], 0.0);
     assert_eq!(json["deletion_to_ready"]["runs"], 2);
     assert_eq!(json["failures"].as_array().unwrap().len(), 0);
+    let lists = &json["api_requests"]["list_peak_per_minute"];
+    for replica in ["grm-0", "grm-1"] {
+        assert!(lists[replica].as_u64().unwrap() >= 1, "{lists}");
+    }
     // Coverage: every run came in one of the orderings, each of which
     // starts with the first leader's discovery and includes the deletion.
     let orderings = json["orderings"].as_array().unwrap();
@@ -578,4 +656,37 @@ fn shards_merge_to_the_unsharded_summary() {
     let job: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(job["shard"], "1/2");
     assert_eq!(job["tally"]["seeds"][0], 2);
+}
+
+/// A reflector whose backoff never grows past its first step retries the
+/// 404 LIST about once a second, as kube-runtime 5.0.0's watcher does: the
+/// incident's bound, which client-go's backoff keeps, catches it.
+#[test]
+fn a_backoff_that_never_grows_breaks_the_incidents_list_bound() {
+    let file = scratch(
+        "list-a-second.yaml",
+        &incident_text().replace(
+            "  duration: 20m\n",
+            "  duration: 20m\n  manager:\n    reflector:\n      backoff: {cap: 800ms}\n",
+        ),
+    );
+    let output = stallsim(&["run", file.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(1), "still a stall");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let list = &json["api_by_replica"][1]["list"];
+    assert_eq!(json["api_by_replica"][1]["replica"], "grm-1");
+    // Waits of 0.8s to 1.6s: 37 to 75 LISTs a minute.
+    let busiest = list["busiest_minute"].as_u64().unwrap();
+    assert!((37..=80).contains(&busiest), "{list}");
+    assert!(list["per_second"].as_f64().unwrap() > 0.6, "{list}");
+
+    let output = stallsim(&["test", file.to_str().unwrap()]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "grm-1 sent {busiest} LIST requests in its busiest minute, above the bound of 20"
+        )),
+        "{text}"
+    );
 }

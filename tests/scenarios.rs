@@ -309,6 +309,7 @@ fn saved_regressions_hold_their_expectation() {
                 verdict: stallsim_scenario::ExpectedVerdict::Converges,
                 stalled_replica: None,
                 deployment_ready_within_flow_timeout: None,
+                api_requests: None,
             });
         let run = stallsim_harness::run(&scenario.config());
         let mismatches = expect.check(&run.report);

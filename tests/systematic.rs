@@ -24,6 +24,7 @@ fn moving_the_deletion_forces_both_orders_around_discovery() {
         verdict: ExpectedVerdict::Converges,
         stalled_replica: None,
         deployment_ready_within_flow_timeout: None,
+        api_requests: None,
     };
     let query = |jobs| SystematicQuery {
         seed: 1,

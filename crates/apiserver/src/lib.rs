@@ -22,6 +22,10 @@
 //! then the CRD object goes, the resource answers 404, its watches end, and
 //! discovery drops it, each after its own lag in [`ApiServerConfig`].
 //!
+//! It counts the requests it answers as a real server's metrics would
+//! ([`RequestLoad`], [`ClientLoad`]): overall, and per client (the peer a
+//! face sees: a simulated host) and class (LIST, WATCH, lease, other).
+//!
 //! The server is passive: that work is done when time is handed in
 //! ([`ApiServer::handle`], [`ApiServer::advance`]); both fronts wake it at
 //! [`ApiServer::next_due`] while they hold a watch open.
@@ -55,7 +59,7 @@ pub use config::ApiServerConfig;
 pub use crd::CrdSpec;
 pub use http::{serve_simulated, serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
 pub use in_process::{InProcessFrames, InProcessTransport};
-pub use load::RequestLoad;
+pub use load::{ClientId, ClientLoad, RequestClass, RequestLoad, RATE_WINDOW};
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};
 pub use serve::serve;
 pub use server::{ApiServer, Reply};

@@ -11,6 +11,7 @@ use stallsim_client::{Request, Response, STREAM_END};
 use stallsim_net::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
+use crate::load::ClientId;
 use crate::pump::{Clock, FramePump};
 use crate::server::{ApiServer, Reply};
 use crate::status::{bad_request, failure};
@@ -36,21 +37,40 @@ const REQUEST_LINE_BYTES_MAX: u64 = 4 * 1024 * 1024;
 /// client's last segments never meet a closed socket (the network answers
 /// those with a reset).
 ///
+/// Each connection's requests are counted under its peer's host name
+/// ([`stallsim_net::host_name`]; [`ApiServer::client_loads`]), as a real
+/// server's request metrics would see the client.
+///
 /// Connections are served by tasks spawned with
 /// [`tokio::task::spawn_local`]: call this within a simulated host (which
 /// runs in a `LocalSet`).
 pub async fn serve(listener: TcpListener, server: Rc<RefCell<ApiServer>>) -> io::Result<()> {
     loop {
-        let (stream, _peer) = listener.accept().await?;
+        let (stream, peer) = listener.accept().await?;
+        let client = peer_client(&server, peer);
         let server = Rc::clone(&server);
         tokio::task::spawn_local(async move {
             // A failed read or write means the client is gone; nothing is left to do.
-            let _ = connection(stream, server).await;
+            let _ = connection(stream, server, client).await;
         });
     }
 }
 
-async fn connection(stream: TcpStream, server: Rc<RefCell<ApiServer>>) -> io::Result<()> {
+/// The client a connection from `peer` counts under: its simulated host,
+/// or none when the network cannot name it.
+pub(crate) fn peer_client(
+    server: &RefCell<ApiServer>,
+    peer: std::net::SocketAddr,
+) -> Option<ClientId> {
+    let name = stallsim_net::host_name(peer.ip())?;
+    Some(server.borrow_mut().client(&name))
+}
+
+async fn connection(
+    stream: TcpStream,
+    server: Rc<RefCell<ApiServer>>,
+    client: Option<ClientId>,
+) -> io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut read = BufReader::new(read);
     loop {
@@ -72,7 +92,7 @@ async fn connection(stream: TcpStream, server: Rc<RefCell<ApiServer>>) -> io::Re
             match serde_json::from_str::<Request>(&line) {
                 Ok(request) => {
                     let now = Clock::Simulation.now();
-                    let reply = server.borrow_mut().handle(request, now);
+                    let reply = server.borrow_mut().handle_from(client, request, now);
                     reply
                 }
                 Err(error) => Reply::Response(failure(&bad_request(format!(

@@ -20,7 +20,7 @@ use crate::crd::{
 use crate::discovery::{self, Listed};
 use crate::history::{Change, ChangeKind, History};
 use crate::lifecycle::{CustomResource, Phase};
-use crate::load::RequestLoad;
+use crate::load::{ClientId, ClientLoad, RequestLoad, ServerLoad};
 use crate::merge_patch::merge_patch;
 use crate::object::{
     desired_state, meta_str, metadata_mut, set_resource_version, set_type, time_at, ObjectKey,
@@ -74,8 +74,9 @@ pub struct ApiServer {
     /// The due time the fronts were last told of, and how they are told.
     announced_due: Option<Duration>,
     due_changed: Rc<Notify>,
-    /// The requests answered through [`ApiServer::handle`].
-    load: RequestLoad,
+    /// The requests answered through [`ApiServer::handle`] and
+    /// [`ApiServer::handle_from`].
+    load: ServerLoad,
 }
 
 impl ApiServer {
@@ -93,13 +94,28 @@ impl ApiServer {
             watchers: Vec::new(),
             announced_due: None,
             due_changed: Rc::new(Notify::new()),
-            load: RequestLoad::default(),
+            load: ServerLoad::default(),
         }
     }
 
     /// The requests answered so far, and their busiest minute.
     pub fn load(&self) -> &RequestLoad {
-        &self.load
+        &self.load.overall
+    }
+
+    /// The requests of each client named by [`ApiServer::client`], by
+    /// class, sorted by the client's name.
+    pub fn client_loads(&self) -> Vec<ClientLoad> {
+        self.load.clients()
+    }
+
+    /// The id under which [`ApiServer::handle_from`] counts the requests of
+    /// the peer named `name`: the same for every connection it makes. A
+    /// face calls it once per connection, with the name of what it sees
+    /// at the other end (a simulated host's name), never with what the
+    /// client says it is.
+    pub fn client(&mut self, name: &str) -> ClientId {
+        self.load.client(name)
     }
 
     /// The watches the server still feeds. A watch whose reader left is
@@ -135,8 +151,22 @@ impl ApiServer {
     /// Answers one request. `now` is simulated time since the start of the
     /// run, the only clock the server has; the work due by then is done
     /// first ([`ApiServer::advance`]).
+    ///
+    /// The request counts in the overall load only; a face that knows its
+    /// peer calls [`ApiServer::handle_from`].
     pub fn handle(&mut self, request: Request, now: Duration) -> Reply {
-        self.load.count(now);
+        self.handle_from(None, request, now)
+    }
+
+    /// Answers one request from `client` (`None`: a peer the face cannot
+    /// name), counted in the overall load and in the client's, by class.
+    pub fn handle_from(
+        &mut self,
+        client: Option<ClientId>,
+        request: Request,
+        now: Duration,
+    ) -> Reply {
+        self.load.count(client, &request, now);
         self.answer(request, now)
     }
 

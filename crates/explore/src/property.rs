@@ -12,6 +12,7 @@ pub fn property_of(scenario: &Scenario) -> (Expect, bool) {
                 verdict: ExpectedVerdict::Converges,
                 stalled_replica: None,
                 deployment_ready_within_flow_timeout: None,
+                api_requests: None,
             },
             false,
         ),

@@ -108,6 +108,7 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         restarts,
         simulated: ended,
         api_requests: Default::default(),
+        api_by_replica: Vec::new(),
     }
 }
 

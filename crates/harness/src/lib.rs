@@ -16,6 +16,7 @@ mod kubelet;
 mod pods;
 mod replica;
 mod report;
+mod requests;
 mod ticks;
 mod timeline;
 mod trace;
@@ -26,11 +27,12 @@ pub use checker::judge;
 pub use clock::sim_now;
 pub use config::*;
 pub use report::*;
+pub use requests::{replica_requests, ClassRequests, ReplicaRequests};
 pub use timeline::{custom_resources, format_duration, render_timeline};
 pub use trace::{header_line, verdict_line, Probe, TraceEvent, What, WorldEvent};
 pub use world::{run, Run, World};
 
-pub use stallsim_apiserver::{ApiServerConfig, CrdSpec};
+pub use stallsim_apiserver::{ApiServerConfig, CrdSpec, RequestClass, RATE_WINDOW};
 pub use stallsim_manager as manager;
 
 use k8s_openapi::jiff::Timestamp;

@@ -5,6 +5,8 @@ use std::time::Duration;
 use serde::Serialize;
 use stallsim_apiserver::RequestLoad;
 
+use crate::requests::ReplicaRequests;
+
 /// What a run came to.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
@@ -22,6 +24,10 @@ pub struct Report {
     /// any minute: what the world cost the server, read from it as its own
     /// request metrics would tell.
     pub api_requests: RequestLoad,
+    /// What each replica sent the API server, by class (LIST, WATCH, lease,
+    /// other), in replica order: as the server counted the requests of the
+    /// replica's host.
+    pub api_by_replica: Vec<ReplicaRequests>,
 }
 
 impl Report {
@@ -31,6 +37,11 @@ impl Report {
             .iter()
             .find(|(name, _)| name == replica)
             .map_or(0, |(_, n)| *n)
+    }
+
+    /// What `replica` sent the API server, if it is one of the world's.
+    pub fn requests_of(&self, replica: &str) -> Option<&ReplicaRequests> {
+        self.api_by_replica.iter().find(|r| r.replica == replica)
     }
 }
 

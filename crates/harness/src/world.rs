@@ -14,6 +14,7 @@ use crate::flow::DeletionFlow;
 use crate::kubelet::Kubelet;
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
+use crate::requests::replica_requests;
 use crate::ticks::{next_tick, phase_of};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
 use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_HTTP_PORT, API_PORT};
@@ -223,7 +224,12 @@ impl World {
         // time order, stable otherwise.
         trace.sort_by_key(|e| e.at_ms);
         let mut report = judge(&self.config, &trace, self.sim.elapsed());
-        report.api_requests = self.server.borrow().load().clone();
+        let server = self.server.borrow();
+        report.api_requests = server.load().clone();
+        let replicas = self.config.replicas.iter().map(|r| r.name.as_str());
+        report.api_by_replica =
+            replica_requests(&server.client_loads(), replicas, report.simulated);
+        drop(server);
         Run {
             report,
             trace,

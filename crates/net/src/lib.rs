@@ -26,10 +26,18 @@ pub use sim::{Builder, Sim, Stop};
 pub use turmoil_net::shim::tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 pub use turmoil_net::shim::tokio::net::{TcpListener, TcpStream};
 
+use std::net::IpAddr;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// Simulated time since the running [`Sim`] began, as seen from within one
 /// of its hosts; `None` outside a simulation.
 pub fn elapsed() -> Option<Duration> {
     sim::origin().map(|origin| tokio::time::Instant::now().saturating_duration_since(origin))
+}
+
+/// The name of the running [`Sim`]'s host at `ip`, as a server sees its
+/// peer's address; `None` outside a simulation or for an unknown address.
+pub fn host_name(ip: IpAddr) -> Option<Rc<str>> {
+    sim::host_name(ip)
 }

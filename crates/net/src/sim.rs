@@ -21,10 +21,22 @@ use crate::fabric::{Fabric, SegmentCounts};
 thread_local! {
     /// The running simulation's start, for [`crate::elapsed`].
     static ORIGIN: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The running simulation's hosts by address, for [`crate::host_name`].
+    static HOST_NAMES: RefCell<Vec<(IpAddr, Rc<str>)>> = const { RefCell::new(Vec::new()) };
 }
 
 pub(crate) fn origin() -> Option<Instant> {
     ORIGIN.with(Cell::get)
+}
+
+pub(crate) fn host_name(ip: IpAddr) -> Option<Rc<str>> {
+    HOST_NAMES.with(|names| {
+        names
+            .borrow()
+            .iter()
+            .find(|(at, _)| *at == ip)
+            .map(|(_, name)| Rc::clone(name))
+    })
 }
 
 /// A receive buffer far larger than any message here: the advertised
@@ -88,6 +100,7 @@ impl Builder {
             tokio::time::Instant::now()
         };
         ORIGIN.with(|o| o.set(Some(origin)));
+        HOST_NAMES.with(|names| names.borrow_mut().clear());
         let timer = {
             let _runtime = runtime.enter();
             Box::pin(tokio::time::sleep_until(origin))
@@ -202,6 +215,7 @@ impl Sim {
         let id = net.add_host(name);
         let ip = net.lookup(name);
         let software: Software = Rc::new(move || Box::pin(software()));
+        HOST_NAMES.with(|names| names.borrow_mut().push((ip, Rc::from(name))));
         self.hosts.push(Host {
             name: name.to_string(),
             id,
@@ -349,6 +363,7 @@ impl Drop for Sim {
         }
         self.net = NetState::Gone;
         ORIGIN.with(|o| o.set(None));
+        HOST_NAMES.with(|names| names.borrow_mut().clear());
     }
 }
 

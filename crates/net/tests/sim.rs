@@ -201,3 +201,41 @@ fn idle_time_passes_in_one_step() {
     assert_eq!(woke.get(), 10);
     assert_eq!(sim.elapsed(), Duration::from_secs(10 * 3600));
 }
+
+#[test]
+fn a_server_names_its_peer_by_the_host_it_connects_from() {
+    let mut sim = Builder::new().seed(1).build();
+    let seen: Rc<RefCell<Vec<Option<String>>>> = Rc::default();
+    let names = Rc::clone(&seen);
+    sim.host("server", move || {
+        let names = Rc::clone(&names);
+        async move {
+            let listener = TcpListener::bind(("0.0.0.0", PORT)).await.expect("free");
+            while let Ok((_stream, peer)) = listener.accept().await {
+                let name = stallsim_net::host_name(peer.ip()).map(|n| n.to_string());
+                names.borrow_mut().push(name);
+            }
+        }
+    });
+    let connect = |after: Duration| async move {
+        tokio::time::sleep(after).await;
+        let _stream = TcpStream::connect(("server", PORT))
+            .await
+            .expect("connects");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    sim.host("grm-1", move || connect(Duration::from_secs(1)));
+    sim.run_client("grm-0", LIMIT, async move {
+        connect(Duration::ZERO).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    })
+    .expect("connects within the limit");
+    assert_eq!(
+        *seen.borrow(),
+        [Some("grm-0".to_string()), Some("grm-1".to_string())]
+    );
+    assert_eq!(
+        stallsim_net::host_name("10.9.8.7".parse().expect("an address")),
+        None
+    );
+}

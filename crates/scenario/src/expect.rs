@@ -1,6 +1,6 @@
 //! What a scenario file says its run must come to, and the comparison with a [`Report`].
 
-use stallsim_harness::{Report, Verdict};
+use stallsim_harness::{Report, RequestClass, Verdict};
 
 use crate::duration;
 
@@ -33,6 +33,70 @@ pub struct Expect {
     /// Whether the deletion flow's first wait must see the deployment ready
     /// in time (only for scenarios with a deletion flow).
     pub deployment_ready_within_flow_timeout: Option<bool>,
+    /// The most requests of each class any replica may send the API server
+    /// in any sliding minute (`spec.expect.apiRequests`).
+    pub api_requests: Option<ApiRequestBounds>,
+}
+
+/// Bounds on the requests each replica sends the API server, by class, in
+/// any sliding [`RATE_WINDOW`](stallsim_harness::RATE_WINDOW) (`spec.expect.apiRequests`). A class without
+/// a bound is not checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApiRequestBounds {
+    pub list_per_minute_max: Option<u64>,
+    pub watch_per_minute_max: Option<u64>,
+    pub lease_per_minute_max: Option<u64>,
+}
+
+impl ApiRequestBounds {
+    /// Each bound given, with its class and its field in the file.
+    pub fn bounds(&self) -> impl Iterator<Item = (RequestClass, &'static str, u64)> {
+        [
+            (
+                RequestClass::List,
+                "listPerMinuteMax",
+                self.list_per_minute_max,
+            ),
+            (
+                RequestClass::Watch,
+                "watchPerMinuteMax",
+                self.watch_per_minute_max,
+            ),
+            (
+                RequestClass::Lease,
+                "leasePerMinuteMax",
+                self.lease_per_minute_max,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(class, field, max)| Some((class, field, max?)))
+    }
+
+    /// Whether no bound is given.
+    pub fn is_empty(&self) -> bool {
+        self.bounds().next().is_none()
+    }
+
+    /// Every replica's busiest minute above a bound, as sentences.
+    fn check(&self, report: &Report) -> Vec<String> {
+        let mut differences = Vec::new();
+        for requests in &report.api_by_replica {
+            for (class, field, max) in self.bounds() {
+                let busiest = requests.class(class).busiest_minute;
+                if busiest > max {
+                    differences.push(format!(
+                        "{} sent {busiest} {} requests in its busiest minute, above the bound of {max} \
+                         (spec.expect.apiRequests.{field}); {} in all, {:.2}/s over the run",
+                        requests.replica,
+                        class.label(),
+                        requests.class(class).total,
+                        requests.class(class).per_second,
+                    ));
+                }
+            }
+        }
+        differences
+    }
 }
 
 impl Expect {
@@ -64,6 +128,12 @@ impl Expect {
                 }
                 if let Some(error) = &stall.last_list_error {
                     sentence.push_str(&format!("; last LIST error: {error}"));
+                }
+                if let Some(list) = report.requests_of(&stall.replica).map(|r| &r.list) {
+                    sentence.push_str(&format!(
+                        "; it sent {} LISTs, at most {} in any minute",
+                        list.total, list.busiest_minute
+                    ));
                 }
                 if let Some(holder) = &stall.lease_holder {
                     sentence.push_str(&format!("; lease held by {holder}"));
@@ -118,6 +188,9 @@ impl Expect {
                 }
                 Some(_) => {}
             }
+        }
+        if let Some(bounds) = &self.api_requests {
+            differences.extend(bounds.check(report));
         }
         differences
     }

@@ -323,6 +323,25 @@ pub(crate) struct Expect {
     pub stalled_replica: Option<S<String>>,
     #[schemars(with = "Option<bool>")]
     pub deployment_ready_within_flow_timeout: Option<S<bool>>,
+    /// Bounds on the requests each replica sends the API server in any
+    /// sliding minute, checked against every replica's busiest minute.
+    #[schemars(with = "Option<ApiRequests>")]
+    pub api_requests: Option<S<ApiRequests>>,
+}
+
+/// The most requests of a class any replica may send in any sliding minute.
+#[derive(DeriveDeserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ApiRequests {
+    /// LISTs (a GET of a collection): an informer's list and its retries.
+    #[schemars(with = "Option<u64>")]
+    pub list_per_minute_max: Option<S<u64>>,
+    /// WATCHes opened.
+    #[schemars(with = "Option<u64>")]
+    pub watch_per_minute_max: Option<S<u64>>,
+    /// Requests on `coordination.k8s.io` leases (leader election).
+    #[schemars(with = "Option<u64>")]
+    pub lease_per_minute_max: Option<S<u64>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, DeriveDeserialize, JsonSchema)]

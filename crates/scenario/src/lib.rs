@@ -46,7 +46,7 @@ use stallsim_harness::WorldConfig;
 pub use convert::{API_VERSION, KIND};
 pub use discover::discover;
 pub use error::ScenarioError;
-pub use expect::{Expect, ExpectedVerdict};
+pub use expect::{ApiRequestBounds, Expect, ExpectedVerdict};
 pub use schema::json_schema;
 
 /// Parses a Go-style duration (`15s`, `3m`, `1m30s`, `800ms`) as scenario

@@ -120,7 +120,8 @@ fn unknown_fields_name_the_accepted_ones() {
         ("  apiServer: {finalizerDelay: 1s}\n", "s.yaml:6:15: field `spec.apiServer.finalizerDelay`: unknown field `finalizerDelay`; expected one of `historyEventsMax`, `discoveryLag`, `watchChannelCapacity`, `bookmarkInterval`, `crdFinalizerDelay`, `instanceDeletionCost`, `servingRemovalLag`, `watchTeardownDelay`"),
         ("  kubelet: {liveness: {periodSeconds: 10}}\n", "field `spec.kubelet.liveness.periodSeconds`: unknown field `periodSeconds`; expected one of `initialDelay`, `period`, `timeout`, `failureThreshold`"),
         ("  faults: [{at: 1s, kill: grm-0, delay: 1s}]\n", "field `spec.faults[0].delay`: unknown field `delay`; expected one of `at`, `kill`, `restart`, `partition`, `for`, `down`"),
-        ("  expect: {verdict: stall, reason: x}\n", "field `spec.expect.reason`: unknown field `reason`; expected one of `verdict`, `stalledReplica`, `deploymentReadyWithinFlowTimeout`"),
+        ("  expect: {verdict: stall, reason: x}\n", "field `spec.expect.reason`: unknown field `reason`; expected one of `verdict`, `stalledReplica`, `deploymentReadyWithinFlowTimeout`, `apiRequests`"),
+        ("  expect: {verdict: stall, apiRequests: {listsPerMinuteMax: 10}}\n", "s.yaml:6:42: field `spec.expect.apiRequests.listsPerMinuteMax`: unknown field `listsPerMinuteMax`; expected one of `listPerMinuteMax`, `watchPerMinuteMax`, `leasePerMinuteMax`"),
     ]);
 }
 
@@ -169,6 +170,9 @@ fn bad_values_of_other_types() {
         ("  manager: {garbageCollector: {extraKinds: [Prometheus]}}\n", "field `spec.manager.garbageCollector.extraKinds[0]`: `Prometheus` is not a kind; expected a kind as group/version/Kind (monitoring.coreos.com/v1/Prometheus) or v1/Kind for the core group"),
         ("  manager: {watchingController: {kinds: [monitoring.coreos.com/v1/prometheus]}}\n", "field `spec.manager.watchingController.kinds[0]`: `monitoring.coreos.com/v1/prometheus` is not a kind"),
         ("  kubelet: {liveness: {failureThreshold: 2.5}}\n", "field `spec.kubelet.liveness.failureThreshold`: found `2.5`; expected a whole number"),
+        ("  expect:\n    verdict: stall\n    apiRequests: {listPerMinuteMax: -1}\n", "s.yaml:8:37: field `spec.expect.apiRequests.listPerMinuteMax`: found `-1`; expected a whole number"),
+        ("  expect: {verdict: stall, apiRequests: {leasePerMinuteMax: often}}\n", "field `spec.expect.apiRequests.leasePerMinuteMax`: found `often`; expected a whole number"),
+        ("  expect: {verdict: stall, apiRequests: 10}\n", "s.yaml:6:41: field `spec.expect.apiRequests`: found `10`; expected a mapping"),
     ]);
 }
 
@@ -245,6 +249,7 @@ fn semantic_errors_point_at_the_offending_value() {
         ("  faults: [{at: 1s, restart: grm-0, down: 10s}]\n", "field `spec.faults[0].down`: `down` belongs to a kill fault; expected it only with `kill`"),
         // expect
         ("  expect: {verdict: converges, stalledReplica: grm-0}\n", "s.yaml:6:48: field `spec.expect.stalledReplica`: a stalled replica with verdict `converges`; expected it only with `verdict: stall`"),
+        ("  expect: {verdict: stall, apiRequests: {}}\n", "s.yaml:6:41: field `spec.expect.apiRequests`: no bound given; expected at least one of listPerMinuteMax, watchPerMinuteMax, leasePerMinuteMax"),
         ("  expect: {verdict: stall, deploymentReadyWithinFlowTimeout: false}\n", "field `spec.expect.deploymentReadyWithinFlowTimeout`: there is no deletion flow to time; expected it only with a `spec.deletionFlow`"),
         // bounds and numbers
         ("  apiServer: {watchChannelCapacity: 0}\n", "field `spec.apiServer.watchChannelCapacity`: 0 is not accepted; expected a capacity of 1 or more"),

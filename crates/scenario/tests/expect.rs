@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use stallsim_harness::{FlowOutcome, Report, Stall, Verdict};
-use stallsim_scenario::{Expect, ExpectedVerdict};
+use stallsim_harness::{ClassRequests, FlowOutcome, ReplicaRequests, Report, Stall, Verdict};
+use stallsim_scenario::{ApiRequestBounds, Expect, ExpectedVerdict};
 
 fn stall(replica: &str) -> Verdict {
     Verdict::Stall(Stall {
@@ -30,6 +30,7 @@ fn report(verdict: Verdict, ready_within_timeout: Option<bool>) -> Report {
         restarts: vec![("grm-0".to_string(), 1), ("grm-1".to_string(), 0)],
         simulated: Duration::from_secs(1200),
         api_requests: Default::default(),
+        api_by_replica: Vec::new(),
     }
 }
 
@@ -38,6 +39,7 @@ fn expect(verdict: ExpectedVerdict, stalled: Option<&str>, ready: Option<bool>) 
         verdict,
         stalled_replica: stalled.map(str::to_string),
         deployment_ready_within_flow_timeout: ready,
+        api_requests: None,
     }
 }
 
@@ -111,4 +113,72 @@ fn every_difference_is_named() {
 fn verdict_names_match_the_harness() {
     assert_eq!(ExpectedVerdict::Stall.name(), stall("x").name());
     assert_eq!(ExpectedVerdict::Converges.name(), Verdict::Converges.name());
+}
+
+/// A replica that sent `list` LISTs in its busiest minute and `lease` lease
+/// requests, over a 20-minute run.
+fn requests(replica: &str, list: u64, lease: u64) -> ReplicaRequests {
+    let figures = |busiest_minute: u64| ClassRequests {
+        total: busiest_minute * 3,
+        per_second: (busiest_minute * 3) as f64 / 1200.0,
+        busiest_minute,
+    };
+    ReplicaRequests {
+        replica: replica.to_string(),
+        list: figures(list),
+        watch: figures(2),
+        lease: figures(lease),
+        other: figures(1),
+    }
+}
+
+fn bounded(bounds: ApiRequestBounds) -> Expect {
+    Expect {
+        api_requests: Some(bounds),
+        ..expect(ExpectedVerdict::Stall, None, None)
+    }
+}
+
+#[test]
+fn request_bounds_hold_up_to_and_including_the_bound() {
+    let mut report = report(stall("grm-1"), None);
+    report.api_by_replica = vec![requests("grm-0", 9, 30), requests("grm-1", 10, 60)];
+    let bounds = ApiRequestBounds {
+        list_per_minute_max: Some(10),
+        watch_per_minute_max: Some(2),
+        lease_per_minute_max: Some(60),
+    };
+    check(&bounded(bounds), &report, &[]);
+}
+
+#[test]
+fn a_request_bound_broken_names_replica_class_busiest_minute_and_bound() {
+    let mut report = report(stall("grm-1"), None);
+    report.api_by_replica = vec![requests("grm-0", 9, 30), requests("grm-1", 61, 62)];
+    let bounds = ApiRequestBounds {
+        list_per_minute_max: Some(10),
+        watch_per_minute_max: None,
+        lease_per_minute_max: Some(60),
+    };
+    check(
+        &bounded(bounds),
+        &report,
+        &[
+            "grm-1 sent 61 LIST requests in its busiest minute, above the bound of 10 \
+             (spec.expect.apiRequests.listPerMinuteMax); 183 in all, 0.15/s",
+            "grm-1 sent 62 lease requests in its busiest minute, above the bound of 60 \
+             (spec.expect.apiRequests.leasePerMinuteMax)",
+        ],
+    );
+}
+
+#[test]
+fn an_unexpected_stall_names_the_stalled_replicas_lists() {
+    let mut report = report(stall("grm-1"), None);
+    report.api_by_replica = vec![requests("grm-0", 9, 30), requests("grm-1", 14, 60)];
+    check(
+        &expect(ExpectedVerdict::Converges, None, None),
+        &report,
+        &["last LIST error: 404 NotFound; it sent 42 LISTs, at most 14 in any minute; lease held by grm-1"],
+    );
 }

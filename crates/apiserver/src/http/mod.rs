@@ -35,7 +35,9 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
+use crate::load::ClientId;
 use crate::pump::{Clock, FramePump};
+use crate::serve::peer_client;
 use crate::server::{ApiServer, Reply};
 use crate::status::failure;
 
@@ -55,6 +57,8 @@ const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(50);
 pub struct HttpFace {
     server: Rc<RefCell<ApiServer>>,
     clock: Clock,
+    /// Whose requests this face answers, for the server's per-client load.
+    client: Option<ClientId>,
 }
 
 impl HttpFace {
@@ -63,6 +67,7 @@ impl HttpFace {
         HttpFace {
             server,
             clock: Clock::Since(start),
+            client: None,
         }
     }
 
@@ -72,6 +77,18 @@ impl HttpFace {
         HttpFace {
             server,
             clock: Clock::Simulation,
+            client: None,
+        }
+    }
+
+    /// This face for the requests of the peer named `name` (what the
+    /// server sees at the other end of the connection: a simulated host's
+    /// name), counted under it in [`ApiServer::client_loads`]. Without it,
+    /// requests count in the overall load only.
+    pub fn for_client(&self, name: &str) -> HttpFace {
+        HttpFace {
+            client: Some(self.server.borrow_mut().client(name)),
+            ..self.clone()
         }
     }
 
@@ -107,7 +124,10 @@ impl HttpFace {
             Err(error) => return respond(failure(&error)),
         };
         let now = self.clock.now();
-        let reply = self.server.borrow_mut().handle(request, now);
+        let reply = self
+            .server
+            .borrow_mut()
+            .handle_from(self.client, request, now);
         match reply {
             Reply::Response(response) => respond(response),
             Reply::Watch(feed) => {
@@ -142,18 +162,24 @@ fn respond(response: Response) -> hyper::Response<ReplyBody> {
     answer
 }
 
-/// Serves `face` on a simulated listener (within a simulated host), each
-/// connection in its own task, until accepting fails: when the network is
-/// gone.
+/// Serves `face` on a simulated listener, each connection in its own task
+/// and counted under its peer's host name ([`stallsim_net::host_name`]),
+/// until accepting fails.
+///
+/// Connections are spawned with [`tokio::task::spawn_local`]: call this
+/// within a simulated host.
 pub async fn serve_simulated(
     listener: stallsim_net::TcpListener,
     face: HttpFace,
 ) -> io::Result<()> {
     loop {
-        let (stream, _peer) = listener.accept().await?;
-        let face = face.clone();
+        let (stream, peer) = listener.accept().await?;
+        let face = HttpFace {
+            client: peer_client(&face.server, peer),
+            ..face.clone()
+        };
         tokio::task::spawn_local(async move {
-            // An error means the client is gone; the connection is closed either way.
+            // An error means the client is gone or spoke no HTTP.
             let _ = face.serve_connection(stream).await;
         });
     }

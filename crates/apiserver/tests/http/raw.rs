@@ -394,3 +394,21 @@ async fn openapi_documents_name_every_served_kind() {
     })
     .await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_face_for_a_client_counts_its_requests_apart() {
+    local(async {
+        let anonymous = face(ApiServerConfig::default());
+        let kubectl = anonymous.for_client("kubectl");
+        call(&kubectl, "GET", CONFIG_MAPS, None).await;
+        call(&kubectl, "GET", "/api/v1", None).await;
+        call(&anonymous, "GET", CONFIG_MAPS, None).await;
+        let server = kubectl.server().borrow();
+        assert_eq!(server.load().total, 3, "all of them overall");
+        let clients = server.client_loads();
+        assert_eq!(clients.len(), 1, "{clients:?}");
+        assert_eq!(clients[0].client, "kubectl");
+        assert_eq!((clients[0].list.total, clients[0].other.total), (1, 1));
+    })
+    .await;
+}

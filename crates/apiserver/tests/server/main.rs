@@ -3,6 +3,7 @@
 mod crd;
 mod discovery;
 mod lease;
+mod load;
 mod net;
 mod store;
 mod support;

@@ -9,7 +9,7 @@ use stallsim_harness::{DeletionFlowConfig, Fault as WorldFault, FaultAction};
 
 use super::{quoted, Ctx, Result};
 use crate::duration::TIMING_ACCEPTED;
-use crate::expect::{Expect, ExpectedVerdict};
+use crate::expect::{ApiRequestBounds, Expect, ExpectedVerdict};
 use crate::file::{self, Tim, S};
 use crate::ScenarioError;
 
@@ -250,8 +250,30 @@ pub(super) fn expect(
             ));
         }
     }
+    let api_requests = match &e.api_requests {
+        None => None,
+        Some(bounds) => {
+            let b = &bounds.value;
+            let value = |field: &Option<S<u64>>| field.as_ref().map(|f| f.value);
+            let bounds_read = ApiRequestBounds {
+                list_per_minute_max: value(&b.list_per_minute_max),
+                watch_per_minute_max: value(&b.watch_per_minute_max),
+                lease_per_minute_max: value(&b.lease_per_minute_max),
+            };
+            if bounds_read.is_empty() {
+                return Err(ctx.error(
+                    &bounds.referenced,
+                    "spec.expect.apiRequests",
+                    "no bound given; expected at least one of listPerMinuteMax, \
+                     watchPerMinuteMax, leasePerMinuteMax",
+                ));
+            }
+            Some(bounds_read)
+        }
+    };
     Ok(Ok(Expect {
         verdict,
+        api_requests,
         stalled_replica: e.stalled_replica.as_ref().map(|r| r.value.clone()),
         deployment_ready_within_flow_timeout: e
             .deployment_ready_within_flow_timeout

@@ -1,0 +1,94 @@
+//! [`ReplicaRequests`]: what each replica asked of the API server, by class,
+//! as the server's own per-client counts tell (the checker reads no trace
+//! for it, and the replicas report nothing themselves).
+
+use std::time::Duration;
+
+use serde::Serialize;
+use stallsim_apiserver::{ClientLoad, RequestClass, RequestLoad};
+
+/// The requests one replica sent the API server, by class, over the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicaRequests {
+    pub replica: String,
+    pub list: ClassRequests,
+    pub watch: ClassRequests,
+    pub lease: ClassRequests,
+    pub other: ClassRequests,
+}
+
+/// The requests of one class: how many, their mean rate over the run, and
+/// the most in any sliding
+/// [`RATE_WINDOW`](stallsim_apiserver::RATE_WINDOW).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ClassRequests {
+    pub total: u64,
+    pub per_second: f64,
+    pub busiest_minute: u64,
+}
+
+impl ClassRequests {
+    fn of(load: &RequestLoad, over: Duration) -> Self {
+        ClassRequests {
+            total: load.total,
+            per_second: load.per_second(over),
+            busiest_minute: load.peak_per_minute,
+        }
+    }
+}
+
+impl ReplicaRequests {
+    /// One class's figures.
+    pub fn class(&self, class: RequestClass) -> &ClassRequests {
+        match class {
+            RequestClass::List => &self.list,
+            RequestClass::Watch => &self.watch,
+            RequestClass::Lease => &self.lease,
+            RequestClass::Other => &self.other,
+        }
+    }
+
+    /// `LIST 0.02/s (busiest minute 2), WATCH ..., lease ...`: the classes
+    /// a replica's informers and election send, for people.
+    pub fn describe(&self) -> String {
+        [RequestClass::List, RequestClass::Watch, RequestClass::Lease]
+            .map(|class| {
+                let figures = self.class(class);
+                format!(
+                    "{} {:.2}/s (busiest minute {})",
+                    class.label(),
+                    figures.per_second,
+                    figures.busiest_minute
+                )
+            })
+            .join(", ")
+    }
+}
+
+/// Each of `replicas`, in their order, with the requests the server counted
+/// under its host (none for a replica that never reached it), averaged
+/// over `over`, the run's simulated time.
+pub fn replica_requests<'a>(
+    loads: &[ClientLoad],
+    replicas: impl IntoIterator<Item = &'a str>,
+    over: Duration,
+) -> Vec<ReplicaRequests> {
+    let empty = ClientLoad::default();
+    replicas
+        .into_iter()
+        .map(|replica| {
+            let load = loads
+                .iter()
+                .find(|load| load.client == replica)
+                .unwrap_or(&empty);
+            let class = |class| ClassRequests::of(load.class(class), over);
+            ReplicaRequests {
+                replica: replica.to_string(),
+                list: class(RequestClass::List),
+                watch: class(RequestClass::Watch),
+                lease: class(RequestClass::Lease),
+                other: class(RequestClass::Other),
+            }
+        })
+        .collect()
+}
