@@ -24,11 +24,15 @@ fn failed_lists(config: &WorldConfig, replica: &str) -> Vec<(u64, u64)> {
         .collect()
 }
 
-fn scenario(file: &str) -> WorldConfig {
+fn load(file: &str) -> stallsim_scenario::Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(file);
-    let scenario = stallsim_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    stallsim_scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn scenario(file: &str) -> WorldConfig {
+    let scenario = load(file);
     scenario.world(scenario.seed()).config
 }
 
@@ -78,5 +82,25 @@ fn client_go_backs_off_to_its_cap_in_the_same_race() {
         "kube-runtime {} LISTs, client-go {}",
         kube_runtime.len(),
         client_go.len()
+    );
+}
+
+/// The incident's expectation, LIST bound included, holds for client-go's
+/// run and fails for kube-runtime's on the LIST bound alone.
+#[test]
+fn the_incidents_list_bound_tells_kube_runtime_from_client_go() {
+    let incident = load("grm-deletion-stall.yaml");
+    let expect = incident.expectation().expect("the incident has an expect");
+    let client_go = stallsim_harness::run(&scenario("grm-deletion-stall.yaml"));
+    assert_eq!(expect.check(&client_go.report), Vec::<String>::new());
+    let kube_rs = stallsim_harness::run(&scenario("kube-rs-controller-stalls.yaml"));
+    let differences = expect.check(&kube_rs.report);
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert!(
+        differences[0].starts_with("grm-1 sent ")
+            && differences[0]
+                .contains("LIST requests in its busiest minute, above the bound of 20"),
+        "{}",
+        differences[0]
     );
 }
