@@ -1,12 +1,14 @@
 //! How a component talks to a cluster: the [`ApiClient`] trait, its errors,
 //! the wire format shared with the fake API server, and the transports.
 //!
-//! The core (`stallsim-manager`) is written against [`ApiClient`] only. The one
-//! implementation here, [`RestClient`], speaks Kubernetes REST paths and JSON
-//! bodies over a [`Transport`]; the simulation's transport crosses turmoil-net's
-//! network (`TurmoilTransport`, behind the `turmoil` feature), so latency,
-//! partitions and a crashed server reach the core as they would in a cluster. An HTTP transport can replace it
-//! without touching the core.
+//! The core (`stallsim-manager`) is written against [`ApiClient`] only, which
+//! has two implementations. [`RestClient`] speaks Kubernetes REST paths and
+//! JSON bodies over a [`Transport`]; the simulation's transport crosses
+//! turmoil-net's network (`TurmoilTransport`, behind the `turmoil` feature),
+//! so latency, partitions and a crashed server reach the core as they would
+//! in a cluster. [`KubeClient`] goes through kube-rs's own `kube::Client`,
+//! which `kube_client_over_net` (same feature) runs over real HTTP/1.1 on the
+//! same simulated network.
 
 mod api;
 mod error;
