@@ -11,6 +11,7 @@ mod progress;
 mod report;
 mod runs;
 mod save;
+#[path = "cli/serve.rs"]
 mod serve;
 mod shrink;
 mod stats;
