@@ -100,6 +100,18 @@ impl ApiRequestBounds {
 }
 
 impl Expect {
+    /// The property a run is held to when nothing else is said: it
+    /// converges (every replica that is not ready recovers or is restarted
+    /// within the stall bound), with no other condition.
+    pub fn converges() -> Expect {
+        Expect {
+            verdict: ExpectedVerdict::Converges,
+            stalled_replica: None,
+            deployment_ready_within_flow_timeout: None,
+            api_requests: None,
+        }
+    }
+
     /// Every way the report differs from the expectation, as sentences for
     /// people; empty when it holds.
     pub fn check(&self, report: &Report) -> Vec<String> {
