@@ -43,8 +43,11 @@ pub struct Expect {
 /// a bound is not checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApiRequestBounds {
+    /// The most LISTs a replica may send in any minute.
     pub list_per_minute_max: Option<u64>,
+    /// The most WATCHes a replica may send in any minute.
     pub watch_per_minute_max: Option<u64>,
+    /// The most lease requests a replica may send in any minute.
     pub lease_per_minute_max: Option<u64>,
 }
 
