@@ -1,4 +1,6 @@
-# Named recipes; each is one plain cargo command you can run without `just`.
+# Named recipes. Each is one plain cargo command you can run without `just`,
+# except `fuzz-race` (a shell loop over the scenario files) and `ci`
+# (`bash .ci/run`: formatting, lints, the layering check, docs, the tests).
 
 # The main job: the incident scenario, with its verdict and timeline.
 run file="scenarios/grm-deletion-stall.yaml" *args="":

@@ -452,6 +452,35 @@ fn explore_refuses_bad_input_and_runs_nothing() {
 }
 
 #[test]
+fn explore_refuses_seeds_that_would_wrap() {
+    let incident = "scenarios/grm-deletion-stall.yaml";
+    let last = u64::MAX.to_string();
+    let output = stallsim(&["explore", incident, "--seed", &last, "--runs", "3"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stdout(&output).is_empty(), "it ran: {}", stdout(&output));
+    assert!(
+        stderr.contains("3 runs from seed 18446744073709551615 would pass the last seed")
+            && stderr.contains("expected a first seed of at most 18446744073709551613"),
+        "{stderr}"
+    );
+    // The last seed alone is a plan like any other.
+    let save = scratch_dir("wrap-save");
+    let output = stallsim(&[
+        "explore",
+        incident,
+        "--seed",
+        &last,
+        "--runs",
+        "1",
+        "--save",
+        save.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 runs, seed 18446744073709551615"));
+}
+
+#[test]
 fn explore_stops_on_ctrl_c_with_the_summary_so_far() {
     let child = Command::new(env!("CARGO_BIN_EXE_stallsim"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

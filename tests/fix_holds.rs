@@ -1,16 +1,27 @@
-//! A property test over the same generator `explore` uses: any seed of the
-//! ranged fixed scenario draws a timing (grm-1's start, grm-0's loss, the
-//! deletion) and a network, and every such run converges. proptest picks
-//! the seeds and shrinks a failing one to the smallest; the seeds it ever
-//! found failing are kept in `tests/fix_holds.proptest-regressions` and
-//! tried first on every run.
+//! A property test over the scenario itself: proptest draws the ranged
+//! fixed scenario's times (grm-1's start, grm-0's loss, the deletion) with
+//! `stallsim::proptest::times`, and a seed for the network and the other
+//! draws, and every such run converges. A failing draw would shrink to
+//! the least times that still fail; the cases it ever found failing are
+//! kept in `tests/fix_holds.proptest-regressions` and tried first on every
+//! run.
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use proptest::prelude::*;
+use stallsim::Scenario;
 
-/// Runs per `cargo test`: each is a 20-minute world, about a second.
+/// Runs per `cargo test`: each is a 20-minute world.
 const CASES: u32 = 6;
+
+static FIXED: LazyLock<Scenario> = LazyLock::new(|| {
+    Scenario::from_file(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios/grm-deletion-stall-fixed-ranged.yaml"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+});
 
 proptest! {
     #![proptest_config(ProptestConfig {
@@ -24,21 +35,18 @@ proptest! {
     })]
 
     #[test]
-    fn the_liveness_deadline_converges_for_every_timing(seed in 1u64..1_000_000) {
-        let scenario = stallsim_scenario::load(
-            &Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("scenarios/grm-deletion-stall-fixed-ranged.yaml"),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let drawn = scenario.world(seed);
-        let report = stallsim_harness::run(&drawn.config).report;
-        let draws: Vec<String> = drawn.draws.iter().map(ToString::to_string).collect();
+    fn the_liveness_deadline_converges_for_every_timing(
+        seed in 1u64..1_000_000,
+        times in stallsim::proptest::times(&FIXED),
+    ) {
+        prop_assert_eq!(times.len(), 3, "every ranged time is drawn");
+        let report = FIXED.run_with(seed, &times).report;
         prop_assert_eq!(
             report.verdict.name(),
             "converges",
             "seed {} with {:?}: {:?}",
             seed,
-            draws,
+            times,
             report.verdict
         );
     }

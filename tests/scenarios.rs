@@ -312,12 +312,7 @@ fn saved_regressions_hold_their_expectation() {
         let expect = scenario
             .expectation()
             .cloned()
-            .unwrap_or(stallsim_scenario::Expect {
-                verdict: stallsim_scenario::ExpectedVerdict::Converges,
-                stalled_replica: None,
-                deployment_ready_within_flow_timeout: None,
-                api_requests: None,
-            });
+            .unwrap_or_else(|_| stallsim_scenario::Expect::converges());
         let run = stallsim_harness::run(&scenario.config());
         let mismatches = expect.check(&run.report);
         if !mismatches.is_empty() {

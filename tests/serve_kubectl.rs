@@ -277,3 +277,66 @@ fn bad_input_to_serve_exits_2() {
     let unwritable = serve(&["--kubeconfig", "/no/such/dir/kubeconfig"]);
     assert_eq!(unwritable.status.code(), Some(2), "{unwritable:?}");
 }
+
+/// The Indexed Job of `deploy/explore-job.yaml` is what `kubectl apply
+/// --dry-run=client` accepts (discovery and the REST mapping come from
+/// `stallsim serve`, which serves `batch/v1` Jobs). kubectl checks no
+/// field against a schema here (the server's OpenAPI leaves validation to
+/// it), so the object kubectl would send is also read as k8s-openapi's
+/// `Job`: a field it does not know would be lost on the way back.
+#[test]
+fn the_explore_job_applies_as_a_client_dry_run() {
+    use k8s_openapi::api::batch::v1::Job;
+
+    let served = Served::start("job", None);
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/explore-job.yaml");
+    let manifest = manifest.display().to_string();
+    let out = served.ok(&["apply", "--dry-run=client", "-f", &manifest]);
+    assert_eq!(out.trim(), "job.batch/stallsim-explore created (dry run)");
+    let sent: serde_json::Value = serde_json::from_str(&served.ok(&[
+        "apply",
+        "--dry-run=client",
+        "-f",
+        &manifest,
+        "-o",
+        "json",
+    ]))
+    .expect("kubectl prints the object as JSON");
+    let job: Job = serde_json::from_value(sent.clone()).expect("a batch/v1 Job");
+    assert_eq!(
+        serde_json::to_value(&job).expect("a Job serializes"),
+        sent,
+        "a field of the manifest is not a Job's"
+    );
+    let spec = job.spec.expect("a spec");
+    assert_eq!(spec.completion_mode.as_deref(), Some("Indexed"));
+    let shards = spec.completions.expect("completions");
+    assert_eq!(spec.parallelism, Some(shards), "every shard at once");
+    let pod = spec.template.spec.expect("a pod spec");
+    let [container] = pod.containers.as_slice() else {
+        panic!("one container: {:?}", pod.containers)
+    };
+    let env = |name: &str| {
+        container
+            .env
+            .iter()
+            .flatten()
+            .find(|e| e.name == name)
+            .and_then(|e| e.value.clone())
+            .unwrap_or_else(|| panic!("{name} is set"))
+    };
+    assert_eq!(
+        env("SHARDS"),
+        shards.to_string(),
+        "SHARDS is the completions"
+    );
+    let script = container.args.iter().flatten().cloned().collect::<String>();
+    assert!(
+        script.contains(
+            r#"stallsim explore "$SCENARIO" --runs "$RUNS" --seed "$SEED" --shard "$SHARDS""#
+        ) && script.contains("--json"),
+        "{script}"
+    );
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(env("SCENARIO"));
+    assert!(scenario.is_file(), "{} is bundled", scenario.display());
+}

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use stallsim_explore::{systematic, Combinations, SystematicQuery};
-use stallsim_scenario::{Expect, ExpectedVerdict};
+use stallsim_scenario::Expect;
 
 #[test]
 fn moving_the_deletion_forces_both_orders_around_discovery() {
@@ -20,12 +20,7 @@ fn moving_the_deletion_forces_both_orders_around_discovery() {
     let scenario = stallsim_scenario::parse(Path::new("systematic.yaml"), &ranged)
         .unwrap_or_else(|e| panic!("{e}"));
     // Held to convergence, not to the file's expectation of a stall.
-    let property = Expect {
-        verdict: ExpectedVerdict::Converges,
-        stalled_replica: None,
-        deployment_ready_within_flow_timeout: None,
-        api_requests: None,
-    };
+    let property = Expect::converges();
     let query = |jobs| SystematicQuery {
         seed: 1,
         grid_points: 3,

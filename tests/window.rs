@@ -17,11 +17,7 @@ fn the_incidents_window_is_opened_by_discovery_and_closed_by_the_first_list() {
     assert_ne!(ranged, incident, "the incident names its deletion time");
     let scenario = stallsim_scenario::parse(Path::new("window.yaml"), &ranged)
         .unwrap_or_else(|e| panic!("{e}"));
-    let query = WindowQuery {
-        field: "spec.deletionFlow.deleteAt".to_string(),
-        seed: 1,
-        grid_points: 6,
-    };
+    let query = WindowQuery::new("spec.deletionFlow.deleteAt", 1, 6);
     let window = stall_window(&scenario, &query).expect("deleteAt is a range");
     let secs = Duration::from_secs_f64;
     assert_eq!(window.stalling.len(), 1, "{window:#?}");

@@ -161,7 +161,7 @@ impl ClientLoad {
     }
 }
 
-/// A client of the server, interned by [`ServerLoad::client`]: an index,
+/// A client of the server, interned by `ServerLoad::client`: an index,
 /// so that counting a request costs no string.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ClientId(u32);

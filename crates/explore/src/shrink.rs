@@ -18,6 +18,7 @@ const ROUNDS_MAX: u32 = 8;
 /// A failing run, shrunk.
 #[derive(Clone, Debug, Serialize)]
 pub struct Shrunk {
+    /// The seed of the failing run.
     pub seed: u64,
     /// The faults of the file that the failure needs, as written.
     pub faults_kept: Vec<String>,
@@ -33,6 +34,7 @@ pub struct Shrunk {
     /// The shrunk run itself, to show its timeline.
     #[serde(skip)]
     pub run: Run,
+    /// The shrunk run's world.
     #[serde(skip)]
     pub config: WorldConfig,
 }

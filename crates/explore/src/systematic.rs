@@ -16,8 +16,6 @@
 //! both of its ends, is not found; `grid_points` makes steps finer.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -25,6 +23,7 @@ use stallsim_harness::WorldConfig;
 use stallsim_scenario::{Expect, Scenario};
 
 use crate::ordering::ordering;
+use crate::pool::{never, run_indexed};
 
 /// What to ask.
 #[derive(Clone, Debug)]
@@ -43,9 +42,11 @@ pub struct SystematicQuery {
 /// What a systematic exploration found.
 #[derive(Clone, Debug, Serialize)]
 pub struct Systematic {
+    /// The seed every run used.
     pub seed: u64,
     /// Segment boundaries are exact to this (the world's tick).
     pub resolution: Duration,
+    /// Each ranged time moved alone, in the order of the file.
     pub axes: Vec<Axis>,
     /// Runs of the product of the axes' segments, or why it was not run.
     pub combinations: Combinations,
@@ -66,29 +67,38 @@ pub struct Axis {
     pub field: String,
     /// The range as written.
     pub range: (Duration, Duration),
+    /// Its values in segments of one order each, in value order.
     pub segments: Vec<Segment>,
 }
 
 /// Values of one axis whose runs came in one order.
 #[derive(Clone, Debug, Serialize)]
 pub struct Segment {
-    /// The least and greatest value run in it.
+    /// The least value run in it.
     pub from: Duration,
+    /// The greatest value run in it.
     pub to: Duration,
+    /// The order of the key events of its runs.
     pub ordering: Vec<String>,
-    /// Runs in it, and how many of them did not hold the property.
+    /// Runs in it.
     pub runs: u64,
+    /// Of those, runs that did not hold the property.
     pub failed: u64,
 }
 
+/// Whether the product of the axes' segments was run.
 #[derive(Clone, Debug, Serialize)]
 pub enum Combinations {
+    /// It was: this many runs.
     Run {
+        /// One per combination.
         runs: u64,
     },
     /// The product was larger than `combinations_max`.
     TooMany {
+        /// The combinations there would have been.
         product: u64,
+        /// The most allowed.
         max: u64,
     },
 }
@@ -96,8 +106,11 @@ pub enum Combinations {
 /// An order of the key events that some run came in.
 #[derive(Clone, Debug, Serialize)]
 pub struct Reached {
+    /// The key events, in order.
     pub events: Vec<String>,
+    /// Runs in this order.
     pub runs: u64,
+    /// Of those, runs that did not hold the property.
     pub failed: u64,
     /// The ranged times of the first run in this order (replay them with
     /// `Scenario::world_with`).
@@ -107,7 +120,9 @@ pub struct Reached {
 /// Two key events of different actors, and the orders runs had them in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Relation {
+    /// One event (the lesser by name).
     pub first: String,
+    /// The other.
     pub second: String,
     /// Some run had `first` before `second`.
     pub forward: bool,
@@ -259,30 +274,28 @@ struct Runner<'a> {
 }
 
 impl Runner<'_> {
-    /// Runs the worlds with these times, `jobs` at once, and appends them
-    /// to `results` in the order given.
+    /// Runs the worlds with these times on the pool, and appends them to
+    /// `results` in the order given.
     fn run_all(&mut self, worlds: Vec<BTreeMap<String, Duration>>) {
         let configs: Vec<WorldConfig> = worlds
             .iter()
             .map(|chosen| self.scenario.world_with(self.seed, chosen).config)
             .collect();
-        let next = AtomicUsize::new(0);
-        let done: Mutex<Vec<Option<Found>>> = Mutex::new(vec![None; configs.len()]);
-        std::thread::scope(|scope| {
-            for _ in 0..self.jobs.min(configs.len()) {
-                scope.spawn(|| loop {
-                    let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(config) = configs.get(index) else {
-                        break;
-                    };
-                    let run = stallsim_harness::run(config);
-                    let failed = !self.property.check(&run.report).is_empty();
-                    let found = (ordering(&run), failed);
-                    done.lock().expect("no run panics")[index] = Some(found);
-                });
-            }
-        });
-        let done = done.into_inner().expect("no run panics");
+        let mut done: Vec<Option<Found>> = vec![None; configs.len()];
+        let work = |index: u64| {
+            let config = configs.get(usize::try_from(index).ok()?)?;
+            let run = stallsim_harness::run(config);
+            let failed = !self.property.check(&run.report).is_empty();
+            Some((index, (ordering(&run), failed)))
+        };
+        run_indexed(
+            self.jobs.min(configs.len()),
+            &never,
+            &work,
+            |(index, found)| {
+                done[index as usize] = Some(found);
+            },
+        );
         for (chosen, found) in worlds.into_iter().zip(done) {
             let (ordering, failed) = found.expect("every world ran");
             self.results.push(Probed {

@@ -20,12 +20,29 @@ pub struct WindowQuery {
     pub seed: u64,
     /// Evenly spaced values tried across the range before refining.
     pub grid_points: u32,
+    /// Other ranged fields held at these values instead of the seed's
+    /// draws (`Scenario::world_with`); empty: every other as drawn.
+    pub held: BTreeMap<String, Duration>,
+}
+
+impl WindowQuery {
+    /// The window of `field`, every other draw as `seed` has it.
+    pub fn new(field: &str, seed: u64, grid_points: u32) -> WindowQuery {
+        WindowQuery {
+            field: field.to_string(),
+            seed,
+            grid_points,
+            held: BTreeMap::new(),
+        }
+    }
 }
 
 /// Where in one field's range the runs stall.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Window {
+    /// The field moved.
     pub field: String,
+    /// The seed of every run.
     pub seed: u64,
     /// The field's range as written.
     pub range: (Duration, Duration),
@@ -43,8 +60,9 @@ pub struct Window {
 /// resolution apart.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Edge {
-    /// The last value on the lower side, and the first on the upper side.
+    /// The last value on the lower side.
     pub below: Duration,
+    /// The first value on the upper side.
     pub above: Duration,
     /// Whether the runs above this edge stall (the window opens here).
     pub opens: bool,
@@ -52,6 +70,7 @@ pub struct Edge {
     /// stalling side (`grm-1 discovery: 11 resources, no custom resources`);
     /// `None` where the runs differ in timing only.
     pub holds_with: Option<String>,
+    /// The same, on the stalling side.
     pub stalls_with: Option<String>,
 }
 
@@ -162,7 +181,8 @@ struct Probe<'a> {
 impl Probe<'_> {
     fn run(&mut self, at: Duration) -> Run {
         self.runs += 1;
-        let chosen = BTreeMap::from([(self.query.field.clone(), at)]);
+        let mut chosen = self.query.held.clone();
+        chosen.insert(self.query.field.clone(), at);
         let drawn = self.scenario.world_with(self.query.seed, &chosen);
         stallsim_harness::run(&drawn.config)
     }

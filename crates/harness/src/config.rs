@@ -13,14 +13,18 @@ use stallsim_manager::ManagerConfig;
 /// One run's complete input; the seed comes with it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WorldConfig {
+    /// The scenario's name (`metadata.name`).
     pub name: String,
+    /// The seed every draw of the run comes from.
     pub seed: u64,
     /// Simulated time the run lasts.
     pub duration: Duration,
     /// The driver's step: the container runtime, faults and partitions act
     /// at tick boundaries (hosts and the network at 1ms timer resolution).
     pub tick: Duration,
+    /// The simulated network's latencies.
     pub network: NetworkConfig,
+    /// The fake API server's timings and bounds.
     pub apiserver: ApiServerConfig,
     /// Custom resources served from the start.
     pub crds: Vec<CrdSpec>,
@@ -30,9 +34,13 @@ pub struct WorldConfig {
     pub manager: ManagerConfig,
     /// The API client the replicas' processes are built on.
     pub client: ClientKind,
+    /// The kubelet's probes and crash-loop backoff.
     pub kubelet: KubeletConfig,
+    /// The deletion flow, if the world has one.
     pub flow: Option<DeletionFlowConfig>,
+    /// Faults injected at set times.
     pub faults: Vec<Fault>,
+    /// How the checker judges the trace.
     pub checker: CheckerConfig,
 }
 
@@ -109,7 +117,9 @@ pub enum ClientKind {
 /// Latency of every simulated link.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct NetworkConfig {
+    /// The least latency of a segment on the wire.
     pub latency_min: Duration,
+    /// The greatest latency of a segment on the wire.
     pub latency_max: Duration,
     /// A client request not answered within this fails with a timeout.
     pub request_timeout: Duration,
@@ -128,6 +138,7 @@ impl Default for NetworkConfig {
 /// One pod of the deployment.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReplicaSpec {
+    /// The replica's (and its host's) name.
     pub name: String,
     /// When its container first starts.
     pub start_at: Duration,
@@ -140,9 +151,13 @@ pub struct ReplicaSpec {
 /// A kubelet probe (`httpGet` on `/readyz` or `/healthz`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ProbeConfig {
+    /// Time after the container starts before the first probe.
     pub initial_delay: Duration,
+    /// Time between probes.
     pub period: Duration,
+    /// Time a probe may take before it counts as failed.
     pub timeout: Duration,
+    /// Consecutive failures that fail the probe.
     pub failure_threshold: u32,
 }
 
@@ -150,8 +165,11 @@ pub struct ProbeConfig {
 /// forgotten after the container ran `reset_after` without a restart.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CrashLoopConfig {
+    /// The first restart delay after a crash.
     pub initial: Duration,
+    /// The most a restart is delayed (the delay doubles up to it).
     pub cap: Duration,
+    /// Running this long resets the delay.
     pub reset_after: Duration,
 }
 
@@ -164,8 +182,11 @@ pub struct CrashLoopConfig {
 /// before it serves probes or talks to the API server.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KubeletConfig {
+    /// The liveness probe (`/healthz`); its failure restarts the container.
     pub liveness: ProbeConfig,
+    /// The readiness probe (`/readyz`).
     pub readiness: ProbeConfig,
+    /// CrashLoopBackOff: the delay before a restart.
     pub crash_loop: CrashLoopConfig,
     /// A container asked to stop (SIGTERM) is killed (SIGKILL) after this
     /// long: the pod's `terminationGracePeriodSeconds`, 30s by default.
@@ -215,16 +236,20 @@ impl Default for KubeletConfig {
 /// manager deployment to be ready; a failed wait is retried later.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DeletionFlowConfig {
+    /// When the flow deletes the CRDs.
     pub delete_at: Duration,
     /// CRD names (`prometheuses.monitoring.coreos.com`).
     pub crds: Vec<String>,
+    /// How long the flow waits for the deployment to be ready.
     pub wait_timeout: Duration,
+    /// How often it looks while waiting.
     pub poll_interval: Duration,
     /// After a failed wait, the flow tries the task again after this long.
     pub retry_after: Duration,
 }
 
 impl DeletionFlowConfig {
+    /// A flow that deletes `crds` at `delete_at`, with the flow's default wait.
     pub fn new(delete_at: Duration, crds: Vec<String>) -> Self {
         DeletionFlowConfig {
             delete_at,
@@ -239,20 +264,36 @@ impl DeletionFlowConfig {
 /// A fault injected at a simulated time.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Fault {
+    /// When it strikes.
     pub at: Duration,
+    /// What it does.
     pub action: FaultAction,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+/// What a fault does.
 pub enum FaultAction {
     /// The process dies at once (no lease release). The kubelet restarts it
     /// after its crash-loop backoff, but not before `down` has passed (a lost
     /// node; zero for a plain crash).
-    Kill { replica: String, down: Duration },
+    Kill {
+        /// The replica.
+        replica: String,
+        /// The least time it stays down.
+        down: Duration,
+    },
     /// The kubelet restarts the container gracefully (a stopping leader releases).
-    Restart { replica: String },
+    Restart {
+        /// The replica.
+        replica: String,
+    },
     /// The replica cannot reach the API server, or be reached, for `duration`.
-    Partition { replica: String, duration: Duration },
+    Partition {
+        /// The replica.
+        replica: String,
+        /// How long it is cut off.
+        duration: Duration,
+    },
 }
 
 impl FaultAction {

@@ -7,6 +7,8 @@
 //! [`Report`] and the full trace) out. Same config, same seed: the same
 //! trace, byte for byte.
 
+#![warn(missing_docs)]
+
 mod baseline;
 mod checker;
 mod clock;

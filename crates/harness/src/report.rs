@@ -10,9 +10,12 @@ use crate::requests::ReplicaRequests;
 /// What a run came to.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
+    /// The scenario's name.
     pub scenario: String,
+    /// The run's seed.
     pub seed: u64,
     #[serde(flatten)]
+    /// What the run came to.
     pub verdict: Verdict,
     /// The deletion flow's wait for the deployment, if the world had a flow.
     pub flow: Option<FlowOutcome>,
@@ -59,10 +62,14 @@ pub enum Verdict {
     Stall(Stall),
     /// The run cannot tell: it ended too early, or something it was told to
     /// do never happened. One sentence per reason.
-    Inconclusive { reasons: Vec<String> },
+    Inconclusive {
+        /// One sentence per reason.
+        reasons: Vec<String>,
+    },
 }
 
 impl Verdict {
+    /// Whether the run stalled.
     pub fn is_stall(&self) -> bool {
         matches!(self, Verdict::Stall(_))
     }
@@ -80,6 +87,7 @@ impl Verdict {
 /// A replica that stayed not ready, without a restart, past the bound.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Stall {
+    /// The replica that stalled.
     pub replica: String,
     /// When it last turned (or started) not ready.
     pub not_ready_since: Duration,
@@ -96,6 +104,7 @@ pub struct Stall {
 /// How the deletion flow's wait for the deployment went.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FlowOutcome {
+    /// When the flow deleted the CRDs (`None`: it never did).
     pub deleted_at: Option<Duration>,
     /// The deployment was ready within the first wait's timeout.
     pub ready_within_timeout: bool,

@@ -10,10 +10,15 @@ use stallsim_apiserver::{ClientLoad, RequestClass, RequestLoad};
 /// The requests one replica sent the API server, by class, over the run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReplicaRequests {
+    /// The replica.
     pub replica: String,
+    /// Its LISTs.
     pub list: ClassRequests,
+    /// Its WATCHes.
     pub watch: ClassRequests,
+    /// Its lease GETs and PUTs.
     pub lease: ClassRequests,
+    /// Everything else it sent.
     pub other: ClassRequests,
 }
 
@@ -22,8 +27,11 @@ pub struct ReplicaRequests {
 /// [`RATE_WINDOW`](stallsim_apiserver::RATE_WINDOW).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ClassRequests {
+    /// Requests over the run.
     pub total: u64,
+    /// Requests per simulated second, over the run.
     pub per_second: f64,
+    /// The most requests in any sliding minute.
     pub busiest_minute: u64,
 }
 

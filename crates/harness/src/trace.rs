@@ -13,76 +13,115 @@ use crate::{Report, WorldConfig};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum WorldEvent {
+    /// The container started (again, when `restarts` > 0).
     ContainerStarted {
+        /// Restarts before this start.
         restarts: u32,
     },
     /// The process ended by itself (an exit, or after a stop request).
     ContainerExited,
     /// The process was killed (a fault, or the grace period ran out).
     ContainerKilled {
+        /// Why.
         reason: String,
     },
     /// The kubelet asked the container to stop (SIGTERM).
     StopRequested {
+        /// Why.
         reason: String,
     },
+    /// The container runtime will start the container again after a delay.
     RestartScheduled {
+        /// The delay (CrashLoopBackOff), in milliseconds.
         delay_ms: u64,
     },
+    /// A probe's result.
     ProbeResult {
+        /// Which probe.
         probe: Probe,
+        /// Whether it passed.
         ok: bool,
+        /// What it answered, or why it failed.
         detail: String,
     },
+    /// The kubelet's view of the pod's readiness changed.
     ReadinessChanged {
+        /// Ready now.
         ready: bool,
     },
+    /// Liveness failed its threshold: the container will be restarted.
     LivenessFailed {
+        /// Consecutive failed probes.
         failures: u32,
     },
+    /// The flow deleted a CRD.
     CrdDeleted {
+        /// The CRD.
         name: String,
     },
+    /// The flow's deletion of a CRD failed.
     CrdDeleteFailed {
+        /// The CRD.
         name: String,
+        /// The API server's error.
         error: String,
     },
+    /// The flow began waiting for the deployment.
     FlowWaitStarted {
+        /// Its timeout, in milliseconds.
         timeout_ms: u64,
     },
+    /// The flow saw the deployment ready.
     FlowWaitSucceeded {
+        /// Ready replicas.
         ready: u32,
+        /// Replicas.
         replicas: u32,
     },
+    /// The flow's wait timed out.
     FlowWaitTimedOut {
+        /// Ready replicas.
         ready: u32,
+        /// Replicas.
         replicas: u32,
     },
+    /// A replica was cut off from the API server.
     PartitionStarted {
+        /// The replica.
         from: String,
     },
+    /// A partition ended.
     PartitionHealed {
+        /// The replica.
         from: String,
     },
+    /// The kubelet could not publish a pod's status.
     PodStatusFailed {
+        /// The API server's error.
         error: String,
     },
     /// A scheduled fault struck (`kill grm-0`, `partition grm-1 for 30s`).
     FaultApplied {
+        /// The fault, in words.
         fault: String,
     },
     /// A scheduled fault found nothing to act on (a kill of a container that
     /// is not running); the run did not do what its scenario asked.
     FaultMissed {
+        /// The fault, in words.
         fault: String,
+        /// Why it missed.
         why: String,
     },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+/// A kubelet probe.
 pub enum Probe {
+    /// `/readyz`.
     Readiness,
+    /// `/healthz`.
     Liveness,
 }
 
@@ -90,7 +129,9 @@ pub enum Probe {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum What {
+    /// Something a resource-manager process did.
     Manager(ManagerEvent),
+    /// Something the world did.
     World(WorldEvent),
 }
 
@@ -102,10 +143,12 @@ pub struct TraceEvent {
     /// The host (replica name, `kubelet`, `flow`, `world`) it happened on or to.
     pub source: String,
     #[serde(flatten)]
+    /// What happened.
     pub what: What,
 }
 
 impl TraceEvent {
+    /// When, as a duration since the run began.
     pub fn at(&self) -> Duration {
         Duration::from_millis(self.at_ms)
     }

@@ -25,7 +25,9 @@ const FLOW_HOST: &str = "flow";
 /// A finished run.
 #[derive(Clone, Debug)]
 pub struct Run {
+    /// What the checker found.
     pub report: Report,
+    /// Every event, in order.
     pub trace: Vec<TraceEvent>,
     /// What crossed the simulated wire.
     pub segments: SegmentCounts,
@@ -69,6 +71,7 @@ fn tick_at_or_after(at: Duration, tick: Duration) -> Duration {
 }
 
 impl World {
+    /// Builds the world of `config`, ready to step.
     pub fn new(config: &WorldConfig) -> Self {
         let mut sim = stallsim_net::Builder::new()
             .seed(config.seed)

@@ -9,7 +9,11 @@ use serde_saphyr::Location;
 /// it, the field, and what would be accepted instead.
 ///
 /// Displays as
-/// `path:line:column: field `spec.replicas[1].startAt`: <what is wrong>; expected <what would be accepted>`;
+///
+/// ```text
+/// path:line:column: field `spec.replicas[1].startAt`: <what is wrong>; expected <what would be accepted>
+/// ```
+///
 /// the line and column, or the field, are left out when unknown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {

@@ -43,8 +43,11 @@ pub struct Expect {
 /// a bound is not checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApiRequestBounds {
+    /// The most LISTs a replica may send in any minute.
     pub list_per_minute_max: Option<u64>,
+    /// The most WATCHes a replica may send in any minute.
     pub watch_per_minute_max: Option<u64>,
+    /// The most lease requests a replica may send in any minute.
     pub lease_per_minute_max: Option<u64>,
 }
 
@@ -100,6 +103,18 @@ impl ApiRequestBounds {
 }
 
 impl Expect {
+    /// The property a run is held to when nothing else is said: it
+    /// converges (every replica that is not ready recovers or is restarted
+    /// within the stall bound), with no other condition.
+    pub fn converges() -> Expect {
+        Expect {
+            verdict: ExpectedVerdict::Converges,
+            stalled_replica: None,
+            deployment_ready_within_flow_timeout: None,
+            api_requests: None,
+        }
+    }
+
     /// Every way the report differs from the expectation, as sentences for
     /// people; empty when it holds.
     pub fn check(&self, report: &Report) -> Vec<String> {

@@ -24,6 +24,8 @@
 //! path, and what would be accepted. This crate reads files and nothing else:
 //! it knows the config types of the harness, never how a world runs.
 
+#![warn(missing_docs)]
+
 mod convert;
 mod discover;
 mod duration;
@@ -79,6 +81,7 @@ pub struct Scenario {
 /// The world of one run, and the values drawn for it from the file's ranges.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Drawn {
+    /// The world of the run.
     pub config: WorldConfig,
     /// One per range of the file, in the order of the file.
     pub draws: Vec<Draw>,
@@ -91,6 +94,7 @@ pub struct Draw {
     pub field: String,
     /// The range as written: its least and greatest value.
     pub range: (Duration, Duration),
+    /// The value drawn.
     pub value: Duration,
     /// Where the range is written in the file's text (byte offset, length).
     text_span: Option<(usize, usize)>,

@@ -1,29 +1,49 @@
 //! `stallsim shrink`: a failing run reduced to what it needs to fail.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use stallsim_explore::{property_of, shrink, Shrunk};
-use stallsim_harness::{format_duration, render_timeline};
+use stallsim::explore::Shrunk;
+use stallsim::format_duration;
+use stallsim::show::replay_command;
+use stallsim_harness::render_timeline;
 
-use crate::output::replay_command;
-use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
+use super::exit;
 
-pub fn shrink_command(file: &Path, seed: Option<u64>, json: bool) -> u8 {
-    let Some(scenario) = crate::load_scenario(file) else {
-        return EXIT_BAD_INPUT;
+/// Reduce a run that breaks the property (the file's `expect`, else
+/// `converges`) to what it needs: faults dropped while it still fails,
+/// ranged times moved toward their least value, to the tick. Prints the
+/// shrunk run's timeline. Exit 0 when the run holds the property
+/// (nothing to shrink), 1 when it was shrunk, 2 on bad input.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The scenario file.
+    file: PathBuf,
+    /// The failing run's seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `stallsim shrink`; returns the exit code.
+pub fn run(args: Args) -> u8 {
+    let (file, json) = (args.file.as_path(), args.json);
+    let Some(scenario) = super::load_scenario(file) else {
+        return exit::BAD_INPUT;
     };
-    let seed = seed.unwrap_or(scenario.seed());
-    let (property, _) = property_of(&scenario);
+    let seed = args.seed.unwrap_or(scenario.seed());
+    let property = scenario.property();
     let started = Instant::now();
-    let Some(shrunk) = shrink(&scenario, seed, &property) else {
+    let Some(shrunk) = scenario.shrink(seed, &property) else {
         println!(
             "seed {seed} of {} holds its property ({}): nothing to shrink",
             file.display(),
             property.verdict.name()
         );
-        return EXIT_CONVERGES;
+        return exit::CONVERGES;
     };
     let took = started.elapsed();
     if json {
@@ -39,7 +59,7 @@ pub fn shrink_command(file: &Path, seed: Option<u64>, json: bool) -> u8 {
         shrunk.runs,
         took.as_secs_f64()
     );
-    EXIT_STALL
+    exit::STALL
 }
 
 /// A shrunk run for people: what it needs, what it does without, its timeline.

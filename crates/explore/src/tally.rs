@@ -8,12 +8,90 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use stallsim_harness::{Report, Verdict};
 
-use crate::summary::RunRecord;
+/// What one run came to, as a tally needs it: everything an exploration
+/// keeps of a run once it has been folded in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The run's seed.
+    pub seed: u64,
+    /// `converges`, `stall` or `inconclusive`.
+    pub verdict: String,
+    /// The verdict in a few words: `stall of grm-1`.
+    pub verdict_words: String,
+    /// Why the run did not hold the property; empty when it did.
+    pub mismatches: Vec<String>,
+    /// Whether the flow deleted the CRDs.
+    pub deleted: bool,
+    /// How many milliseconds after the deletion the flow first saw the
+    /// deployment ready (`None`: never, or no deletion).
+    pub deletion_to_ready_ms: Option<u64>,
+    /// Container restarts of all replicas.
+    pub restarts: u64,
+    /// The order its key events first happened in.
+    pub ordering: Vec<String>,
+    /// Requests the API server answered.
+    pub api_requests: u64,
+    /// The most requests the API server answered in any minute.
+    pub api_peak_per_minute: u64,
+    /// Each replica's most LISTs in any minute.
+    #[serde(default)]
+    pub list_peak_per_minute: BTreeMap<String, u64>,
+}
+
+impl RunRecord {
+    /// The record of the run with `seed` that came to `report`, did not
+    /// hold the property for `mismatches` (none: it held), and whose key
+    /// events came in `ordering`.
+    pub fn new(
+        seed: u64,
+        report: &Report,
+        mismatches: Vec<String>,
+        ordering: Vec<String>,
+    ) -> RunRecord {
+        let flow = report.flow.as_ref().filter(|f| f.deleted_at.is_some());
+        RunRecord {
+            seed,
+            verdict: report.verdict.name().to_string(),
+            verdict_words: verdict_words(&report.verdict),
+            mismatches,
+            deleted: flow.is_some(),
+            deletion_to_ready_ms: flow.and_then(|f| {
+                let deleted = f.deleted_at?;
+                f.ready_at
+                    .map(|r| r.saturating_sub(deleted).as_millis() as u64)
+            }),
+            restarts: report.restarts.iter().map(|(_, n)| u64::from(*n)).sum(),
+            ordering,
+            api_requests: report.api_requests.total,
+            api_peak_per_minute: report.api_requests.peak_per_minute,
+            list_peak_per_minute: report
+                .api_by_replica
+                .iter()
+                .map(|r| (r.replica.clone(), r.list.busiest_minute))
+                .collect(),
+        }
+    }
+
+    /// Whether the run held the property.
+    pub fn held(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// A verdict in a few words: `stall of grm-1`, `converges`, `inconclusive`.
+pub fn verdict_words(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Stall(stall) => format!("stall of {}", stall.replica),
+        other => other.name().to_string(),
+    }
+}
 
 /// Runs folded so far.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
+    /// Runs folded in.
     pub runs: u64,
     /// The lowest and the highest seed folded in.
     pub seeds: Option<(u64, u64)>,
@@ -26,12 +104,13 @@ pub struct Tally {
     /// Milliseconds from the deletion to the deployment first ready, and
     /// how many runs took each.
     pub deletion_to_ready_ms: BTreeMap<u64, u64>,
-    /// Container restarts, over all runs, and the most in one run.
+    /// Container restarts, over all runs.
     pub restarts: u64,
+    /// The most container restarts in one run.
     pub restarts_max: u64,
-    /// Requests the API server answered over all runs, and the busiest
-    /// minute of any run.
+    /// Requests the API server answered over all runs.
     pub api_requests: u64,
+    /// The most requests the API server answered in any minute of any run.
     pub api_peak_per_minute: u64,
     /// Each replica's most LISTs in any minute of any run.
     #[serde(default)]
@@ -45,8 +124,11 @@ pub struct Tally {
 /// The runs that came in one order of the key events.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OrderingTally {
+    /// Runs in this order.
     pub runs: u64,
+    /// Of those, runs that stalled.
     pub stalled: u64,
+    /// The lowest seed that came in this order.
     pub first_seed: u64,
 }
 

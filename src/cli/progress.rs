@@ -4,8 +4,16 @@
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use stallsim::explore::RunRecord;
 
-use crate::runs::{Budget, Outcome};
+/// How long the exploration is, as the bar shows it.
+#[derive(Clone, Copy, Debug)]
+pub enum Length {
+    /// This many runs.
+    Runs(u64),
+    /// As many as start in this much wall-clock time.
+    For(Duration),
+}
 
 pub struct Progress {
     bar: ProgressBar,
@@ -15,14 +23,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    pub fn new(budget: Budget) -> Progress {
-        let (bar, template) = match budget {
-            Budget::Runs(runs) => (
+    pub fn new(length: Length) -> Progress {
+        let (bar, template) = match length {
+            Length::Runs(runs) => (
                 ProgressBar::new(runs),
                 "{bar:30} {pos}/{len} runs, {per_sec}, {elapsed} {msg}".to_string(),
             ),
             // The budget is wall-clock time: show it beside the elapsed.
-            Budget::For(duration) => (
+            Length::For(duration) => (
                 ProgressBar::no_length(),
                 format!(
                     "{{spinner}} {{pos}} runs, {{per_sec}}, {{elapsed}} of {}s {{msg}}",
@@ -41,14 +49,14 @@ impl Progress {
         }
     }
 
-    pub fn seen(&mut self, outcome: &Outcome) {
-        let slot = match outcome.report.verdict.name() {
+    pub fn seen(&mut self, record: &RunRecord) {
+        let slot = match record.verdict.as_str() {
             "converges" => 0,
             "stall" => 1,
             _ => 2,
         };
         self.counts[slot] += 1;
-        if !outcome.held() {
+        if !record.held() {
             self.failed += 1;
         }
         let [converges, stall, inconclusive] = self.counts;

@@ -8,11 +8,12 @@ use std::path::Path;
 use stallsim_harness::{format_duration, render_timeline, Run, Verdict, WorldConfig};
 use stallsim_scenario::Draw;
 
-use crate::output::replay_command;
-use crate::timeline_svg::{self, State};
+use crate::lanes::{view, State};
+use crate::text::{replay_command, run_text};
 
-/// The report of `run` of the scenario at `file`.
-pub fn render(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) -> String {
+/// The Markdown report of `run`, a finished run of the world `config`
+/// drawn (with `draws`) from the scenario at `file`.
+pub fn markdown(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) -> String {
     let report = &run.report;
     let mut out = String::new();
     let verdict = match &report.verdict {
@@ -26,7 +27,7 @@ pub fn render(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) -> S
         report.scenario, report.seed
     );
     // The verdict in words, as `stallsim run` prints it (its timeline aside).
-    let summary = crate::output::run_summary(file, config, draws, run);
+    let summary = run_text(file, config, draws, run);
     let words: Vec<&str> = summary
         .lines()
         .take_while(|line| !line.starts_with("replay:"))
@@ -71,7 +72,7 @@ fn task(text: &str) -> String {
 /// The replicas' lanes, the flow's waits and the CRD deletion as a Mermaid
 /// gantt chart in simulated milliseconds, up to where the picture stops.
 fn gantt(config: &WorldConfig, run: &Run) -> String {
-    let (picture, end_ms) = timeline_svg::view(config, run);
+    let (picture, end_ms) = view(config, run);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -143,16 +144,4 @@ fn gantt(config: &WorldConfig, run: &Run) -> String {
     }
     out.push_str("```\n");
     out
-}
-
-/// Writes the report of `run` to `out`; the error names the file.
-pub fn write(
-    out: &Path,
-    file: &Path,
-    config: &WorldConfig,
-    draws: &[Draw],
-    run: &Run,
-) -> Result<(), String> {
-    std::fs::write(out, render(file, config, draws, run))
-        .map_err(|error| format!("cannot write the report to {}: {error}", out.display()))
 }

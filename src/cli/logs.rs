@@ -1,7 +1,7 @@
 //! Log lines for people, off by default: `RUST_LOG` turns them on
 //! (`RUST_LOG=stallsim_manager=debug`, `RUST_LOG=stallsim_manager::election=debug,stallsim_harness=info`),
-//! each stamped with the simulated time and, through turmoil's `node`
-//! span, the host (the replica) it came from. They go to stderr, so what a
+//! each stamped with the simulated time; a replica's lines name it in a
+//! `replica` field (its process identity). They go to stderr, so what a
 //! command prints on stdout stays the same.
 
 use std::io::IsTerminal;

@@ -1,15 +1,18 @@
 //! Writing the runs that did not hold the property as self-contained
-//! scenario files, so that each replays alone and can become a test.
-
-use std::path::{Path, PathBuf};
-
-use stallsim_scenario::Scenario;
+//! scenario files, each with its timeline picture beside it, so that each
+//! replays alone and can become a test. The files' contents are drawn in
+//! the exploration's workers from the runs that failed ([`draw`]); only
+//! the writing happens here afterwards ([`write`]).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use crate::output::replay_command;
-use crate::summary::Saved;
-use crate::tally::FailedRun;
+use stallsim::explore::{FailedRun, FoundFailure};
+use stallsim::show::replay_command;
+use stallsim::Scenario;
+
+use super::modeline;
+use super::summary::Saved;
 
 /// Files one exploration writes at most; a rare failure needs a few
 /// examples, not thousands of copies.
@@ -39,12 +42,45 @@ pub fn file_name(scenario: &str, seed: u64) -> String {
     format!("{name}-seed-{seed}.yaml")
 }
 
-/// Writes the first [`SAVED_FILES_MAX`] failing runs (in seed order) to
-/// `dir`, creating it only if there is something to write.
-pub fn save_failures(
-    scenario: &Scenario,
-    failures: &BTreeMap<u64, FailedRun>,
+/// One failing run, ready to write: where, the scenario file (or why it
+/// cannot be written), and its picture.
+pub struct Drawn {
+    path: PathBuf,
+    text: Result<String, String>,
+    svg: String,
+}
+
+/// Draws what is saved of `found`, a failing run of `scenario` whose file
+/// will go to `dir`: called in the worker that ran it.
+pub fn draw(found: &FoundFailure<'_>, scenario: &Scenario, name: &str, dir: &Path) -> Drawn {
+    let seed = found.seed;
+    let path = dir.join(file_name(name, seed));
+    // The modeline is rewritten relative to `dir`, which must exist for
+    // that; `write` reports it if it cannot be made.
+    let _ = std::fs::create_dir_all(dir);
+    let failed = FailedRun {
+        verdict: found.record.verdict_words.clone(),
+        why: found.record.mismatches.clone(),
+    };
+    let text = scenario
+        .fixed_text(seed)
+        .map_err(|e| e.to_string())
+        .map(|text| {
+            let from = scenario.path().parent().unwrap_or(Path::new("."));
+            header(scenario.path(), seed, &failed, &path) + &modeline::retarget(&text, from, dir)
+        });
+    // Its timeline picture, `<name>-seed-<N>.svg`, names the saved file.
+    let svg = stallsim::show::svg(&path, &found.drawn.config, found.run);
+    Drawn { path, text, svg }
+}
+
+/// Writes the drawn failures (the first [`SAVED_FILES_MAX`] of
+/// `failures`, in seed order) to `dir`, creating it only if there is
+/// something to write.
+pub fn write(
     dir: &Path,
+    failures: &BTreeMap<u64, FailedRun>,
+    drawn: BTreeMap<u64, Drawn>,
 ) -> Saved {
     let mut saved = Saved {
         dir: dir.to_path_buf(),
@@ -62,23 +98,14 @@ pub fn save_failures(
         saved.not_written = failures.len() as u64;
         return saved;
     }
-    let name = scenario.config().name;
-    for (&seed, failed) in failures.iter().take(SAVED_FILES_MAX) {
-        let path = dir.join(file_name(&name, seed));
-        let written = scenario
-            .fixed_text(seed)
-            .map_err(|e| e.to_string())
-            .and_then(|text| {
-                let header = header(&scenario.path, seed, failed, &path);
-                let from = scenario.path.parent().unwrap_or(Path::new("."));
-                let text = crate::modeline::retarget(&text, from, dir);
-                std::fs::write(&path, header + &text)
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
-            });
+    for (_, Drawn { path, text, svg }) in drawn {
+        let written = text.and_then(|text| {
+            std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        });
         match written {
             Ok(()) => {
-                // Its timeline picture beside it, `<name>-seed-<N>.svg`.
-                if let Err(error) = crate::timeline_svg::write_beside(&path, scenario, seed) {
+                if let Err(error) = super::write_file(&path.with_extension("svg"), "timeline", &svg)
+                {
                     saved.errors.push(error);
                 }
                 saved.written.push(path);

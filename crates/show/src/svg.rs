@@ -11,11 +11,10 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use stallsim_harness::manager::ManagerEvent;
-use stallsim_harness::{
-    custom_resources, format_duration, Probe, Run, TraceEvent, Verdict, What, WorldConfig,
-    WorldEvent,
-};
+use stallsim_harness::{format_duration, Run, Verdict, WorldConfig};
+
+use crate::lanes::{view, Lane, MarkKind, State};
+use crate::text::replay_command;
 
 const WIDTH: f64 = 1200.0;
 const MARGIN_LEFT: f64 = 110.0;
@@ -29,8 +28,6 @@ const LEGEND_HEIGHT: f64 = 64.0;
 /// that gives no more.
 const TICKS_MAX: u64 = 14;
 const TICK_STEPS_S: &[u64] = &[1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
-/// Room left after the last key event, as a fraction of the time shown.
-const VIEW_MARGIN: f64 = 0.08;
 /// A segment narrower than this carries no text.
 const LABEL_WIDTH_MIN: f64 = 56.0;
 
@@ -43,275 +40,12 @@ const COLOR_DISCOVERY: &str = "#1f77b4";
 const COLOR_TEXT: &str = "#222";
 const COLOR_GRID: &str = "#e4e4e4";
 
-#[derive(Clone, Copy, PartialEq)]
-pub(crate) enum State {
-    Starting,
-    NotReady,
-    Ready,
-}
-
-impl State {
-    fn color(self) -> &'static str {
-        match self {
-            State::Starting => COLOR_STARTING,
-            State::NotReady => COLOR_NOT_READY,
-            State::Ready => COLOR_READY,
-        }
+fn color(state: State) -> &'static str {
+    match state {
+        State::Starting => COLOR_STARTING,
+        State::NotReady => COLOR_NOT_READY,
+        State::Ready => COLOR_READY,
     }
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            State::Starting => "starting",
-            State::NotReady => "not ready",
-            State::Ready => "ready",
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum MarkKind {
-    Discovery,
-    ListFailed,
-    ListSucceeded,
-    Synced,
-    ReadinessFailed,
-    LivenessFailed,
-    Stopped,
-    Restarted,
-}
-
-struct Mark {
-    at_ms: u64,
-    kind: MarkKind,
-    title: String,
-}
-
-/// One replica's lane, read from the trace.
-pub(crate) struct Lane {
-    pub name: String,
-    pub states: Vec<(u64, u64, State)>,
-    pub leading: Vec<(u64, u64)>,
-    marks: Vec<Mark>,
-    /// The state open now, and since when (while the container runs).
-    open: Option<(u64, State)>,
-    leading_since: Option<u64>,
-}
-
-impl Lane {
-    fn new(name: &str) -> Lane {
-        Lane {
-            name: name.to_string(),
-            states: Vec::new(),
-            leading: Vec::new(),
-            marks: Vec::new(),
-            open: None,
-            leading_since: None,
-        }
-    }
-
-    fn enter(&mut self, at_ms: u64, state: State) {
-        self.close(at_ms);
-        self.open = Some((at_ms, state));
-    }
-
-    fn close(&mut self, at_ms: u64) {
-        if let Some((since, state)) = self.open.take() {
-            self.states.push((since, at_ms, state));
-        }
-    }
-
-    fn stop_leading(&mut self, at_ms: u64) {
-        if let Some(since) = self.leading_since.take() {
-            self.leading.push((since, at_ms));
-        }
-    }
-
-    fn mark(&mut self, at_ms: u64, kind: MarkKind, title: String) {
-        self.marks.push(Mark { at_ms, kind, title });
-    }
-
-    fn apply(&mut self, event: &TraceEvent) {
-        let at = event.at_ms;
-        let time = format_duration(event.at());
-        match &event.what {
-            What::World(WorldEvent::ContainerStarted { restarts }) => {
-                self.enter(at, State::Starting);
-                if *restarts > 0 {
-                    self.mark(
-                        at,
-                        MarkKind::Restarted,
-                        format!("{time} container restarted (restart #{restarts})"),
-                    );
-                }
-            }
-            What::Manager(ManagerEvent::ProcessStarted) => {
-                if matches!(self.open, Some((_, State::Starting))) {
-                    self.enter(at, State::NotReady);
-                }
-            }
-            What::World(WorldEvent::ReadinessChanged { ready }) if self.open.is_some() => {
-                let state = if *ready {
-                    State::Ready
-                } else {
-                    State::NotReady
-                };
-                self.enter(at, state);
-            }
-            What::World(WorldEvent::ContainerKilled { reason }) => {
-                self.close(at);
-                self.stop_leading(at);
-                self.mark(
-                    at,
-                    MarkKind::Stopped,
-                    format!("{time} container killed: {reason}"),
-                );
-            }
-            What::World(WorldEvent::ContainerExited) => {
-                self.close(at);
-                self.stop_leading(at);
-                self.mark(at, MarkKind::Stopped, format!("{time} container exited"));
-            }
-            What::Manager(ManagerEvent::ProcessExited { .. })
-            | What::Manager(ManagerEvent::LeadershipLost)
-            | What::Manager(ManagerEvent::LeaseReleased) => self.stop_leading(at),
-            What::Manager(ManagerEvent::LeaderElected) if self.leading_since.is_none() => {
-                self.leading_since = Some(at);
-            }
-            What::Manager(ManagerEvent::DiscoveryCompleted { resources }) => {
-                let custom = custom_resources(resources);
-                let found = if custom.is_empty() {
-                    "no custom resources".to_string()
-                } else {
-                    custom.join(", ")
-                };
-                self.mark(
-                    at,
-                    MarkKind::Discovery,
-                    format!("{time} discovery: {found}"),
-                );
-            }
-            What::Manager(ManagerEvent::ListFailed { kind, error, .. }) => self.mark(
-                at,
-                MarkKind::ListFailed,
-                format!("{time} LIST {kind} failed: {error}"),
-            ),
-            What::Manager(ManagerEvent::ListSucceeded { kind, items, .. }) => self.mark(
-                at,
-                MarkKind::ListSucceeded,
-                format!("{time} LIST {kind}: {items} items"),
-            ),
-            What::Manager(ManagerEvent::InformerSynced { kind }) => self.mark(
-                at,
-                MarkKind::Synced,
-                format!("{time} informer synced: {kind}"),
-            ),
-            What::World(WorldEvent::ProbeResult {
-                probe,
-                ok: false,
-                detail,
-            }) => {
-                let (kind, name) = match probe {
-                    Probe::Readiness => (MarkKind::ReadinessFailed, "readiness"),
-                    Probe::Liveness => (MarkKind::LivenessFailed, "liveness"),
-                };
-                self.mark(at, kind, format!("{time} {name} probe failed: {detail}"));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// One wait of the deletion flow for the deployment.
-pub(crate) struct Wait {
-    pub start_ms: u64,
-    pub deadline_ms: u64,
-    /// When it ended and whether the deployment was ready; `None` while
-    /// still waiting at the end of the run.
-    pub end: Option<(u64, bool)>,
-}
-
-/// What the picture is drawn from.
-pub(crate) struct Picture {
-    pub lanes: Vec<Lane>,
-    pub waits: Vec<Wait>,
-    pub deletions: Vec<(u64, String)>,
-    pub end_ms: u64,
-    /// The last key event: a container or readiness change, an election,
-    /// the end of the flow's first wait. Later is repetition (LIST retries,
-    /// probe failures, further waits); the picture stops soon after it.
-    last_key_ms: u64,
-}
-
-fn read(config: &WorldConfig, run: &Run) -> Picture {
-    let mut lanes: Vec<Lane> = config.replicas.iter().map(|r| Lane::new(&r.name)).collect();
-    let mut waits: Vec<Wait> = Vec::new();
-    let mut deletions = Vec::new();
-    let end_ms = run.report.simulated.as_millis() as u64;
-    let mut last_key_ms = 0;
-    for event in &run.trace {
-        let key = matches!(
-            &event.what,
-            What::World(
-                WorldEvent::ContainerStarted { .. }
-                    | WorldEvent::ContainerKilled { .. }
-                    | WorldEvent::ContainerExited
-                    | WorldEvent::ReadinessChanged { .. }
-                    | WorldEvent::CrdDeleted { .. }
-            ) | What::Manager(ManagerEvent::LeaderElected)
-        ) || matches!(&event.what, What::World(WorldEvent::FlowWaitSucceeded { .. } | WorldEvent::FlowWaitTimedOut { .. }) if waits.len() == 1);
-        if key {
-            last_key_ms = event.at_ms;
-        }
-        if let Some(lane) = lanes.iter_mut().find(|l| l.name == event.source) {
-            lane.apply(event);
-            continue;
-        }
-        match &event.what {
-            What::World(WorldEvent::CrdDeleted { name }) => {
-                deletions.push((event.at_ms, name.clone()));
-            }
-            What::World(WorldEvent::FlowWaitStarted { timeout_ms }) => waits.push(Wait {
-                start_ms: event.at_ms,
-                deadline_ms: event.at_ms + timeout_ms,
-                end: None,
-            }),
-            What::World(WorldEvent::FlowWaitSucceeded { .. }) => {
-                if let Some(wait) = waits.last_mut().filter(|w| w.end.is_none()) {
-                    wait.end = Some((event.at_ms, true));
-                }
-            }
-            What::World(WorldEvent::FlowWaitTimedOut { .. }) => {
-                if let Some(wait) = waits.last_mut().filter(|w| w.end.is_none()) {
-                    wait.end = Some((event.at_ms, false));
-                }
-            }
-            _ => {}
-        }
-    }
-    for lane in &mut lanes {
-        lane.close(end_ms);
-        lane.stop_leading(end_ms);
-    }
-    Picture {
-        lanes,
-        waits,
-        deletions,
-        end_ms,
-        last_key_ms,
-    }
-}
-
-/// What the picture shows of `run`, and where it stops: a little after the
-/// last key event (or the stall's detection), at most the run's end.
-pub(crate) fn view(config: &WorldConfig, run: &Run) -> (Picture, u64) {
-    let picture = read(config, run);
-    let mut last_key_ms = picture.last_key_ms;
-    if let Verdict::Stall(stall) = &run.report.verdict {
-        last_key_ms = last_key_ms.max(stall.detected_at.as_millis() as u64);
-    }
-    let end_ms =
-        ((last_key_ms as f64 * (1.0 + VIEW_MARGIN)) as u64).clamp(1, picture.end_ms.max(1));
-    (picture, end_ms)
 }
 
 /// Text safe inside SVG elements and attributes.
@@ -338,8 +72,9 @@ fn short_duration(seconds: u64) -> String {
     out
 }
 
-/// The picture of `run` as an SVG document.
-pub fn render(file: &Path, config: &WorldConfig, run: &Run) -> String {
+/// The picture of `run`, a finished run of the world `config` read from
+/// the scenario at `file`, as an SVG document.
+pub fn svg(file: &Path, config: &WorldConfig, run: &Run) -> String {
     let (picture, end_ms) = view(config, run);
     let plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT;
     let x = |at_ms: u64| MARGIN_LEFT + plot_width * (at_ms.min(end_ms) as f64) / (end_ms as f64);
@@ -392,7 +127,7 @@ pub fn render(file: &Path, config: &WorldConfig, run: &Run) -> String {
         svg,
         r##"<text x="16" y="46" fill="#555">{} · {shown} · replay: {}</text>"##,
         escape(&file.display().to_string()),
-        escape(&crate::output::replay_command(file, report.seed))
+        escape(&replay_command(file, report.seed))
     );
 
     // Grid and axis.
@@ -555,7 +290,7 @@ fn draw_lane(svg: &mut String, lane: &Lane, top: f64, end_ms: u64, x: &impl Fn(u
             svg,
             r#"<rect x="{x0:.1}" y="{bar_top:.1}" width="{:.1}" height="{bar_height}" fill="{}"><title>{} from {} to {}</title></rect>"#,
             (x1 - x0).max(0.5),
-            state.color(),
+            color(*state),
             state.label(),
             format_duration(Duration::from_millis(*since)),
             format_duration(Duration::from_millis(*until)),
@@ -699,24 +434,4 @@ fn draw_legend(svg: &mut String, top: f64) {
 
 fn swatch(color: &str) -> String {
     format!(r#"<rect x="0" y="0" width="18" height="10" fill="{color}"/>"#)
-}
-
-/// Writes the picture of `run` to `out`; the error names the file.
-pub fn write(out: &Path, file: &Path, config: &WorldConfig, run: &Run) -> Result<(), String> {
-    std::fs::write(out, render(file, config, run))
-        .map_err(|error| format!("cannot write the timeline to {}: {error}", out.display()))
-}
-
-/// Runs `seed` of `scenario` again and writes its picture beside `saved`
-/// (the file a failure was saved to), as `<saved>.svg`.
-pub fn write_beside(
-    saved: &Path,
-    scenario: &stallsim_scenario::Scenario,
-    seed: u64,
-) -> Result<std::path::PathBuf, String> {
-    let config = scenario.world(seed).config;
-    let run = stallsim_harness::run(&config);
-    let out = saved.with_extension("svg");
-    write(&out, saved, &config, &run)?;
-    Ok(out)
 }

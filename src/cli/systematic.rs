@@ -5,10 +5,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use stallsim_explore::{property_of, systematic, Combinations, Systematic, SystematicQuery};
-use stallsim_harness::format_duration;
+use stallsim::explore::{Combinations, Systematic, SystematicQuery};
+use stallsim::format_duration;
 
-use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
+use super::exit;
 
 /// The product of the axes' segments run at most: beyond it a scenario is
 /// not small, and sampling (`--runs`) is the tool.
@@ -17,6 +17,7 @@ pub const COMBINATIONS_MAX: u64 = 512;
 /// Orders listed in the text, most runs first; JSON lists them all.
 const ORDERINGS_SHOWN_MAX: usize = 8;
 
+/// What `explore --systematic` is given.
 pub struct Args<'a> {
     pub file: &'a Path,
     pub seed: Option<u64>,
@@ -25,23 +26,24 @@ pub struct Args<'a> {
     pub json: bool,
 }
 
-pub fn systematic_command(args: Args<'_>) -> u8 {
-    let Some(scenario) = crate::load_scenario(args.file) else {
-        return EXIT_BAD_INPUT;
+/// Runs `stallsim explore --systematic`; returns the exit code.
+pub fn run(args: Args<'_>) -> u8 {
+    let Some(scenario) = super::load_scenario(args.file) else {
+        return exit::BAD_INPUT;
     };
-    let (property, _) = property_of(&scenario);
+    let property = scenario.property();
     let query = SystematicQuery {
         seed: args.seed.unwrap_or(scenario.seed()),
         grid_points: args.grid_points,
         combinations_max: COMBINATIONS_MAX,
         jobs: args.jobs,
     };
-    let Some(found) = systematic(&scenario, &property, &query) else {
+    let Some(found) = scenario.systematic(&property, &query) else {
         eprintln!(
             "error: {}: no time of this scenario is a range; expected a range like `deleteAt: 30s..90s` to enumerate",
             args.file.display()
         );
-        return EXIT_BAD_INPUT;
+        return exit::BAD_INPUT;
     };
     if args.json {
         println!(
@@ -52,9 +54,9 @@ pub fn systematic_command(args: Args<'_>) -> u8 {
         print!("{}", render(args.file, &found));
     }
     if found.failed == 0 {
-        EXIT_CONVERGES
+        exit::CONVERGES
     } else {
-        EXIT_STALL
+        exit::STALL
     }
 }
 

@@ -1,5 +1,7 @@
 //! The statistics of an exploration: rates with confidence intervals.
 
+use serde::Serialize;
+
 /// The normal quantile for a two-sided 95% interval.
 const Z_95: f64 = 1.959_963_984_540_054;
 
@@ -18,6 +20,45 @@ pub fn wilson_95(successes: u64, trials: u64) -> Option<(f64, f64)> {
     let centre = (p + z2 / (2.0 * n)) / denominator;
     let half = Z_95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
+/// How often something happened in some runs: the count, the rate, and
+/// the rate's 95% Wilson interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Rate {
+    /// Runs it happened in.
+    pub count: u64,
+    /// `count` over the runs (0 for no runs).
+    pub rate: f64,
+    /// The 95% Wilson score interval of the rate (all of 0 to 1 for no
+    /// runs: nothing is known).
+    pub ci95: (f64, f64),
+}
+
+impl Rate {
+    /// `count` of `runs`.
+    pub fn of(count: u64, runs: u64) -> Rate {
+        Rate {
+            count,
+            rate: if runs == 0 {
+                0.0
+            } else {
+                count as f64 / runs as f64
+            },
+            ci95: wilson_95(count, runs).unwrap_or((0.0, 1.0)),
+        }
+    }
+
+    /// The lower end of the 95% interval.
+    pub fn lower_95(&self) -> f64 {
+        self.ci95.0
+    }
+
+    /// The upper end of the 95% interval: with 95% confidence the true
+    /// rate is at most this.
+    pub fn upper_95(&self) -> f64 {
+        self.ci95.1
+    }
 }
 
 #[cfg(test)]
@@ -71,5 +112,17 @@ mod tests {
     fn wilson_needs_trials() {
         assert_eq!(wilson_95(0, 0), None);
         assert_eq!(wilson_95(3, 2), None);
+    }
+
+    #[test]
+    fn a_rate_of_no_runs_knows_nothing() {
+        let none = Rate::of(0, 0);
+        assert_eq!(
+            (none.rate, none.lower_95(), none.upper_95()),
+            (0.0, 0.0, 1.0)
+        );
+        let some = Rate::of(5, 10);
+        assert_eq!(some.rate, 0.5);
+        assert!(close(some.lower_95(), 0.23659) && close(some.upper_95(), 0.76341));
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::json;
 use stallsim_apiserver::{ApiServer, ApiServerConfig, CrdSpec, HttpFace};
 
-use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES};
+use super::exit::{BAD_INPUT as EXIT_BAD_INPUT, CONVERGES as EXIT_CONVERGES};
 
 /// The address served when `--listen` is not given: loopback, a free port.
 pub(crate) const LISTEN_DEFAULT: &str = "127.0.0.1:0";
@@ -23,7 +23,7 @@ const KUBECONFIG_NAME: &str = "stallsim";
 pub(crate) fn serve(listen: SocketAddr, kubeconfig: Option<&Path>, scenario: Option<&Path>) -> u8 {
     let (config, crds) = match scenario {
         Some(file) => {
-            let Some(scenario) = crate::load_scenario(file) else {
+            let Some(scenario) = super::load_scenario(file) else {
                 return EXIT_BAD_INPUT;
             };
             let world = scenario.world(scenario.seed()).config;

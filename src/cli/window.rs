@@ -1,21 +1,46 @@
 //! `stallsim window`: where in a scenario's ranges its runs stall.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use stallsim_explore::{stall_window, Window, WindowQuery};
-use stallsim_harness::format_duration;
+use stallsim::explore::{Window, WindowQuery};
+use stallsim::format_duration;
 
-use crate::{EXIT_BAD_INPUT, EXIT_CONVERGES, EXIT_STALL};
+use super::exit;
 
 /// Evenly spaced values tried across a range before the edges are refined.
 pub const GRID_POINTS_DEFAULT: u32 = 12;
 
-pub fn window(file: &Path, fields: &[String], seed: Option<u64>, grid: u32, json: bool) -> u8 {
-    let Some(scenario) = crate::load_scenario(file) else {
-        return EXIT_BAD_INPUT;
+/// Where in its ranges a scenario stalls: for each ranged time, the
+/// sub-ranges whose runs stall (every other draw held at the seed's),
+/// edges refined to the tick and explained by the first key event that
+/// differs across them. Exit 0 when no run stalled, 1 when some did, 2
+/// on bad input.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The scenario file; at least one of its times is a range.
+    file: PathBuf,
+    /// A ranged field (`spec.deletionFlow.deleteAt`); default: every one.
+    #[arg(long)]
+    field: Vec<String>,
+    /// The seed that fixes the other draws (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Values tried across each range before the edges are refined.
+    #[arg(long, default_value_t = GRID_POINTS_DEFAULT, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    grid: u32,
+    /// Print the windows as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `stallsim window`; returns the exit code.
+pub fn run(args: Args) -> u8 {
+    let (file, fields, grid, json) = (args.file.as_path(), &args.field, args.grid, args.json);
+    let Some(scenario) = super::load_scenario(file) else {
+        return exit::BAD_INPUT;
     };
-    let seed = seed.unwrap_or(scenario.seed());
+    let seed = args.seed.unwrap_or(scenario.seed());
     let ranged: Vec<String> = scenario
         .world(seed)
         .draws
@@ -27,7 +52,7 @@ pub fn window(file: &Path, fields: &[String], seed: Option<u64>, grid: u32, json
             "error: {}: no time of this scenario is a range; expected a range like `deleteAt: 30s..90s`",
             file.display()
         );
-        return EXIT_BAD_INPUT;
+        return exit::BAD_INPUT;
     }
     let fields: Vec<String> = if fields.is_empty() {
         ranged.clone()
@@ -40,18 +65,11 @@ pub fn window(file: &Path, fields: &[String], seed: Option<u64>, grid: u32, json
             file.display(),
             ranged.join(", ")
         );
-        return EXIT_BAD_INPUT;
+        return exit::BAD_INPUT;
     }
     let windows: Vec<Window> = fields
         .iter()
-        .filter_map(|field| {
-            let query = WindowQuery {
-                field: field.clone(),
-                seed,
-                grid_points: grid,
-            };
-            stall_window(&scenario, &query)
-        })
+        .filter_map(|field| scenario.window(&WindowQuery::new(field, seed, grid)).ok())
         .collect();
     if json {
         println!(
@@ -62,9 +80,9 @@ pub fn window(file: &Path, fields: &[String], seed: Option<u64>, grid: u32, json
         print!("{}", render(file, seed, &windows));
     }
     if windows.iter().any(|w| !w.stalling.is_empty()) {
-        EXIT_STALL
+        exit::STALL
     } else {
-        EXIT_CONVERGES
+        exit::CONVERGES
     }
 }
 

@@ -1,4 +1,5 @@
-//! What `stallsim run` prints: the verdict in words, the replay line, the timeline.
+//! A run in words, as `stallsim run` prints it: the verdict and why, the
+//! flow, restarts and API requests, the replay line, the key events.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -6,7 +7,8 @@ use std::path::Path;
 use stallsim_harness::{format_duration, render_timeline, Run, Verdict, WorldConfig};
 use stallsim_scenario::Draw;
 
-/// The one command that replays a run exactly.
+/// The one command that replays the run of the scenario at `file` with
+/// `seed` exactly.
 pub fn replay_command(file: &Path, seed: u64) -> String {
     format!(
         "cargo run --release -- run {} --seed {seed}",
@@ -14,7 +16,9 @@ pub fn replay_command(file: &Path, seed: u64) -> String {
     )
 }
 
-pub fn run_summary(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) -> String {
+/// `run`, a finished run of the world `config` drawn (with `draws`) from
+/// the scenario at `file`, in words, ending with its key-event timeline.
+pub fn run_text(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) -> String {
     let report = &run.report;
     let bound = format_duration(config.checker.stall_bound);
     let mut out = String::new();

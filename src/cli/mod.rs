@@ -1,0 +1,36 @@
+//! The command line: one module per subcommand, each with its arguments
+//! and what it prints, plus the exit codes. Only this side reads
+//! arguments and the environment, prints, and picks exit codes; the
+//! questions themselves are the library's.
+
+pub mod exit;
+pub mod explore;
+pub mod logs;
+pub mod matrix;
+pub mod merge;
+mod modeline;
+mod progress;
+pub mod run;
+mod save;
+pub mod serve;
+pub mod shrink;
+mod summary;
+pub mod systematic;
+pub mod test;
+pub mod window;
+
+use std::path::Path;
+
+/// The scenario at `file`, or `None` after saying on stderr what is wrong
+/// with it (the caller exits with [`exit::BAD_INPUT`]).
+pub fn load_scenario(file: &Path) -> Option<stallsim::Scenario> {
+    stallsim::Scenario::from_file(file)
+        .map_err(|error| eprintln!("error: {error}"))
+        .ok()
+}
+
+/// Writes `text` to `out`; the error names the file and what was written.
+fn write_file(out: &Path, what: &str, text: &str) -> Result<(), String> {
+    std::fs::write(out, text)
+        .map_err(|error| format!("cannot write the {what} to {}: {error}", out.display()))
+}

@@ -1,0 +1,169 @@
+//! A scenario file, and every question the library asks of it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use stallsim_explore::{
+    matrix, shrink, stall_window, systematic, Explore, Matrix, MatrixQuery, Shrunk, Systematic,
+    SystematicQuery, Window, WindowQuery,
+};
+use stallsim_harness::{Run, WorldConfig};
+use stallsim_scenario::{Draw, Drawn, Expect};
+
+use crate::Error;
+
+/// A checked scenario file: the worlds it describes (one per seed, its
+/// ranged times drawn under the seed) and what their runs must come to.
+///
+/// ```
+/// # fn main() -> Result<(), stallsim::Error> {
+/// let s = stallsim::Scenario::from_file("scenarios/grm-deletion-stall.yaml")?;
+/// assert_eq!(s.name(), "grm-deletion-stall");
+/// let run = s.run(s.seed());
+/// assert!(run.report.verdict.is_stall());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    file: stallsim_scenario::Scenario,
+}
+
+impl Scenario {
+    /// Reads and checks the scenario file at `path`. The error names the
+    /// file, line, column and field, and what would be accepted.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Scenario, Error> {
+        Ok(Scenario {
+            file: stallsim_scenario::load(path.as_ref())?,
+        })
+    }
+
+    /// Checks the scenario `text`, as if read from `path` (only named in
+    /// errors; nothing is read).
+    pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Scenario, Error> {
+        Ok(Scenario {
+            file: stallsim_scenario::parse(path.as_ref(), text)?,
+        })
+    }
+
+    /// The scenario as the lower crates take it.
+    pub fn file(&self) -> &stallsim_scenario::Scenario {
+        &self.file
+    }
+
+    /// `metadata.name`.
+    pub fn name(&self) -> String {
+        self.config().name
+    }
+
+    /// The file it was read from.
+    pub fn path(&self) -> &Path {
+        &self.file.path
+    }
+
+    /// The file's own seed: `spec.seed`, else 1.
+    pub fn seed(&self) -> u64 {
+        self.file.seed()
+    }
+
+    /// `spec.expect`, if the file has one.
+    pub fn expectation(&self) -> Option<&Expect> {
+        self.file.expectation().ok()
+    }
+
+    /// What runs are held to: the file's `expect`, else convergence.
+    pub fn property(&self) -> Expect {
+        self.expectation()
+            .cloned()
+            .unwrap_or_else(Expect::converges)
+    }
+
+    /// The world of the run with the file's own seed.
+    pub fn config(&self) -> WorldConfig {
+        self.file.config()
+    }
+
+    /// The ranged times of the file (field, range), with the values the
+    /// file's own seed draws for them; empty when no time is a range.
+    pub fn ranges(&self) -> Vec<Draw> {
+        self.world(self.seed()).draws
+    }
+
+    /// The world of the run with `seed`: every range drawn under it.
+    pub fn world(&self, seed: u64) -> Drawn {
+        self.file.world(seed)
+    }
+
+    /// The world of the run with `seed`, but the ranged times named in
+    /// `times` (by field, `spec.deletionFlow.deleteAt`) take the given
+    /// values, clamped to their ranges, instead of their draws.
+    pub fn world_with(&self, seed: u64, times: &BTreeMap<String, Duration>) -> Drawn {
+        self.file.world_with(seed, times)
+    }
+
+    /// Runs the world of `seed` to its end and judges it.
+    pub fn run(&self, seed: u64) -> Run {
+        stallsim_harness::run(&self.world(seed).config)
+    }
+
+    /// Runs the world of `seed` with the ranged times in `times` (see
+    /// [`Scenario::world_with`]) and judges it.
+    pub fn run_with(&self, seed: u64, times: &BTreeMap<String, Duration>) -> Run {
+        stallsim_harness::run(&self.world_with(seed, times).config)
+    }
+
+    /// An exploration of many seeds: set it up, then [`Explore::run`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), stallsim::Error> {
+    /// let s = stallsim::Scenario::from_file("scenarios/grm-deletion-stall-fixed.yaml")?;
+    /// let e = s.explore().runs(2).jobs(2).run()?;
+    /// assert_eq!(e.runs(), 2);
+    /// assert_eq!(e.stall_rate().count, 0);
+    /// assert!(e.stall_rate().upper_95() < 0.85);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn explore(&self) -> Explore<'_> {
+        Explore::new(&self.file)
+    }
+
+    /// The fix matrix: `query.runs` seeds from the file's own under no fix,
+    /// each fix alone and the file's combination, judged for convergence.
+    pub fn matrix(&self, query: &MatrixQuery) -> Result<Matrix, Error> {
+        Ok(matrix(&self.file, query, &|| false)?)
+    }
+
+    /// Where in the range of `query.field` the runs stall. The error says
+    /// which fields are ranges when it is not one.
+    pub fn window(&self, query: &WindowQuery) -> Result<Window, Error> {
+        stall_window(&self.file, query).ok_or_else(|| Error::NotARange {
+            field: query.field.clone(),
+            ranged: self
+                .world(query.seed)
+                .draws
+                .into_iter()
+                .map(|d| d.field)
+                .collect(),
+        })
+    }
+
+    /// The run with `seed` reduced to what it needs to break `property`;
+    /// `None` when it holds it.
+    pub fn shrink(&self, seed: u64, property: &Expect) -> Option<Shrunk> {
+        shrink(&self.file, seed, property)
+    }
+
+    /// Every order of the key events the file's ranges can force, checked
+    /// against `property`; `None` when no time is a range.
+    pub fn systematic(&self, property: &Expect, query: &SystematicQuery) -> Option<Systematic> {
+        systematic(&self.file, property, query)
+    }
+
+    /// The file made self-contained for the run with `seed`: `spec.seed`
+    /// set and every range replaced by its draw.
+    pub fn fixed_text(&self, seed: u64) -> Result<String, Error> {
+        Ok(self.file.fixed_text(seed)?)
+    }
+}
