@@ -5,11 +5,11 @@
 //! caller. It is deterministic: no clock reads, no randomness, no hash-order
 //! iteration. Two fronts carry requests to it:
 //!
-//! - [`serve`] answers the wire format of [`stallsim_client`] over turmoil-net's
+//! - [`serve`] answers the JSON-line wire format of [`stallsim_core`] over turmoil-net's
 //!   simulated TCP, on kept-alive connections that carry request after
 //!   request, answered in order (a watch holds its connection until it ends);
 //! - [`InProcessTransport`] is a [`Transport`] that calls the server directly,
-//!   for tests of code written against [`RestClient`].
+//!   for tests of code written against stallsim-client's `RestClient`.
 //!
 //! What it models, after the Kubernetes API server: one global, monotonically
 //! increasing `resourceVersion`; LIST with equality label selectors; WATCH from
@@ -30,9 +30,8 @@
 //! ([`ApiServer::handle`], [`ApiServer::advance`]); both fronts wake it at
 //! [`ApiServer::next_due`] while they hold a watch open.
 //!
-//! [`Request`]: stallsim_client::Request
-//! [`Transport`]: stallsim_client::Transport
-//! [`RestClient`]: stallsim_client::RestClient
+//! [`Request`]: stallsim_core::Request
+//! [`Transport`]: stallsim_core::Transport
 
 mod config;
 mod continuation;

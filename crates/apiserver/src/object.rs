@@ -5,7 +5,7 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::{Map, Value};
-use stallsim_client::ResourceRef;
+use stallsim_core::ResourceRef;
 
 /// Seconds since the Unix epoch of simulated time zero: 2025-04-01T00:00:00Z.
 const EPOCH_UNIX_SECONDS: i64 = 1_743_465_600;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use stallsim_client::{ApiError, Method, Request, ResourceRef, Response};
+use stallsim_core::{ApiError, Method, Request, ResourceRef, Response};
 use tokio::sync::Notify;
 
 use crate::config::ApiServerConfig;

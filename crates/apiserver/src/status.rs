@@ -1,7 +1,7 @@
 //! Failure answers: an HTTP code with a `Status` body, and the errors the server gives.
 
 use serde_json::Value;
-use stallsim_client::{ApiError, ResourceRef, Response};
+use stallsim_core::{ApiError, ResourceRef, Response};
 
 /// The `Status` body of an error, with `kind` and `apiVersion` set.
 pub(crate) fn status_body(error: &ApiError) -> Value {

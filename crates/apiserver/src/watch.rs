@@ -1,7 +1,7 @@
 //! Watches: the [`WatchFeed`] a client reads, and the server's side of it.
 
 use serde_json::{json, Value};
-use stallsim_client::{ApiError, ResourceRef};
+use stallsim_core::{ApiError, ResourceRef};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
 

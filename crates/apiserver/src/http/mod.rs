@@ -1,7 +1,7 @@
 //! [`HttpFace`]: the server's face in Kubernetes' own protocol, HTTP/1.1
 //! with JSON bodies, served by hyper over any byte stream.
 //!
-//! Each request is read into a [`stallsim_client::Request`] (`request.rs`)
+//! Each request is read into a [`stallsim_core::Request`] (`request.rs`)
 //! and answered by [`ApiServer::handle`], so the HTTP face and the JSON-line
 //! face share one store, one version counter and one set of watches. A
 //! watch answers `200` with a chunked body of newline-delimited
@@ -30,7 +30,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::StatusCode;
 use hyper_util::rt::TokioIo;
-use stallsim_client::Response;
+use stallsim_core::Response;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::time::Instant;

@@ -7,7 +7,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::Value;
-use stallsim_client::{ApiError, Method, Request};
+use stallsim_core::{ApiError, Method, Request};
 
 use crate::status::{
     bad_request, method_not_allowed, request_entity_too_large, unsupported_media_type,
