@@ -33,10 +33,12 @@
 //! [`Request`]: stallsim_core::Request
 //! [`Transport`]: stallsim_core::Transport
 
+mod bounds;
 mod config;
 mod continuation;
 mod crd;
 mod discovery;
+mod field_selector;
 mod history;
 mod http;
 mod in_process;
@@ -54,9 +56,12 @@ mod server;
 mod status;
 mod watch;
 
+pub use bounds::MemoryBounds;
 pub use config::ApiServerConfig;
 pub use crd::CrdSpec;
-pub use http::{serve_simulated, serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
+pub use http::{
+    serve_simulated, serve_tcp, ConnectionTimeouts, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX,
+};
 pub use in_process::{InProcessFrames, InProcessTransport};
 pub use load::{ClientId, ClientLoad, RequestClass, RequestLoad, RATE_WINDOW};
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};

@@ -1,12 +1,13 @@
 //! The one path every write takes: a new resourceVersion, the store, and
 //! the change published to watches and history.
 
-use serde_json::Value;
-use stallsim_core::ResourceRef;
+use serde_json::{Map, Value};
+use stallsim_core::{ApiError, ResourceRef};
 
 use super::ApiServer;
 use crate::history::{Change, ChangeKind};
-use crate::object::{set_resource_version, ObjectKey, ResourceKey};
+use crate::object::{map_bytes, set_resource_version, value_bytes, ObjectKey, ResourceKey};
+use crate::status::insufficient_storage;
 
 /// What a write does to one object.
 pub(super) enum Write {
@@ -35,6 +36,13 @@ impl ApiServer {
             }
         };
         set_resource_version(&mut object, resource_version);
+        let object_bytes = value_bytes(&object);
+        let previous_bytes = previous.as_ref().map_or(0, value_bytes);
+        let stored_bytes = match kind {
+            ChangeKind::Added | ChangeKind::Modified => object_bytes,
+            ChangeKind::Deleted => 0,
+        };
+        self.objects_bytes = (self.objects_bytes + stored_bytes).saturating_sub(previous_bytes);
         match kind {
             ChangeKind::Added | ChangeKind::Modified => {
                 self.objects
@@ -57,8 +65,27 @@ impl ApiServer {
             kind,
             object: object.clone(),
             previous,
+            object_bytes,
+            bytes: object_bytes + previous_bytes,
         });
         object
+    }
+
+    /// Whether the store has room for `object` in place of `previous`;
+    /// 507 when the stored objects would hold more than their share of
+    /// the [`MemoryBounds`](crate::MemoryBounds).
+    pub(super) fn check_room(
+        &self,
+        previous: Option<&Value>,
+        object: &Map<String, Value>,
+    ) -> Result<(), ApiError> {
+        let after = (self.objects_bytes + map_bytes(object))
+            .saturating_sub(previous.map_or(0, value_bytes));
+        let objects_bytes_max = self.bounds.objects_bytes_max();
+        if after > objects_bytes_max {
+            return Err(insufficient_storage(after, objects_bytes_max));
+        }
+        Ok(())
     }
 
     /// The stored object at `at`, if any.

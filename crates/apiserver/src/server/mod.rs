@@ -13,6 +13,7 @@ mod routes;
 mod verbs;
 mod watches;
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use stallsim_core::{Method, Request, ResourceRef, Response};
 use tokio::sync::Notify;
 
+use crate::bounds::MemoryBounds;
 use crate::config::ApiServerConfig;
 use crate::crd::CrdSpec;
 use crate::history::History;
@@ -66,6 +68,11 @@ pub struct ApiServer {
     objects: BTreeMap<ResourceKey, BTreeMap<ObjectKey, Value>>,
     history: History,
     watchers: Vec<Watcher>,
+    bounds: MemoryBounds,
+    /// The memory the stored objects hold.
+    objects_bytes: u64,
+    /// The memory the frames queued for every watch hold.
+    queued_bytes: Rc<Cell<u64>>,
     /// The due time the fronts were last told of, and how they are told.
     announced_due: Option<Duration>,
     due_changed: Rc<Notify>,
@@ -75,10 +82,19 @@ pub struct ApiServer {
 }
 
 impl ApiServer {
-    /// An empty server serving the [built-in resources](builtin_resources).
+    /// An empty server serving the [built-in resources](builtin_resources),
+    /// within the default [`MemoryBounds`].
     pub fn new(config: ApiServerConfig) -> Self {
+        Self::bounded(config, MemoryBounds::default())
+    }
+
+    /// An empty server that holds no more memory than `bounds` allow.
+    pub fn bounded(config: ApiServerConfig, bounds: MemoryBounds) -> Self {
         ApiServer {
-            history: History::new(config.history_events_max),
+            history: History::new(config.history_events_max, bounds.history_bytes_max()),
+            bounds,
+            objects_bytes: 0,
+            queued_bytes: Rc::new(Cell::new(0)),
             config,
             now: Duration::ZERO,
             resource_version: 0,
@@ -122,6 +138,19 @@ impl ApiServer {
     /// The configuration the server was built with.
     pub fn config(&self) -> &ApiServerConfig {
         &self.config
+    }
+
+    /// The memory the server holds in stored objects, watch history and
+    /// frames queued for watchers, in bytes, within its [`MemoryBounds`].
+    pub fn memory_bytes(&self) -> u64 {
+        self.objects_bytes
+            .saturating_add(self.history.bytes())
+            .saturating_add(self.queued_bytes.get())
+    }
+
+    /// The bounds the server holds its memory within.
+    pub fn bounds(&self) -> MemoryBounds {
+        self.bounds
     }
 
     /// The current global resourceVersion: that of the latest change, 0 before any.

@@ -12,6 +12,7 @@ use super::commit::Write;
 use super::crd_lifecycle::{is_crd_resource, keep_deletion_marks};
 use super::ApiServer;
 use crate::continuation::ContinueToken;
+use crate::field_selector::FieldSelector;
 use crate::history::{Change, ChangeKind};
 use crate::lifecycle::CustomResource;
 use crate::merge_patch::merge_patch;
@@ -19,7 +20,10 @@ use crate::object::{
     desired_state, meta_str, metadata_mut, set_type, time_at, ObjectKey, ResourceKey,
 };
 use crate::selector::LabelSelector;
-use crate::status::{bad_request, create_forbidden_while_terminating, invalid, object_not_found};
+use crate::status::{
+    bad_request, create_forbidden_while_terminating, invalid, object_not_found,
+    too_large_resource_version,
+};
 use crate::watch::WatchFilter;
 
 impl ApiServer {
@@ -34,10 +38,7 @@ impl ApiServer {
         namespace: Option<String>,
         query: &BTreeMap<String, String>,
     ) -> Result<Response, ApiError> {
-        let filter = WatchFilter {
-            namespace,
-            selector: selector(query)?,
-        };
+        let filter = self.filter(resource, namespace, query)?;
         let limit = match query.get("limit").map(String::as_str) {
             None | Some("" | "0") => None,
             Some(text) => Some(
@@ -49,7 +50,12 @@ impl ApiServer {
         };
         let key = ResourceKey::of(resource);
         let (list_version, after, snapshot) = match query.get("continue").map(String::as_str) {
-            None | Some("") => (self.resource_version, None, None),
+            None | Some("") => {
+                if let Some(ahead) = self.ahead_of_store(query)? {
+                    return Ok(ahead);
+                }
+                (self.resource_version, None, None)
+            }
             Some(token) => {
                 let (version, after) = ContinueToken::parse(token, self.resource_version)?;
                 let snapshot = self.objects_at(&key, version)?;
@@ -181,7 +187,6 @@ impl ApiServer {
         };
         let crd = self.check_crd(resource, &object)?;
 
-        self.uids_issued = uid_number;
         let metadata = metadata_mut(&mut object);
         metadata.insert(
             "uid".to_string(),
@@ -190,6 +195,8 @@ impl ApiServer {
         metadata.insert("creationTimestamp".to_string(), json!(time_at(now)));
         metadata.insert("generation".to_string(), json!(1));
         set_type(&mut object, resource);
+        self.check_room(None, &object)?;
+        self.uids_issued = uid_number;
         if let Some(parsed) = crd {
             self.serve_crd(&name, &parsed, &mut object, now);
         }
@@ -257,6 +264,7 @@ impl ApiServer {
             json!(generation + i64::from(spec_changed)),
         );
         set_type(&mut object, resource);
+        self.check_room(Some(&previous), &object)?;
         if let Some(parsed) = crd {
             if previous_object
                 .get("metadata")
@@ -323,6 +331,50 @@ impl ApiServer {
         let object = self.commit(&key, at.clone(), Write::Delete(object));
         Ok(Response::ok(object))
     }
+
+    /// Which objects a LIST or WATCH selects: the path's namespace, the
+    /// `labelSelector` and the `fieldSelector` (400 for one it cannot read
+    /// or a field it does not select on).
+    pub(super) fn filter(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<String>,
+        query: &BTreeMap<String, String>,
+    ) -> Result<WatchFilter, ApiError> {
+        let text = |name: &str| query.get(name).map_or("", String::as_str);
+        let custom = self.served_custom_of(resource).is_some();
+        Ok(WatchFilter {
+            namespace,
+            selector: LabelSelector::parse(text("labelSelector")).map_err(bad_request)?,
+            fields: FieldSelector::parse(text("fieldSelector"), resource, custom)
+                .map_err(bad_request)?,
+        })
+    }
+
+    /// The answer to a LIST from a `resourceVersion` the store has not
+    /// reached: kube-apiserver's watch cache waits 3s for it, then answers
+    /// 504 "Too large resource version" (k8s.io/apiserver/pkg/storage/
+    /// cacher/watch_cache.go, waitUntilFreshAndBlock). This store is its
+    /// own cache and never behind, so it answers at once. `None` for a
+    /// version it has reached (the LIST then answers the latest objects).
+    fn ahead_of_store(
+        &self,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Option<Response>, ApiError> {
+        let requested = match query.get("resourceVersion").map_or("", String::as_str) {
+            "" => return Ok(None),
+            text => text
+                .parse::<u64>()
+                .map_err(|_| bad_request(format!("invalid resourceVersion {text:?}")))?,
+        };
+        if requested <= self.resource_version {
+            return Ok(None);
+        }
+        Ok(Some(Response {
+            code: 504,
+            body: too_large_resource_version(requested, self.resource_version),
+        }))
+    }
 }
 
 /// 409 for a write from a stale resourceVersion.
@@ -332,10 +384,6 @@ pub(super) fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
          please apply your changes to the latest version and try again",
         resource.qualified_name()
     ))
-}
-
-pub(super) fn selector(query: &BTreeMap<String, String>) -> Result<LabelSelector, ApiError> {
-    LabelSelector::parse(query.get("labelSelector").map_or("", String::as_str)).map_err(bad_request)
 }
 
 pub(super) fn body_object(body: Option<Value>) -> Result<Map<String, Value>, ApiError> {
