@@ -173,17 +173,7 @@ enum Command {
     /// Serve the fake API server over HTTP on a real socket, for kubectl
     /// and other Kubernetes clients, until Ctrl-C: prints the address and
     /// writes a kubeconfig for it. Exit 2 on bad input.
-    Serve {
-        /// A scenario whose CRDs (and API server timings) to start with.
-        file: Option<PathBuf>,
-        /// The address to listen on (default: loopback, a free port).
-        #[arg(long, value_name = "ADDR", default_value = serve::LISTEN_DEFAULT)]
-        listen: std::net::SocketAddr,
-        /// Where to write the kubeconfig (default: stallsim-PORT.kubeconfig
-        /// in the temporary directory).
-        #[arg(long, value_name = "OUT")]
-        kubeconfig: Option<PathBuf>,
-    },
+    Serve(serve::ServeArgs),
     /// Combine the `--json` summaries of an exploration's shards into the
     /// summary of the whole. Exit 0 when every run held the property, 1
     /// when one did not, 2 on bad input.
@@ -244,11 +234,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Test { paths, seeds } => test(paths, seeds),
-        Command::Serve {
-            file,
-            listen,
-            kubeconfig,
-        } => serve::serve(listen, kubeconfig.as_deref(), file.as_deref()),
+        Command::Serve(args) => serve::serve(args),
         Command::Matrix {
             file,
             runs,
