@@ -22,6 +22,13 @@
 //! then the CRD object goes, the resource answers 404, its watches end, and
 //! discovery drops it, each after its own lag in [`ApiServerConfig`].
 //!
+//! It selects on `metadata.name` and `metadata.namespace` (`fieldSelector`),
+//! answers a LIST from a version it has not reached with kube-apiserver's
+//! 504 "Too large resource version", and holds its memory within
+//! [`MemoryBounds`]: stored objects, history and queued watch frames,
+//! counted in bytes (507 for a write past them; the history and the
+//! fullest watch queue give way).
+//!
 //! It counts the requests it answers as a real server's metrics would
 //! ([`RequestLoad`], [`ClientLoad`]): overall, and per client (the peer a
 //! face sees: a simulated host) and class (LIST, WATCH, lease, other).

@@ -361,12 +361,7 @@ impl ApiServer {
         &self,
         query: &BTreeMap<String, String>,
     ) -> Result<Option<Response>, ApiError> {
-        let requested = match query.get("resourceVersion").map_or("", String::as_str) {
-            "" => return Ok(None),
-            text => text
-                .parse::<u64>()
-                .map_err(|_| bad_request(format!("invalid resourceVersion {text:?}")))?,
-        };
+        let requested = requested_version(query)?;
         if requested <= self.resource_version {
             return Ok(None);
         }
@@ -374,6 +369,17 @@ impl ApiServer {
             code: 504,
             body: too_large_resource_version(requested, self.resource_version),
         }))
+    }
+}
+
+/// The query's `resourceVersion`; 0 when it names none. 400 for one that
+/// is not a number.
+pub(super) fn requested_version(query: &BTreeMap<String, String>) -> Result<u64, ApiError> {
+    match query.get("resourceVersion").map_or("", String::as_str) {
+        "" => Ok(0),
+        text => text
+            .parse::<u64>()
+            .map_err(|_| bad_request(format!("invalid resourceVersion {text:?}"))),
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 use stallsim_core::{ApiError, ResourceRef};
 
+use super::verbs::requested_version;
 use super::{ApiServer, Reply};
 use crate::history::Change;
 use crate::object::{value_bytes, ResourceKey};
@@ -36,12 +37,7 @@ impl ApiServer {
             .get("allowWatchBookmarks")
             .is_some_and(|v| v == "true" || v == "1");
         let key = ResourceKey::of(resource);
-        let since = match query.get("resourceVersion").map_or("", String::as_str) {
-            "" => 0,
-            text => text
-                .parse::<u64>()
-                .map_err(|_| bad_request(format!("invalid resourceVersion {text:?}")))?,
-        };
+        let since = requested_version(query)?;
         let initial_events = query
             .get("sendInitialEvents")
             .is_some_and(|v| v == "true" || v == "1");
