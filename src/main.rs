@@ -54,17 +54,7 @@ enum Command {
     /// Serve the fake API server over HTTP on a real socket, for kubectl
     /// and other Kubernetes clients, until Ctrl-C: prints the address and
     /// writes a kubeconfig for it. Exit 2 on bad input.
-    Serve {
-        /// A scenario whose CRDs (and API server timings) to start with.
-        file: Option<PathBuf>,
-        /// The address to listen on (default: loopback, a free port).
-        #[arg(long, value_name = "ADDR", default_value = cli::serve::LISTEN_DEFAULT)]
-        listen: std::net::SocketAddr,
-        /// Where to write the kubeconfig (default: stallsim-PORT.kubeconfig
-        /// in the temporary directory).
-        #[arg(long, value_name = "OUT")]
-        kubeconfig: Option<PathBuf>,
-    },
+    Serve(cli::serve::ServeArgs),
     /// Combine the `--json` summaries of an exploration's shards into the
     /// summary of the whole. Exit 0 when every run held the property, 1
     /// when one did not, 2 on bad input.
@@ -97,11 +87,7 @@ fn main() -> ExitCode {
         Command::Matrix(args) => cli::matrix::run(args),
         Command::Test(args) => cli::test::run(args),
         Command::Explore(args) => cli::explore::run(args),
-        Command::Serve {
-            file,
-            listen,
-            kubeconfig,
-        } => cli::serve::serve(listen, kubeconfig.as_deref(), file.as_deref()),
+        Command::Serve(args) => cli::serve::serve(args),
         Command::Merge(args) => cli::merge::run(args),
         Command::Schema => {
             print!("{}", stallsim_scenario::json_schema());

@@ -2,11 +2,15 @@
 //! against a cluster. kubectl is taken from `$KUBECTL`, else from `PATH`
 //! (`.ci/run` installs it when absent).
 
+mod serve_support;
+
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
+
+use serve_support::{manifest, refused, test_dir, texts, Served};
 
 /// How long to wait for a line that should come at once; a guard against
 /// a hang, not a measure of speed.
@@ -17,108 +21,12 @@ const LINE_WAIT_MAX: Duration = Duration::from_secs(60);
 const GONE_ATTEMPTS_MAX: u32 = 100;
 const ATTEMPT_PAUSE: Duration = Duration::from_millis(100);
 
-const CRD: &str = "\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: widgets.example.com
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    schema:
-      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
-";
-
+/// The README's gear (examples/serve/gear.yaml) with another name and
+/// number of teeth.
 fn widget(name: &str, teeth: u32) -> String {
-    format!("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: {name}\nspec:\n  teeth: {teeth}\n")
-}
-
-/// A served `stallsim serve`, stopped when dropped.
-struct Served {
-    child: Child,
-    dir: PathBuf,
-    kubeconfig: PathBuf,
-}
-
-impl Served {
-    fn start(name: &str, scenario: Option<&str>) -> Served {
-        let dir = std::env::temp_dir().join(format!("stallsim-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temporary directory");
-        let kubeconfig = dir.join("kubeconfig");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_stallsim"));
-        command
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .arg("serve")
-            .arg("--kubeconfig")
-            .arg(&kubeconfig);
-        command.args(scenario);
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("stallsim serve starts");
-        let mut first = String::new();
-        BufReader::new(child.stdout.as_mut().expect("piped"))
-            .read_line(&mut first)
-            .expect("serve prints its address");
-        assert!(first.starts_with("serving http://127.0.0.1:"), "{first:?}");
-        Served {
-            child,
-            dir,
-            kubeconfig,
-        }
-    }
-
-    fn kubectl_command(&self, args: &[&str]) -> Command {
-        let kubectl = std::env::var_os("KUBECTL").unwrap_or_else(|| "kubectl".into());
-        let mut command = Command::new(kubectl);
-        command
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", &self.dir)
-            .args(args);
-        command
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        self.kubectl_command(args).output().unwrap_or_else(|e| {
-            panic!("kubectl cannot run ({e}): install it, or run .ci/run, which does")
-        })
-    }
-
-    /// kubectl that must succeed; its standard output.
-    fn ok(&self, args: &[&str]) -> String {
-        let output = self.kubectl(args);
-        let (out, err) = texts(&output);
-        assert!(output.status.success(), "kubectl {args:?}: {out}{err}");
-        out
-    }
-
-    fn file(&self, name: &str, text: &str) -> String {
-        let path = self.dir.join(name);
-        std::fs::write(&path, text).expect("a file");
-        path.display().to_string()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn texts(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let gear = std::fs::read_to_string(manifest("gear.yaml")).expect("examples/serve/gear.yaml");
+    gear.replace("name: gear", &format!("name: {name}"))
+        .replace("teeth: 12", &format!("teeth: {teeth}"))
 }
 
 /// The lines a child prints, as they come.
@@ -136,7 +44,7 @@ fn lines_of(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 
 #[test]
 fn kubectl_applies_watches_and_deletes_as_against_a_cluster() {
-    let served = Served::start("kubectl", None);
+    let served = Served::start("kubectl", &[]);
 
     let resources = served.ok(&["api-resources"]);
     for line in ["customresourcedefinitions", "leases", "configmaps"] {
@@ -147,7 +55,7 @@ fn kubectl_applies_watches_and_deletes_as_against_a_cluster() {
     assert!(crds.status.success(), "{crds:?}");
     assert!(texts(&crds).1.contains("No resources found"), "{crds:?}");
 
-    let crd_file = served.file("crd.yaml", CRD);
+    let crd_file = manifest("crd.yaml").display().to_string();
     let applied = served.ok(&["apply", "-f", &crd_file]);
     assert!(applied.contains("widgets.example.com created"), "{applied}");
     let crds = served.ok(&["get", "crds", "-o", "name"]);
@@ -156,7 +64,7 @@ fn kubectl_applies_watches_and_deletes_as_against_a_cluster() {
         "customresourcedefinition.apiextensions.k8s.io/widgets.example.com"
     );
 
-    let gear = served.file("gear.yaml", &widget("gear", 12));
+    let gear = manifest("gear.yaml").display().to_string();
     assert!(served
         .ok(&["apply", "-f", &gear])
         .contains("widget.example.com/gear created"));
@@ -239,7 +147,7 @@ fn kubectl_applies_watches_and_deletes_as_against_a_cluster() {
 
 #[test]
 fn a_scenario_preloads_its_crds() {
-    let served = Served::start("scenario", Some("scenarios/grm-deletion-stall.yaml"));
+    let served = Served::start("scenario", &["scenarios/grm-deletion-stall.yaml"]);
     let crds = served.ok(&["get", "crds", "-o", "name"]);
     assert!(
         crds.contains(
@@ -253,29 +161,117 @@ fn a_scenario_preloads_its_crds() {
 
 #[test]
 fn bad_input_to_serve_exits_2() {
-    let serve = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_stallsim"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .arg("serve")
-            .args(args)
-            .output()
-            .expect("the CLI runs")
-    };
-    let missing = serve(&["no/such/scenario.yaml"]);
+    let missing = refused(&["no/such/scenario.yaml"]);
     assert_eq!(missing.status.code(), Some(2), "{missing:?}");
-    let address = serve(&["--listen", "not-an-address"]);
+    let address = refused(&["--listen", "not-an-address"]);
     assert_eq!(address.status.code(), Some(2), "{address:?}");
     // A port already taken.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let listen = taken.local_addr().unwrap().to_string();
-    let busy = serve(&["--listen", &listen]);
+    let busy = refused(&["--listen", &listen]);
     assert_eq!(busy.status.code(), Some(2), "{busy:?}");
-    assert!(
-        String::from_utf8_lossy(&busy.stderr).contains("cannot listen"),
-        "{busy:?}"
-    );
-    let unwritable = serve(&["--kubeconfig", "/no/such/dir/kubeconfig"]);
+    assert!(texts(&busy).1.contains("cannot listen"), "{busy:?}");
+    let unwritable = refused(&["--kubeconfig", "/no/such/dir/kubeconfig"]);
     assert_eq!(unwritable.status.code(), Some(2), "{unwritable:?}");
+    let small = refused(&["--max-bytes", "1000"]);
+    assert_eq!(small.status.code(), Some(2), "{small:?}");
+    assert!(
+        texts(&small).1.contains("--max-bytes 1000 is too small"),
+        "{small:?}"
+    );
+    let spaced = refused(&["--token", "a b"]);
+    assert_eq!(spaced.status.code(), Some(2), "{spaced:?}");
+}
+
+#[test]
+fn every_interface_without_a_token_is_refused() {
+    let open = refused(&["--listen", "0.0.0.0:0"]);
+    assert_eq!(open.status.code(), Some(2), "{open:?}");
+    let (out, err) = texts(&open);
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with("error: --listen 0.0.0.0:0 is not a loopback address")
+            && err.contains("--token TOKEN or --generate-token"),
+        "{err}"
+    );
+}
+
+#[test]
+fn with_a_token_requests_without_it_are_401() {
+    // Loopback here: the test sends no traffic off the machine.
+    let served = Served::start("token", &["--listen", "127.0.0.1:0", "--generate-token"]);
+    let token = served
+        .banner
+        .iter()
+        .find_map(|line| line.strip_prefix("token "))
+        .expect("the generated token is printed once")
+        .to_string();
+    assert_eq!(token.len(), 64, "{token}");
+    let kubeconfig = std::fs::read_to_string(&served.kubeconfig).unwrap();
+    assert!(
+        kubeconfig.contains(&format!("\"token\": \"{token}\"")),
+        "{kubeconfig}"
+    );
+    let anonymous = served.http("GET", "/api", "", b"");
+    assert!(anonymous.starts_with("HTTP/1.1 401"), "{anonymous}");
+    assert!(
+        anonymous.contains("\"reason\":\"Unauthorized\""),
+        "{anonymous}"
+    );
+    let wrong = served.http("GET", "/api", "Authorization: Bearer nope\r\n", b"");
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let allowed = served.http("GET", "/api", &bearer, b"");
+    assert!(allowed.starts_with("HTTP/1.1 200"), "{allowed}");
+}
+
+#[test]
+fn the_default_kubeconfig_is_private_and_removed_on_exit() {
+    let dir = test_dir("private");
+    let mut served = Served::start_in(dir, &[]);
+    let kubeconfig = served.kubeconfig.clone();
+    let private_dir = kubeconfig.parent().unwrap().to_path_buf();
+    let mode = |path: &std::path::Path| {
+        std::fs::symlink_metadata(path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&kubeconfig), 0o600);
+    assert_eq!(mode(&private_dir), 0o700);
+    assert!(served.ok(&["get", "crds", "-o", "name"]).is_empty());
+    assert_eq!(served.interrupt(), Some(0));
+    assert!(!kubeconfig.exists(), "{}", kubeconfig.display());
+    assert!(!private_dir.exists(), "{}", private_dir.display());
+}
+
+#[test]
+fn a_named_kubeconfig_replaces_a_symlink_and_is_kept() {
+    let dir = test_dir("symlink");
+    let target = dir.join("someone-elses-file");
+    std::fs::write(&target, "not yours\n").unwrap();
+    let link = dir.join("kubeconfig");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut served = Served::start_in(dir.clone(), &["--kubeconfig", link.to_str().unwrap()]);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "not yours\n");
+    let written = std::fs::symlink_metadata(&link).unwrap();
+    assert!(
+        written.file_type().is_file(),
+        "the link was replaced by a file"
+    );
+    assert_eq!(written.permissions().mode() & 0o777, 0o600);
+    assert_eq!(served.interrupt(), Some(0));
+    assert!(link.exists(), "a kubeconfig the user named is kept");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        2,
+        "no staged file left behind: {leftovers:?}"
+    );
 }
 
 /// The Indexed Job of `deploy/explore-job.yaml` is what `kubectl apply

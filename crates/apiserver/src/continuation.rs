@@ -1,6 +1,6 @@
 //! [`ContinueToken`]: where a paged LIST stopped, and at which version.
 
-use stallsim_client::ApiError;
+use stallsim_core::ApiError;
 
 use crate::object::ObjectKey;
 use crate::status::bad_request;

@@ -8,7 +8,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::Serialize;
-use stallsim_client::{ApiError, ResourceRef};
+use stallsim_core::{ApiError, ResourceRef};
 
 /// A custom resource to serve. Its CRD is named `{plural}.{group}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]

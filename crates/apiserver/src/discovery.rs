@@ -4,7 +4,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
     APIGroup, APIGroupList, APIResource, APIResourceList, APIVersions, GroupVersionForDiscovery,
 };
 use k8s_openapi::apimachinery::pkg::version::Info;
-use stallsim_client::ResourceRef;
+use stallsim_core::ResourceRef;
 
 /// The verbs every served resource supports.
 const VERBS: &[&str] = &[

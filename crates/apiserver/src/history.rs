@@ -28,35 +28,53 @@ pub(crate) struct Change {
     /// object that left or entered its selection, and a continued LIST
     /// undoes the change with it.
     pub(crate) previous: Option<Value>,
+    /// The memory `object` holds: what a watch frame of it costs.
+    pub(crate) object_bytes: u64,
+    /// The memory the change holds: `object` and `previous`.
+    pub(crate) bytes: u64,
 }
 
-/// The last `events_max` changes across all resources, oldest first.
+/// The last `events_max` changes across all resources, oldest first, and
+/// no more than `bytes_max` of them.
 #[derive(Debug)]
 pub(crate) struct History {
     changes: VecDeque<Change>,
     events_max: usize,
+    bytes_max: u64,
+    /// The bytes the kept changes hold.
+    bytes: u64,
     /// The newest version no longer in the history; 0 while nothing was dropped.
     compacted_through: u64,
 }
 
 impl History {
-    pub(crate) fn new(events_max: usize) -> Self {
+    pub(crate) fn new(events_max: usize, bytes_max: u64) -> Self {
         History {
             changes: VecDeque::new(),
             events_max,
+            bytes_max,
+            bytes: 0,
             compacted_through: 0,
         }
     }
 
-    /// Records a change, dropping the oldest beyond the bound.
+    /// Records a change, dropping the oldest beyond either bound.
     pub(crate) fn record(&mut self, change: Change) {
         debug_assert!(change.resource_version > self.newest());
+        self.bytes = self.bytes.saturating_add(change.bytes);
         self.changes.push_back(change);
-        while self.changes.len() > self.events_max {
-            if let Some(dropped) = self.changes.pop_front() {
-                self.compacted_through = dropped.resource_version;
-            }
+        while self.changes.len() > self.events_max || self.bytes > self.bytes_max {
+            let Some(dropped) = self.changes.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(dropped.bytes);
+            self.compacted_through = dropped.resource_version;
         }
+    }
+
+    /// The bytes the kept changes hold.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     fn newest(&self) -> u64 {
@@ -95,6 +113,8 @@ mod tests {
             kind: ChangeKind::Added,
             object: Value::Null,
             previous: None,
+            object_bytes: 10,
+            bytes: 10,
         }
     }
 
@@ -106,7 +126,7 @@ mod tests {
 
     #[test]
     fn keeps_the_newest_and_expires_the_rest() {
-        let mut history = History::new(3);
+        let mut history = History::new(3, u64::MAX);
         for version in 1..=5 {
             history.record(change(version));
         }
@@ -119,11 +139,22 @@ mod tests {
 
     #[test]
     fn an_empty_history_expires_nothing() {
-        let history = History::new(0);
+        let history = History::new(0, u64::MAX);
         assert_eq!(versions(&history, 0), Ok(vec![]));
-        let mut history = History::new(0);
+        let mut history = History::new(0, u64::MAX);
         history.record(change(1));
         assert_eq!(versions(&history, 0), Err(2));
         assert_eq!(versions(&history, 1), Ok(vec![]));
+    }
+
+    #[test]
+    fn keeps_no_more_bytes_than_its_bound() {
+        let mut history = History::new(100, 25);
+        for version in 1..=5 {
+            history.record(change(version));
+        }
+        assert_eq!(versions(&history, 3), Ok(vec![4, 5]));
+        assert_eq!(versions(&history, 2), Err(4));
+        assert_eq!(history.bytes(), 20);
     }
 }

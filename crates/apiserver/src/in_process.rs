@@ -4,14 +4,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use serde_json::Value;
-use stallsim_client::{ApiError, FrameStream, Request, Response, Transport};
+use stallsim_core::{ApiError, FrameStream, Request, Response, Transport};
 use tokio::time::Instant;
 
 use crate::pump::{Clock, FramePump};
 use crate::server::{ApiServer, Reply};
 
 /// Carries requests straight to an [`ApiServer`] in the same task, for
-/// tests of code written against [`RestClient`](stallsim_client::RestClient).
+/// tests of code written against stallsim-client's `RestClient`.
 ///
 /// The server's `now` is the tokio time elapsed since the transport was
 /// created. Watches end after their `timeoutSeconds`, carry bookmarks and

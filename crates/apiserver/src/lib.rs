@@ -5,11 +5,11 @@
 //! caller. It is deterministic: no clock reads, no randomness, no hash-order
 //! iteration. Two fronts carry requests to it:
 //!
-//! - [`serve`] answers the wire format of [`stallsim_client`] over turmoil-net's
+//! - [`serve`] answers the JSON-line wire format of [`stallsim_core`] over turmoil-net's
 //!   simulated TCP, on kept-alive connections that carry request after
 //!   request, answered in order (a watch holds its connection until it ends);
 //! - [`InProcessTransport`] is a [`Transport`] that calls the server directly,
-//!   for tests of code written against [`RestClient`].
+//!   for tests of code written against stallsim-client's `RestClient`.
 //!
 //! What it models, after the Kubernetes API server: one global, monotonically
 //! increasing `resourceVersion`; LIST with equality label selectors; WATCH from
@@ -22,6 +22,13 @@
 //! then the CRD object goes, the resource answers 404, its watches end, and
 //! discovery drops it, each after its own lag in [`ApiServerConfig`].
 //!
+//! It selects on `metadata.name` and `metadata.namespace` (`fieldSelector`),
+//! answers a LIST from a version it has not reached with kube-apiserver's
+//! 504 "Too large resource version", and holds its memory within
+//! [`MemoryBounds`]: stored objects, history and queued watch frames,
+//! counted in bytes (507 for a write past them; the history and the
+//! fullest watch queue give way).
+//!
 //! It counts the requests it answers as a real server's metrics would
 //! ([`RequestLoad`], [`ClientLoad`]): overall, and per client (the peer a
 //! face sees: a simulated host) and class (LIST, WATCH, lease, other).
@@ -30,14 +37,15 @@
 //! ([`ApiServer::handle`], [`ApiServer::advance`]); both fronts wake it at
 //! [`ApiServer::next_due`] while they hold a watch open.
 //!
-//! [`Request`]: stallsim_client::Request
-//! [`Transport`]: stallsim_client::Transport
-//! [`RestClient`]: stallsim_client::RestClient
+//! [`Request`]: stallsim_core::Request
+//! [`Transport`]: stallsim_core::Transport
 
+mod bounds;
 mod config;
 mod continuation;
 mod crd;
 mod discovery;
+mod field_selector;
 mod history;
 mod http;
 mod in_process;
@@ -55,9 +63,12 @@ mod server;
 mod status;
 mod watch;
 
+pub use bounds::MemoryBounds;
 pub use config::ApiServerConfig;
 pub use crd::CrdSpec;
-pub use http::{serve_simulated, serve_tcp, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX};
+pub use http::{
+    serve_simulated, serve_tcp, ConnectionTimeouts, HttpFace, ReplyBody, REQUEST_BODY_BYTES_MAX,
+};
 pub use in_process::{InProcessFrames, InProcessTransport};
 pub use load::{ClientId, ClientLoad, RequestClass, RequestLoad, RATE_WINDOW};
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};

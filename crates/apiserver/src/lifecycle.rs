@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use stallsim_client::ResourceRef;
+use stallsim_core::ResourceRef;
 
 use crate::config::ApiServerConfig;
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use serde::Serialize;
-use stallsim_client::{Method, Request};
+use stallsim_core::{Method, Request};
 
 /// The window the peak rate is measured over: the busiest sliding minute.
 pub const RATE_WINDOW: Duration = Duration::from_secs(60);

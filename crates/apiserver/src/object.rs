@@ -5,7 +5,7 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::{Map, Value};
-use stallsim_client::ResourceRef;
+use stallsim_core::ResourceRef;
 
 /// Seconds since the Unix epoch of simulated time zero: 2025-04-01T00:00:00Z.
 const EPOCH_UNIX_SECONDS: i64 = 1_743_465_600;
@@ -92,6 +92,32 @@ pub(crate) fn desired_state(object: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// The memory a JSON value holds, estimated in bytes: every node's own
+/// size, the bytes of its strings, and for each map entry its key and the
+/// map's bookkeeping. At least the value's JSON size; what the server's
+/// memory bounds count.
+pub(crate) fn value_bytes(value: &Value) -> u64 {
+    const NODE_BYTES: u64 = std::mem::size_of::<Value>() as u64;
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => NODE_BYTES,
+        Value::String(text) => NODE_BYTES + text.len() as u64,
+        Value::Array(items) => NODE_BYTES + items.iter().map(value_bytes).sum::<u64>(),
+        Value::Object(map) => map_bytes(map),
+    }
+}
+
+/// [`value_bytes`] of a JSON object.
+pub(crate) fn map_bytes(map: &Map<String, Value>) -> u64 {
+    const NODE_BYTES: u64 = std::mem::size_of::<Value>() as u64;
+    // A map entry: the key's header, and its share of a B-tree node.
+    const ENTRY_BYTES: u64 = std::mem::size_of::<String>() as u64 + 16;
+    NODE_BYTES
+        + map
+            .iter()
+            .map(|(key, value)| ENTRY_BYTES + key.len() as u64 + value_bytes(value))
+            .sum::<u64>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +128,15 @@ mod tests {
         assert_eq!(time_at(Duration::ZERO).0, expected);
         let later = serde_json::to_value(time_at(Duration::from_millis(61_500))).unwrap();
         assert_eq!(later, "2025-04-01T00:01:01Z");
+    }
+
+    #[test]
+    fn a_value_holds_at_least_its_json_bytes() {
+        let small = serde_json::json!({"metadata": {"name": "gear"}, "spec": [1, true, null]});
+        let json_bytes = serde_json::to_vec(&small).unwrap().len() as u64;
+        assert!(value_bytes(&small) >= json_bytes);
+        let big = Value::String("x".repeat(3 << 20));
+        let bytes = value_bytes(&big);
+        assert!((3 << 20..(3 << 20) + 64).contains(&bytes), "{bytes}");
     }
 }

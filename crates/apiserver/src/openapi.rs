@@ -5,7 +5,7 @@
 //! against a schema first. Each kind's schema accepts any object.
 
 use serde_json::{json, Map, Value};
-use stallsim_client::ResourceRef;
+use stallsim_core::ResourceRef;
 
 use crate::discovery::Listed;
 

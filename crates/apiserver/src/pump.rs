@@ -97,6 +97,12 @@ impl FramePump {
                     Err(TryRecvError::Empty) => {
                         self.next_bookmark = Some(now + self.bookmark_interval);
                         let resource_version = self.server.borrow().resource_version();
+                        if resource_version < feed.since() {
+                            // A watch from ahead of the store gets nothing
+                            // before its version, bookmarks neither
+                            // (k8s.io/apiserver/pkg/storage/cacher/cache_watcher.go).
+                            continue;
+                        }
                         Some(feed.bookmark(resource_version))
                     }
                 };

@@ -1,6 +1,6 @@
 //! The built-in resources the server always serves.
 
-use stallsim_client::ResourceRef;
+use stallsim_core::ResourceRef;
 
 /// The built-in resources served, in discovery order: core `v1` pods,
 /// secrets, configmaps and namespaces (cluster-scoped); `apps/v1`

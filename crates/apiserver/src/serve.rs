@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use serde::Serialize;
 use serde_json::Value;
-use stallsim_client::{Request, Response, STREAM_END};
+use stallsim_core::{Request, Response, STREAM_END};
 use stallsim_net::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 

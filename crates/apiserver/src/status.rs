@@ -1,7 +1,7 @@
 //! Failure answers: an HTTP code with a `Status` body, and the errors the server gives.
 
 use serde_json::Value;
-use stallsim_client::{ApiError, ResourceRef, Response};
+use stallsim_core::{ApiError, ResourceRef, Response};
 
 /// The `Status` body of an error, with `kind` and `apiVersion` set.
 pub(crate) fn status_body(error: &ApiError) -> Value {
@@ -89,6 +89,59 @@ pub(crate) fn request_entity_too_large(bytes_max: usize) -> ApiError {
         code: 413,
         reason: "RequestEntityTooLarge".to_string(),
         message: format!("the request body is larger than {bytes_max} bytes"),
+    }
+}
+
+/// 507 for a write that would take the stored objects past their bound.
+///
+/// An etcd past its quota refuses writes with "etcdserver: mvcc: database
+/// space exceeded" (etcd server/etcdserver/api/v3rpc/rpctypes/error.go,
+/// `ErrGRPCNoSpace`), which kube-apiserver passes on as a 500 (kubernetes
+/// issue 94029); the fake says what happened with HTTP's own code for it,
+/// 507 Insufficient Storage, and etcd's words.
+pub(crate) fn insufficient_storage(bytes: u64, bytes_max: u64) -> ApiError {
+    ApiError::Status {
+        code: 507,
+        reason: "InsufficientStorage".to_string(),
+        message: format!(
+            "etcdserver: mvcc: database space exceeded: the stored objects would hold \
+             {bytes} bytes, more than the {bytes_max} the server's memory bound \
+             (--max-bytes) leaves them; delete objects to make room"
+        ),
+    }
+}
+
+/// The `Status` body kube-apiserver answers when asked to read from a
+/// resourceVersion the store has not reached: 504 `Timeout` with a cause
+/// `ResourceVersionTooLarge` and a retry after 1 second
+/// (k8s.io/apiserver/pkg/storage/errors.go, `NewTooLargeResourceVersionError`;
+/// the watch cache's `resourceVersionTooHighRetrySeconds`).
+pub(crate) fn too_large_resource_version(requested: u64, current: u64) -> Value {
+    serde_json::json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": format!("Timeout: Too large resource version: {requested}, current: {current}"),
+        "reason": "Timeout",
+        "details": {
+            "causes": [{
+                "reason": "ResourceVersionTooLarge",
+                "message": "Too large resource version",
+            }],
+            "retryAfterSeconds": 1,
+        },
+        "code": 504,
+    })
+}
+
+/// 401 for a request without the bearer token the server was given, as
+/// kube-apiserver answers one its authenticators all reject.
+pub(crate) fn unauthorized() -> ApiError {
+    ApiError::Status {
+        code: 401,
+        reason: "Unauthorized".to_string(),
+        message: "Unauthorized".to_string(),
     }
 }
 

@@ -1,10 +1,15 @@
 //! Watches: the [`WatchFeed`] a client reads, and the server's side of it.
 
-use serde_json::{json, Value};
-use stallsim_client::{ApiError, ResourceRef};
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::{TryRecvError, TrySendError};
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
+use serde_json::{json, Value};
+use stallsim_core::{ApiError, ResourceRef};
+use tokio::sync::mpsc::error::TryRecvError;
+
+use crate::field_selector::FieldSelector;
 use crate::history::{Change, ChangeKind};
 use crate::object::{labels, meta_str, ResourceKey};
 use crate::selector::LabelSelector;
@@ -13,30 +18,38 @@ use crate::status::status_body;
 /// The live side of one watch: the frames to send after the `200` head,
 /// each `{"type": "ADDED", "object": {...}}` and so on.
 ///
-/// The server ends the watch by dropping its sender (the resource's CRD was
+/// The server ends the watch by dropping its end (the resource's CRD was
 /// deleted, or the watcher fell `watch_channel_capacity` frames behind);
 /// [`WatchFeed::recv`] then answers `None` once the queued frames are read.
+/// A watcher whose queued frames hold too many bytes is dropped with them
+/// (see [`MemoryBounds`](crate::MemoryBounds)): its feed ends at once.
 /// `timeoutSeconds` and bookmarks are the front's business: it reads them
 /// here ([`WatchFeed::timeout_seconds`], [`WatchFeed::allows_bookmarks`],
 /// [`WatchFeed::bookmark`]).
 #[derive(Debug)]
 pub struct WatchFeed {
-    receiver: mpsc::Receiver<Value>,
+    queue: Rc<Queue>,
     timeout_seconds: Option<u64>,
     allows_bookmarks: bool,
     api_version: String,
     kind: String,
+    /// The version the watch started from: it sees changes after it only.
+    since: u64,
 }
 
 impl WatchFeed {
     /// The next frame; `None` when the server ended the watch.
     pub async fn recv(&mut self) -> Option<Value> {
-        self.receiver.recv().await
+        std::future::poll_fn(|cx| self.queue.poll_recv(cx)).await
     }
 
     /// The next frame if one is queued, without waiting.
     pub fn try_recv(&mut self) -> Result<Value, TryRecvError> {
-        self.receiver.try_recv()
+        match self.queue.pop() {
+            Some(frame) => Ok(frame),
+            None if self.queue.ended.get() => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
     }
 
     /// The request's `timeoutSeconds`: the front ends the watch after it.
@@ -47,6 +60,12 @@ impl WatchFeed {
     /// Whether the request set `allowWatchBookmarks=true`.
     pub fn allows_bookmarks(&self) -> bool {
         self.allows_bookmarks
+    }
+
+    /// The version the watch started from; a bookmark before it says
+    /// nothing the watcher can use.
+    pub fn since(&self) -> u64 {
+        self.since
     }
 
     /// A `BOOKMARK` frame for this watch's resource at `resource_version`.
@@ -66,11 +85,94 @@ impl WatchFeed {
     }
 }
 
+impl Drop for WatchFeed {
+    fn drop(&mut self) {
+        // The reader left: the server forgets the watch at the next change,
+        // and what was queued for it is freed now.
+        self.queue.reader_gone.set(true);
+        self.queue.clear();
+    }
+}
+
+/// The frames queued for one watch, shared by the server's end, which
+/// pushes and can empty it, and the reader's, which pops.
+#[derive(Debug)]
+struct Queue {
+    frames: RefCell<VecDeque<(Value, u64)>>,
+    /// The bytes of the queued frames.
+    bytes: Cell<u64>,
+    /// The queued bytes of every watch of the server.
+    total_bytes: Rc<Cell<u64>>,
+    /// The server dropped its end: nothing more comes.
+    ended: Cell<bool>,
+    reader_gone: Cell<bool>,
+    /// The reader waiting for a frame.
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Queue {
+    fn push(&self, frame: Value, bytes: u64) {
+        self.frames.borrow_mut().push_back((frame, bytes));
+        self.add_bytes(bytes);
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+
+    fn pop(&self) -> Option<Value> {
+        let (frame, bytes) = self.frames.borrow_mut().pop_front()?;
+        self.remove_bytes(bytes);
+        Some(frame)
+    }
+
+    /// Frees every queued frame.
+    fn clear(&self) {
+        self.frames.borrow_mut().clear();
+        self.remove_bytes(self.bytes.get());
+    }
+
+    fn end(&self) {
+        self.ended.set(true);
+        if let Some(waker) = self.waker.borrow_mut().take() {
+            waker.wake();
+        }
+    }
+
+    fn add_bytes(&self, bytes: u64) {
+        self.bytes.set(self.bytes.get().saturating_add(bytes));
+        self.total_bytes
+            .set(self.total_bytes.get().saturating_add(bytes));
+    }
+
+    fn remove_bytes(&self, bytes: u64) {
+        self.bytes.set(self.bytes.get().saturating_sub(bytes));
+        self.total_bytes
+            .set(self.total_bytes.get().saturating_sub(bytes));
+    }
+
+    /// As a tokio channel's receiver: takes from the task's budget, so a
+    /// reader of a long queue yields to the others now and then.
+    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Value>> {
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        if let Some(frame) = self.pop() {
+            coop.made_progress();
+            return Poll::Ready(Some(frame));
+        }
+        if self.ended.get() {
+            coop.made_progress();
+            return Poll::Ready(None);
+        }
+        *self.waker.borrow_mut() = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
 /// Which objects of a resource a watch sees.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct WatchFilter {
     pub(crate) namespace: Option<String>,
     pub(crate) selector: LabelSelector,
+    pub(crate) fields: FieldSelector,
 }
 
 impl WatchFilter {
@@ -79,7 +181,7 @@ impl WatchFilter {
             Some(namespace) => meta_str(object, "namespace") == Some(namespace.as_str()),
             None => true,
         };
-        in_namespace && self.selector.matches(labels(object))
+        in_namespace && self.selector.matches(labels(object)) && self.fields.matches(object)
     }
 
     /// The frame this watch gets for a change, if any: an update that moves
@@ -119,27 +221,48 @@ pub(crate) fn error_frame(error: &ApiError) -> Value {
 pub(crate) struct Watcher {
     pub(crate) resource: ResourceKey,
     pub(crate) filter: WatchFilter,
-    sender: mpsc::Sender<Value>,
+    queue: Rc<Queue>,
+    /// The most frames the queue may hold; past it the watch ends.
+    frames_max: usize,
+    since: u64,
 }
 
 impl Watcher {
     /// Queues this change's frame, if the watch sees it; `false` when the
     /// watch must end (its reader is gone, or it fell too far behind).
     pub(crate) fn offer(&self, change: &Change) -> bool {
-        if change.resource != self.resource {
+        if change.resource != self.resource || change.resource_version <= self.since {
             return true;
         }
         match self.filter.frame_for(change) {
-            Some(frame) => self.push(frame),
+            Some(frame) => self.push(frame, change.object_bytes),
             None => true,
         }
     }
 
-    fn push(&self, frame: Value) -> bool {
-        match self.sender.try_send(frame) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Closed(_)) => false,
+    fn push(&self, frame: Value, bytes: u64) -> bool {
+        if self.queue.reader_gone.get() || self.queue.frames.borrow().len() >= self.frames_max {
+            return false;
         }
+        self.queue.push(frame, bytes);
+        true
+    }
+
+    /// The bytes of the frames queued for this watch.
+    pub(crate) fn queued_bytes(&self) -> u64 {
+        self.queue.bytes.get()
+    }
+
+    /// Ends the watch now, dropping what is queued for it: the reader
+    /// gets no more frames, and the memory is freed at once.
+    pub(crate) fn abandon(self) {
+        self.queue.clear();
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        self.queue.end();
     }
 }
 
@@ -149,33 +272,48 @@ pub(crate) struct WatchRequest {
     pub(crate) filter: WatchFilter,
     pub(crate) timeout_seconds: Option<u64>,
     pub(crate) allows_bookmarks: bool,
+    /// The version it starts from: only later changes reach it.
+    pub(crate) since: u64,
 }
 
-/// Opens a watch: `backlog` is queued at once and `capacity` frames of room
-/// are left after it. Returns the feed and, unless `live` is false, the
-/// watcher that keeps feeding it.
+/// Opens a watch: `backlog` (each frame with its bytes) is queued at once
+/// and `capacity` frames of room are left after it. `total_bytes` counts
+/// the queued bytes of every watch. Returns the feed and, unless `live` is
+/// false, the watcher that keeps feeding it.
 pub(crate) fn open(
     request: WatchRequest,
-    backlog: Vec<Value>,
+    backlog: Vec<(Value, u64)>,
     capacity: usize,
     live: bool,
+    total_bytes: &Rc<Cell<u64>>,
 ) -> (WatchFeed, Option<Watcher>) {
-    let (sender, receiver) = mpsc::channel(backlog.len().saturating_add(capacity).max(1));
-    for frame in backlog {
-        // Cannot fail: the channel was sized for the backlog and the receiver is held.
-        let _ = sender.try_send(frame);
+    let frames_max = backlog.len().saturating_add(capacity).max(1);
+    let queue = Rc::new(Queue {
+        frames: RefCell::new(VecDeque::new()),
+        bytes: Cell::new(0),
+        total_bytes: Rc::clone(total_bytes),
+        ended: Cell::new(false),
+        reader_gone: Cell::new(false),
+        waker: RefCell::new(None),
+    });
+    for (frame, bytes) in backlog {
+        queue.push(frame, bytes);
     }
     let feed = WatchFeed {
-        receiver,
+        queue: Rc::clone(&queue),
         timeout_seconds: request.timeout_seconds,
         allows_bookmarks: request.allows_bookmarks,
         api_version: request.resource.api_version(),
         kind: request.resource.kind.clone(),
+        since: request.since,
     };
-    let watcher = live.then(|| Watcher {
+    let watcher = Watcher {
         resource: ResourceKey::of(&request.resource),
         filter: request.filter,
-        sender,
-    });
-    (feed, watcher)
+        queue,
+        frames_max,
+        since: request.since,
+    };
+    // A watch that is not live ends once its backlog is read.
+    (feed, live.then_some(watcher))
 }

@@ -1,5 +1,7 @@
-//! How a component talks to a cluster: the [`ApiClient`] trait, its errors,
-//! the wire format shared with the fake API server, and the transports.
+//! How a component talks to a cluster: the [`ApiClient`] trait and its
+//! implementations, and the transports. The wire types it shares with the
+//! fake API server (errors, requests, responses, resource references, the
+//! [`Transport`] seam) live in `stallsim-core` and are re-exported here.
 //!
 //! The core (`stallsim-manager`) is written against [`ApiClient`] only, which
 //! has two implementations. [`RestClient`] speaks Kubernetes REST paths and
@@ -11,29 +13,26 @@
 //! same simulated network.
 
 mod api;
-mod error;
 mod kube_api;
 #[cfg(feature = "turmoil")]
 mod kube_net;
-mod resource;
 mod rest;
-mod transport;
 #[cfg(feature = "turmoil")]
 mod turmoil_net;
 mod typed;
-mod wire;
 
 pub use api::{ApiClient, ListParams, WatchParams, WatchStream};
-pub use error::ApiError;
 pub use kube_api::{api_error, KubeClient, KubeWatch};
 #[cfg(feature = "turmoil")]
 pub use kube_net::kube_client_over_net;
-pub use resource::ResourceRef;
 pub use rest::RestClient;
-pub use transport::{FrameStream, Transport};
 #[cfg(feature = "turmoil")]
 pub use turmoil_net::TurmoilTransport;
 pub use typed::{from_dynamic, to_dynamic};
-pub use wire::{Method, Request, Response, STREAM_END};
+
+// The wire types, shared with the fake API server.
+pub use stallsim_core::{
+    ApiError, FrameStream, Method, Request, ResourceRef, Response, Transport, STREAM_END,
+};
 
 pub use kube::core::{DynamicObject, ObjectList, WatchEvent};

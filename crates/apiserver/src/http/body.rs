@@ -8,6 +8,7 @@ use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use serde_json::Value;
 
+use super::idle::InFlight;
 use crate::pump::FramePump;
 
 type NextFrame = Pin<Box<dyn Future<Output = (FramePump, Option<Value>)>>>;
@@ -16,6 +17,8 @@ type NextFrame = Pin<Box<dyn Future<Output = (FramePump, Option<Value>)>>>;
 /// document per line, until the watch ends.
 pub struct ReplyBody {
     kind: Kind,
+    /// The request being answered, done when the body is dropped.
+    _in_flight: Option<InFlight>,
 }
 
 enum Kind {
@@ -29,13 +32,20 @@ impl ReplyBody {
     pub(crate) fn full(bytes: Vec<u8>) -> Self {
         ReplyBody {
             kind: Kind::Full(Some(Bytes::from(bytes))),
+            _in_flight: None,
         }
     }
 
     pub(crate) fn watch(pump: FramePump) -> Self {
         ReplyBody {
             kind: Kind::Watch(Some(next_frame(pump))),
+            _in_flight: None,
         }
+    }
+
+    /// Holds the request's in-flight mark until the body is dropped.
+    pub(crate) fn hold(&mut self, in_flight: Option<InFlight>) {
+        self._in_flight = in_flight;
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`HttpFace`]: the server's face in Kubernetes' own protocol, HTTP/1.1
 //! with JSON bodies, served by hyper over any byte stream.
 //!
-//! Each request is read into a [`stallsim_client::Request`] (`request.rs`)
+//! Each request is read into a [`stallsim_core::Request`] (`request.rs`)
 //! and answered by [`ApiServer::handle`], so the HTTP face and the JSON-line
 //! face share one store, one version counter and one set of watches. A
 //! watch answers `200` with a chunked body of newline-delimited
@@ -16,6 +16,7 @@
 //! time ([`HttpFace::simulated`]), so it can serve simulated TCP as well.
 
 mod body;
+mod idle;
 mod request;
 
 use std::cell::RefCell;
@@ -25,23 +26,25 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::StatusCode;
 use hyper_util::rt::TokioIo;
-use stallsim_client::Response;
+use stallsim_core::Response;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
+use self::idle::{Activity, Watched};
 use crate::load::ClientId;
 use crate::pump::{Clock, FramePump};
 use crate::serve::peer_client;
 use crate::server::{ApiServer, Reply};
-use crate::status::failure;
+use crate::status::{failure, unauthorized};
 
 pub use body::ReplyBody;
+pub use idle::ConnectionTimeouts;
 pub use request::REQUEST_BODY_BYTES_MAX;
 
 /// Pause after a failed `accept` (too many open files, a connection reset
@@ -59,6 +62,10 @@ pub struct HttpFace {
     clock: Clock,
     /// Whose requests this face answers, for the server's per-client load.
     client: Option<ClientId>,
+    /// The bearer token every request must carry, if any.
+    token: Option<Rc<str>>,
+    /// How long a connection may wait on its client; none in a simulation.
+    timeouts: Option<ConnectionTimeouts>,
 }
 
 impl HttpFace {
@@ -68,6 +75,8 @@ impl HttpFace {
             server,
             clock: Clock::Since(start),
             client: None,
+            token: None,
+            timeouts: None,
         }
     }
 
@@ -78,6 +87,8 @@ impl HttpFace {
             server,
             clock: Clock::Simulation,
             client: None,
+            token: None,
+            timeouts: None,
         }
     }
 
@@ -92,6 +103,25 @@ impl HttpFace {
         }
     }
 
+    /// This face answering only requests that carry `token` as a bearer
+    /// token (`Authorization: Bearer TOKEN`); others get a `401` Status.
+    pub fn with_token(self, token: &str) -> HttpFace {
+        HttpFace {
+            token: Some(Rc::from(token)),
+            ..self
+        }
+    }
+
+    /// This face closing connections that overstay `timeouts`, and
+    /// answering `504` to a body not read within them. For real sockets:
+    /// the bounds are read on tokio's clock.
+    pub fn with_timeouts(self, timeouts: ConnectionTimeouts) -> HttpFace {
+        HttpFace {
+            timeouts: Some(timeouts),
+            ..self
+        }
+    }
+
     /// The server this face answers for.
     pub fn server(&self) -> &Rc<RefCell<ApiServer>> {
         &self.server
@@ -101,14 +131,43 @@ impl HttpFace {
     /// until hyper gives up on it (a malformed request head, a write to a
     /// client that left). Requests on it are answered one after the other;
     /// a watch holds it until the watch ends or the client leaves.
+    ///
+    /// With [timeouts](HttpFace::with_timeouts), a connection that sends no
+    /// request within them, or too slowly, is closed.
     pub async fn serve_connection<S>(&self, stream: S) -> Result<(), hyper::Error>
     where
         S: AsyncRead + AsyncWrite + Unpin + 'static,
     {
+        let Some(timeouts) = self.timeouts else {
+            return self.serve_requests(stream, None).await;
+        };
+        let activity = Activity::new();
+        let stream = Watched::new(stream, Rc::clone(&activity));
+        tokio::select! {
+            served = self.serve_requests(stream, Some(&activity)) => served,
+            // Dropping the connection closes it.
+            () = activity.expired(&timeouts) => Ok(()),
+        }
+    }
+
+    async fn serve_requests<S>(
+        &self,
+        stream: S,
+        activity: Option<&Rc<Activity>>,
+    ) -> Result<(), hyper::Error>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + 'static,
+    {
         let face = self.clone();
+        let activity = activity.cloned();
         let service = service_fn(move |request| {
             let face = face.clone();
-            async move { Ok::<_, Infallible>(face.answer(request).await) }
+            let in_flight = activity.as_ref().map(Activity::request_started);
+            async move {
+                let mut answer = face.answer(request).await;
+                answer.body_mut().hold(in_flight);
+                Ok::<_, Infallible>(answer)
+            }
         });
         http1::Builder::new()
             // hyper stamps answers from the wall clock; a simulated run reads none.
@@ -119,7 +178,11 @@ impl HttpFace {
 
     /// Answers one HTTP request.
     pub async fn answer(&self, request: hyper::Request<Incoming>) -> hyper::Response<ReplyBody> {
-        let request = match request::read(request).await {
+        if !self.authorized(&request) {
+            return respond(failure(&unauthorized()));
+        }
+        let body_read = self.timeouts.map(|timeouts| timeouts.body_read);
+        let request = match request::read(request, body_read).await {
             Ok(request) => request,
             Err(error) => return respond(failure(&error)),
         };
@@ -142,10 +205,40 @@ impl HttpFace {
     }
 }
 
+impl HttpFace {
+    /// Whether the request carries the face's bearer token, if it has one.
+    fn authorized(&self, request: &hyper::Request<Incoming>) -> bool {
+        let Some(token) = &self.token else {
+            return true;
+        };
+        let given = request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, given)| given.trim());
+        given.is_some_and(|given| same_bytes(given.as_bytes(), token.as_bytes()))
+    }
+}
+
+/// Compares in time that depends on the lengths only, so a token cannot
+/// be guessed a byte at a time from how long a refusal takes.
+fn same_bytes(given: &[u8], expected: &[u8]) -> bool {
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected)
+            .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+            == 0
+}
+
 impl std::fmt::Debug for HttpFace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpFace")
             .field("clock", &self.clock)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }
 }

@@ -2,12 +2,13 @@
 //! query, and a JSON body of bounded size.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::Value;
-use stallsim_client::{ApiError, Method, Request};
+use stallsim_core::{ApiError, Method, Request};
 
 use crate::status::{
     bad_request, method_not_allowed, request_entity_too_large, unsupported_media_type,
@@ -32,7 +33,12 @@ const MERGE_PATCHES: &[&str] = &[
 const BOOLEAN_PARAMETERS: &[&str] = &["watch", "allowWatchBookmarks"];
 
 /// Reads a request; the error is the answer to give instead.
-pub(crate) async fn read(request: hyper::Request<Incoming>) -> Result<Request, ApiError> {
+///
+/// A body not read within `body_read` (when given) is answered `504`.
+pub(crate) async fn read(
+    request: hyper::Request<Incoming>,
+    body_read: Option<Duration>,
+) -> Result<Request, ApiError> {
     let (head, body) = request.into_parts();
     let method = match head.method {
         hyper::Method::GET => Method::Get,
@@ -53,9 +59,14 @@ pub(crate) async fn read(request: hyper::Request<Incoming>) -> Result<Request, A
     }
     // Read every body, also those ignored (a DELETE's options), so the
     // connection can carry the next request.
-    let bytes = Limited::new(body, REQUEST_BODY_BYTES_MAX)
-        .collect()
-        .await
+    let collect = Limited::new(body, REQUEST_BODY_BYTES_MAX).collect();
+    let collected = match body_read {
+        Some(limit) => tokio::time::timeout(limit, collect)
+            .await
+            .map_err(|_| body_read_timeout())?,
+        None => collect.await,
+    };
+    let bytes = collected
         .map_err(|error| {
             if error.is::<http_body_util::LengthLimitError>() {
                 too_large()
@@ -78,6 +89,14 @@ pub(crate) async fn read(request: hyper::Request<Incoming>) -> Result<Request, A
                 .and_then(|text| text.split(';').next())
                 .map(str::trim)
                 .unwrap_or_default();
+            // kube-apiserver reads a create or replace without a media type
+            // as its first, JSON (k8s.io/apiserver/pkg/endpoints/handlers/
+            // negotiation/negotiate.go, NegotiateInputSerializerForMediaType);
+            // a PATCH must name its patch type (handlers/patch.go).
+            let media_type = match (media_type, method) {
+                ("", Method::Post | Method::Put) => JSON,
+                (given, _) => given,
+            };
             if !accepted.iter().any(|a| media_type.eq_ignore_ascii_case(a)) {
                 return Err(unsupported_media_type(media_type, &accepted.join(", ")));
             }
@@ -94,6 +113,18 @@ pub(crate) async fn read(request: hyper::Request<Incoming>) -> Result<Request, A
         query,
         body,
     })
+}
+
+/// As kube-apiserver's timeout filter answers a request that overran
+/// its `--request-timeout` (k8s.io/apiserver/pkg/server/filters/timeout.go).
+fn body_read_timeout() -> ApiError {
+    ApiError::Status {
+        code: 504,
+        reason: "Timeout".to_string(),
+        message:
+            "Timeout: request did not complete within requested timeout - context deadline exceeded"
+                .to_string(),
+    }
 }
 
 fn too_large() -> ApiError {

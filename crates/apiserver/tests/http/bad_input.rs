@@ -123,7 +123,6 @@ async fn a_body_of_another_media_type_is_415() {
         for headers in [
             "Content-Type: text/plain\r\n",
             "Content-Type: application/yaml\r\n",
-            "",
         ] {
             exchange(&face, raw_request("POST", CONFIG_MAPS, headers, &body))
                 .await
@@ -133,6 +132,30 @@ async fn a_body_of_another_media_type_is_415() {
         let headers = "Content-Type: Application/JSON; charset=utf-8\r\n";
         let created = exchange(&face, raw_request("POST", CONFIG_MAPS, headers, &body)).await;
         assert_eq!(created.code, 201, "{created:?}");
+        still_serves(&face, 1).await;
+    })
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_body_without_a_media_type_is_json_but_a_patch_must_name_one() {
+    local(async {
+        let face = face(ApiServerConfig::default());
+        let body = serde_json::to_vec(&config_map("a", "1")).unwrap();
+        // As kube-apiserver reads it: the official Python client sends none.
+        let created = exchange(&face, raw_request("POST", CONFIG_MAPS, "", &body)).await;
+        assert_eq!(created.code, 201, "{created:?}");
+        let path = format!("{CONFIG_MAPS}/a");
+        let replaced = exchange(&face, raw_request("PUT", &path, "", &body)).await;
+        assert_eq!(replaced.code, 200, "{replaced:?}");
+        let patch = serde_json::to_vec(&serde_json::json!({"data": {"value": "2"}})).unwrap();
+        exchange(&face, raw_request("PATCH", &path, "", &patch))
+            .await
+            .assert_status(415, "UnsupportedMediaType");
+        // Still JSON: a body that is not is a 400.
+        exchange(&face, raw_request("POST", CONFIG_MAPS, "", b"{"))
+            .await
+            .assert_status(400, "BadRequest");
         still_serves(&face, 1).await;
     })
     .await;

@@ -1,5 +1,6 @@
 //! Tests of the fake API server, through `handle` and through `RestClient`.
 
+mod bounds;
 mod crd;
 mod discovery;
 mod lease;

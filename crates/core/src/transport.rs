@@ -1,5 +1,5 @@
-//! How requests travel: the seam where the simulated network, an in-process
-//! call or (later) HTTP plugs in under [`RestClient`](crate::RestClient).
+//! How requests travel: the seam where the simulated network or an
+//! in-process call plugs in under stallsim-client's `RestClient`.
 
 use serde_json::Value;
 

@@ -1,0 +1,233 @@
+//! A CRD's life on the server: served when created, marked when deleted,
+//! then finalized step by step as time is handed in.
+
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use serde_json::{json, Map, Value};
+use stallsim_core::{ApiError, ResourceRef, Response};
+
+use super::commit::Write;
+use super::ApiServer;
+use crate::crd::{
+    established_status, is_marked_for_deletion, mark_for_deletion,
+    mark_instance_deletion_in_progress, parse_crd, ParsedCrd,
+};
+use crate::lifecycle::{CustomResource, Phase};
+use crate::object::{metadata_mut, time_at, ObjectKey, ResourceKey};
+use crate::resources::crd_resource;
+use crate::status::{invalid, object_not_found};
+
+impl ApiServer {
+    /// For a CRD object: reads it, and refuses one that would shadow a
+    /// built-in resource.
+    pub(super) fn check_crd(
+        &self,
+        resource: &ResourceRef,
+        object: &Map<String, Value>,
+    ) -> Result<Option<ParsedCrd>, ApiError> {
+        if !is_crd_resource(resource) {
+            return Ok(None);
+        }
+        let parsed = parse_crd(&Value::Object(object.clone()))?;
+        let key = ResourceKey::of(&parsed.resource);
+        if self.builtins.iter().any(|b| ResourceKey::of(b) == key) {
+            return Err(invalid(format!(
+                "CustomResourceDefinition {:?} is invalid: it would shadow a built-in resource",
+                parsed.resource.qualified_name()
+            )));
+        }
+        Ok(Some(parsed))
+    }
+
+    /// Serves a created or updated CRD's resource at once and marks it
+    /// established. A CRD created anew gets new storage: the watches of its
+    /// removed namesake end now.
+    pub(super) fn serve_crd(
+        &mut self,
+        name: &str,
+        parsed: &ParsedCrd,
+        object: &mut Map<String, Value>,
+        now: Duration,
+    ) {
+        let status = established_status(&parsed.crd, time_at(now));
+        object.insert("status".to_string(), json!(status));
+        if let Some(old) = self.custom.remove(name) {
+            if matches!(old.phase, Phase::Removed { .. }) {
+                let key = ResourceKey::of(&old.resource);
+                self.end_watches(&key);
+            }
+        }
+        self.custom.insert(
+            name.to_string(),
+            CustomResource::established(
+                parsed.resource.clone(),
+                parsed
+                    .crd
+                    .spec
+                    .names
+                    .short_names
+                    .clone()
+                    .unwrap_or_default(),
+            ),
+        );
+    }
+
+    /// The DELETE of a CRD, as the CRD registry answers it: the first marks
+    /// it for deletion (deletion timestamp, cleanup finalizer, `Terminating`)
+    /// and leaves the rest to the finalizer, `crd_finalizer_delay` later;
+    /// later ones change nothing. Either answers the CRD as it now is.
+    pub(super) fn delete_crd(&mut self, name: &str, now: Duration) -> Result<Response, ApiError> {
+        let at: ObjectKey = (String::new(), name.to_string());
+        let stored = self
+            .stored(&crd_resource(), &at)
+            .ok_or_else(|| object_not_found(&crd_resource(), name))?;
+        if is_marked_for_deletion(&decode_crd(stored)?) {
+            return Ok(Response::ok(stored.clone()));
+        }
+        let object = self.rewrite_crd(name, |crd| mark_for_deletion(crd, time_at(now)))?;
+        let next_step_at = now.saturating_add(self.config.crd_finalizer_delay);
+        if let Some(custom) = self.custom.get_mut(name) {
+            custom.phase = Phase::Terminating {
+                next_step_at,
+                cleaning: false,
+            };
+        }
+        Ok(Response::ok(object))
+    }
+
+    /// One step of a deleted CRD's life, due at `at`.
+    ///
+    /// The finalizer (upstream pkg/controller/finalizer/crd_finalizer.go)
+    /// first says on the CRD that instance deletion is in progress, then
+    /// deletes the instances in LIST order, one every
+    /// `instance_deletion_cost`, and removes the CRD object (its finalizer
+    /// done) as soon as none is left. After the resource stopped being
+    /// served, its storage is torn down and its watches end.
+    pub(super) fn step(&mut self, name: &str, at: Duration) {
+        let Some(custom) = self.custom.get(name) else {
+            return;
+        };
+        let key = ResourceKey::of(&custom.resource);
+        match custom.phase {
+            Phase::Established => {}
+            Phase::Terminating {
+                cleaning: false, ..
+            } => {
+                // A CRD object that does not decode is removed all the same.
+                let _ = self.rewrite_crd(name, |crd| {
+                    mark_instance_deletion_in_progress(crd, time_at(at));
+                });
+                self.clean_or_remove(name, &key, at);
+            }
+            Phase::Terminating { cleaning: true, .. } => {
+                self.delete_first_instance(&key);
+                self.clean_or_remove(name, &key, at);
+            }
+            Phase::Removed { removed_at, .. } => {
+                self.end_watches(&key);
+                if let Some(custom) = self.custom.get_mut(name) {
+                    custom.phase = Phase::Removed {
+                        removed_at,
+                        watches_ended: true,
+                    };
+                }
+            }
+        }
+    }
+
+    /// After a finalizer step at `at`: the next instance deletion if any
+    /// instance is left, else the CRD object's removal, now.
+    pub(super) fn clean_or_remove(&mut self, name: &str, key: &ResourceKey, at: Duration) {
+        let phase = if self.objects.get(key).is_some_and(|o| !o.is_empty()) {
+            Phase::Terminating {
+                next_step_at: at.saturating_add(self.config.instance_deletion_cost),
+                cleaning: true,
+            }
+        } else {
+            self.remove_crd_object(name);
+            Phase::Removed {
+                removed_at: at,
+                watches_ended: false,
+            }
+        };
+        if let Some(custom) = self.custom.get_mut(name) {
+            custom.phase = phase;
+        }
+    }
+
+    /// Deletes the first instance of a resource in LIST order (namespace,
+    /// then name): a `DELETED` event.
+    pub(super) fn delete_first_instance(&mut self, key: &ResourceKey) {
+        let Some(objects) = self.objects.get_mut(key) else {
+            return;
+        };
+        let Some((at, object)) = objects.pop_first() else {
+            return;
+        };
+        self.commit(key, at, Write::Delete(object));
+    }
+
+    /// Removes a CRD object whose finalizer is done: a `DELETED` event
+    /// carrying the CRD as it was last stored, as etcd reports a deletion.
+    pub(super) fn remove_crd_object(&mut self, name: &str) {
+        let key = ResourceKey::of(&crd_resource());
+        let at: ObjectKey = (String::new(), name.to_string());
+        let removed = self
+            .objects
+            .get_mut(&key)
+            .and_then(|objects| objects.remove(&at));
+        if let Some(object) = removed {
+            self.commit(&key, at, Write::Delete(object));
+        }
+    }
+
+    /// Edits a stored CRD object as its typed self and stores it back: a
+    /// `MODIFIED` event. Answers the object as stored.
+    pub(super) fn rewrite_crd(
+        &mut self,
+        name: &str,
+        edit: impl FnOnce(&mut CustomResourceDefinition),
+    ) -> Result<Value, ApiError> {
+        let resource = crd_resource();
+        let at: ObjectKey = (String::new(), name.to_string());
+        let previous = self
+            .stored(&resource, &at)
+            .ok_or_else(|| object_not_found(&resource, name))?
+            .clone();
+        let mut crd = decode_crd(&previous)?;
+        edit(&mut crd);
+        let object = serde_json::to_value(&crd).map_err(|e| ApiError::Decode(e.to_string()))?;
+        Ok(self.commit(
+            &ResourceKey::of(&resource),
+            at,
+            Write::Update { object, previous },
+        ))
+    }
+}
+
+pub(super) fn decode_crd(object: &Value) -> Result<CustomResourceDefinition, ApiError> {
+    serde_json::from_value(object.clone()).map_err(|e| ApiError::Decode(e.to_string()))
+}
+
+/// An update of a CRD marked for deletion keeps what the deletion set: the
+/// server owns the deletion timestamp, status is a subresource, and the fake
+/// keeps the finalizer to its own finalizer.
+pub(super) fn keep_deletion_marks(previous: &Map<String, Value>, object: &mut Map<String, Value>) {
+    let previous_metadata = previous.get("metadata");
+    let metadata = metadata_mut(object);
+    for kept in ["deletionTimestamp", "finalizers"] {
+        match previous_metadata.and_then(|m| m.get(kept)) {
+            Some(value) => metadata.insert(kept.to_string(), value.clone()),
+            None => metadata.remove(kept),
+        };
+    }
+    match previous.get("status") {
+        Some(status) => object.insert("status".to_string(), status.clone()),
+        None => object.remove("status"),
+    };
+}
+
+pub(super) fn is_crd_resource(resource: &ResourceRef) -> bool {
+    ResourceKey::of(resource) == ResourceKey::of(&crd_resource())
+}

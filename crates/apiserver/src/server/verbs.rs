@@ -1,0 +1,431 @@
+//! The verbs on collections and objects: LIST (paged, and continued from
+//! the history), GET, POST, PUT, PATCH and DELETE.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+use stallsim_core::{ApiError, ResourceRef, Response};
+
+use super::commit::Write;
+use super::crd_lifecycle::{is_crd_resource, keep_deletion_marks};
+use super::ApiServer;
+use crate::continuation::ContinueToken;
+use crate::field_selector::FieldSelector;
+use crate::history::{Change, ChangeKind};
+use crate::lifecycle::CustomResource;
+use crate::merge_patch::merge_patch;
+use crate::object::{
+    desired_state, meta_str, metadata_mut, set_type, time_at, ObjectKey, ResourceKey,
+};
+use crate::selector::LabelSelector;
+use crate::status::{
+    bad_request, create_forbidden_while_terminating, invalid, object_not_found,
+    too_large_resource_version,
+};
+use crate::watch::WatchFilter;
+
+impl ApiServer {
+    /// LIST, a page at a time when the query sets `limit`: each page ends
+    /// with a `continue` token (the list's version and the last key), and a
+    /// continued list reads the objects as they were at that version, as
+    /// the history replays them (410 Expired once it no longer reaches back
+    /// that far).
+    pub(super) fn list(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<String>,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Response, ApiError> {
+        let filter = self.filter(resource, namespace, query)?;
+        let limit = match query.get("limit").map(String::as_str) {
+            None | Some("" | "0") => None,
+            Some(text) => Some(
+                text.parse::<usize>()
+                    .ok()
+                    .filter(|&limit| limit > 0)
+                    .ok_or_else(|| bad_request(format!("invalid limit {text:?}")))?,
+            ),
+        };
+        let key = ResourceKey::of(resource);
+        let (list_version, after, snapshot) = match query.get("continue").map(String::as_str) {
+            None | Some("") => {
+                if let Some(ahead) = self.ahead_of_store(query)? {
+                    return Ok(ahead);
+                }
+                (self.resource_version, None, None)
+            }
+            Some(token) => {
+                let (version, after) = ContinueToken::parse(token, self.resource_version)?;
+                let snapshot = self.objects_at(&key, version)?;
+                (version, Some(after), Some(snapshot))
+            }
+        };
+        let objects = match &snapshot {
+            Some(snapshot) => Some(snapshot),
+            None => self.objects.get(&key),
+        };
+        let range = objects.into_iter().flat_map(|objects| match &after {
+            Some(after) => {
+                objects.range::<ObjectKey, _>((Bound::Excluded(after), Bound::Unbounded))
+            }
+            None => objects.range::<ObjectKey, _>(..),
+        });
+        let mut items = Vec::new();
+        let mut last = None;
+        let mut more = false;
+        for (at, object) in range.filter(|(_, object)| filter.matches(object)) {
+            if limit.is_some_and(|limit| items.len() == limit) {
+                more = true;
+                break;
+            }
+            items.push(object.clone());
+            last = Some(at);
+        }
+        let mut metadata = json!({"resourceVersion": list_version.to_string()});
+        if let (true, Some(last)) = (more, last) {
+            metadata["continue"] = Value::String(ContinueToken::write(list_version, last));
+        }
+        Ok(Response::ok(json!({
+            "apiVersion": resource.api_version(),
+            "kind": format!("{}List", resource.kind),
+            "metadata": metadata,
+            "items": items,
+        })))
+    }
+
+    /// A resource's objects as they were at `resource_version`: today's,
+    /// with the changes since undone, newest first. 410 Expired when the
+    /// history no longer holds every change since.
+    pub(super) fn objects_at(
+        &self,
+        resource: &ResourceKey,
+        resource_version: u64,
+    ) -> Result<BTreeMap<ObjectKey, Value>, ApiError> {
+        let mut objects = self.objects.get(resource).cloned().unwrap_or_default();
+        let changes: Vec<&Change> = self
+            .history
+            .since(resource_version)
+            .map_err(|_| {
+                ApiError::Expired(
+                    "The provided continue parameter is too old to display a consistent list \
+                     result. You can start a new list without the continue parameter."
+                        .to_string(),
+                )
+            })?
+            .filter(|change| &change.resource == resource)
+            .collect();
+        for change in changes.into_iter().rev() {
+            let at: ObjectKey = (
+                meta_str(&change.object, "namespace")
+                    .unwrap_or_default()
+                    .to_string(),
+                meta_str(&change.object, "name")
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            match (&change.kind, &change.previous) {
+                (ChangeKind::Added, _) => {
+                    objects.remove(&at);
+                }
+                (ChangeKind::Modified | ChangeKind::Deleted, Some(previous)) => {
+                    objects.insert(at, previous.clone());
+                }
+                (ChangeKind::Modified | ChangeKind::Deleted, None) => {}
+            }
+        }
+        Ok(objects)
+    }
+
+    pub(super) fn get(&self, resource: &ResourceRef, at: &ObjectKey) -> Result<Response, ApiError> {
+        let object = self
+            .stored(resource, at)
+            .ok_or_else(|| object_not_found(resource, &at.1))?;
+        Ok(Response::ok(object.clone()))
+    }
+
+    pub(super) fn create(
+        &mut self,
+        resource: &ResourceRef,
+        path_namespace: Option<&str>,
+        body: Option<Value>,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        let mut object = body_object(body)?;
+        let namespace = resolve_namespace(resource, path_namespace, &object)?;
+        let uid_number = self.uids_issued + 1;
+        let name = match field(&object, "name") {
+            Some(name) => name.to_string(),
+            None => match field(&object, "generateName") {
+                Some(prefix) => format!("{prefix}{uid_number:05}"),
+                None => {
+                    return Err(invalid(
+                        "metadata.name or metadata.generateName is required",
+                    ))
+                }
+            },
+        };
+        if self
+            .served_custom_of(resource)
+            .is_some_and(CustomResource::is_terminating)
+        {
+            return Err(create_forbidden_while_terminating(resource, &name));
+        }
+        let at: ObjectKey = (namespace.clone().unwrap_or_default(), name.clone());
+        if self.stored(resource, &at).is_some() {
+            return Err(ApiError::AlreadyExists(format!(
+                "{} {name:?} already exists",
+                resource.qualified_name()
+            )));
+        }
+        let metadata = metadata_mut(&mut object);
+        metadata.insert("name".to_string(), Value::String(name.clone()));
+        match &namespace {
+            Some(ns) => metadata.insert("namespace".to_string(), Value::String(ns.clone())),
+            None => metadata.remove("namespace"),
+        };
+        let crd = self.check_crd(resource, &object)?;
+
+        let metadata = metadata_mut(&mut object);
+        metadata.insert(
+            "uid".to_string(),
+            Value::String(format!("uid-{uid_number}")),
+        );
+        metadata.insert("creationTimestamp".to_string(), json!(time_at(now)));
+        metadata.insert("generation".to_string(), json!(1));
+        set_type(&mut object, resource);
+        self.check_room(None, &object)?;
+        self.uids_issued = uid_number;
+        if let Some(parsed) = crd {
+            self.serve_crd(&name, &parsed, &mut object, now);
+        }
+        let object = self.commit(
+            &ResourceKey::of(resource),
+            at,
+            Write::Create(Value::Object(object)),
+        );
+        Ok(Response {
+            code: 201,
+            body: object,
+        })
+    }
+
+    pub(super) fn update(
+        &mut self,
+        resource: &ResourceRef,
+        at: ObjectKey,
+        body: Option<Value>,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        let mut object = body_object(body)?;
+        let name = at.1.clone();
+        if let Some(body_name) = field(&object, "name") {
+            if body_name != name {
+                return Err(bad_request(format!(
+                    "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )));
+            }
+        }
+        let path_namespace = resource.namespaced.then_some(at.0.as_str());
+        resolve_namespace(resource, path_namespace, &object)?;
+        let previous = self
+            .stored(resource, &at)
+            .ok_or_else(|| object_not_found(resource, &name))?
+            .clone();
+        let expected = field(&object, "resourceVersion").unwrap_or_default();
+        if !expected.is_empty() && Some(expected) != meta_str(&previous, "resourceVersion") {
+            return Err(conflict(resource, &name));
+        }
+        let metadata = metadata_mut(&mut object);
+        metadata.insert("name".to_string(), Value::String(name.clone()));
+        match path_namespace {
+            Some(ns) => metadata.insert("namespace".to_string(), Value::String(ns.to_string())),
+            None => metadata.remove("namespace"),
+        };
+        let crd = self.check_crd(resource, &object)?;
+
+        let previous_object = previous.as_object().cloned().unwrap_or_default();
+        let generation = previous
+            .get("metadata")
+            .and_then(|m| m.get("generation"))
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let spec_changed = desired_state(&previous_object) != desired_state(&object);
+        let metadata = metadata_mut(&mut object);
+        for kept in ["uid", "creationTimestamp"] {
+            match previous.get("metadata").and_then(|m| m.get(kept)) {
+                Some(value) => metadata.insert(kept.to_string(), value.clone()),
+                None => metadata.remove(kept),
+            };
+        }
+        metadata.insert(
+            "generation".to_string(),
+            json!(generation + i64::from(spec_changed)),
+        );
+        set_type(&mut object, resource);
+        self.check_room(Some(&previous), &object)?;
+        if let Some(parsed) = crd {
+            if previous_object
+                .get("metadata")
+                .is_some_and(|m| m.get("deletionTimestamp").is_some())
+            {
+                keep_deletion_marks(&previous_object, &mut object);
+            } else {
+                self.serve_crd(&name, &parsed, &mut object, now);
+            }
+        }
+        let object = self.commit(
+            &ResourceKey::of(resource),
+            at,
+            Write::Update {
+                object: Value::Object(object),
+                previous,
+            },
+        );
+        Ok(Response::ok(object))
+    }
+
+    /// PATCH: the stored object with the merge patch applied, written as
+    /// an update; a `metadata.resourceVersion` in the patch must match
+    /// (409 otherwise), as on a real server.
+    pub(super) fn patch(
+        &mut self,
+        resource: &ResourceRef,
+        at: ObjectKey,
+        body: Option<Value>,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        let patch = Value::Object(body_object(body)?);
+        let mut object = self
+            .stored(resource, &at)
+            .ok_or_else(|| object_not_found(resource, &at.1))?
+            .clone();
+        let stored_version = meta_str(&object, "resourceVersion").map(str::to_string);
+        merge_patch(&mut object, &patch);
+        let asked_version = meta_str(&object, "resourceVersion").map(str::to_string);
+        if asked_version != stored_version {
+            return Err(conflict(resource, &at.1));
+        }
+        self.update(resource, at, Some(object), now)
+    }
+
+    pub(super) fn delete(
+        &mut self,
+        resource: &ResourceRef,
+        at: &ObjectKey,
+        now: Duration,
+    ) -> Result<Response, ApiError> {
+        if self.stored(resource, at).is_none() {
+            return Err(object_not_found(resource, &at.1));
+        }
+        if is_crd_resource(resource) && self.custom.contains_key(&at.1) {
+            return self.delete_crd(&at.1, now);
+        }
+        let key = ResourceKey::of(resource);
+        let object = self
+            .objects
+            .get_mut(&key)
+            .and_then(|objects| objects.remove(at))
+            .ok_or_else(|| object_not_found(resource, &at.1))?;
+        let object = self.commit(&key, at.clone(), Write::Delete(object));
+        Ok(Response::ok(object))
+    }
+
+    /// Which objects a LIST or WATCH selects: the path's namespace, the
+    /// `labelSelector` and the `fieldSelector` (400 for one it cannot read
+    /// or a field it does not select on).
+    pub(super) fn filter(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<String>,
+        query: &BTreeMap<String, String>,
+    ) -> Result<WatchFilter, ApiError> {
+        let text = |name: &str| query.get(name).map_or("", String::as_str);
+        let custom = self.served_custom_of(resource).is_some();
+        Ok(WatchFilter {
+            namespace,
+            selector: LabelSelector::parse(text("labelSelector")).map_err(bad_request)?,
+            fields: FieldSelector::parse(text("fieldSelector"), resource, custom)
+                .map_err(bad_request)?,
+        })
+    }
+
+    /// The answer to a LIST from a `resourceVersion` the store has not
+    /// reached: kube-apiserver's watch cache waits 3s for it, then answers
+    /// 504 "Too large resource version" (k8s.io/apiserver/pkg/storage/
+    /// cacher/watch_cache.go, waitUntilFreshAndBlock). This store is its
+    /// own cache and never behind, so it answers at once. `None` for a
+    /// version it has reached (the LIST then answers the latest objects).
+    fn ahead_of_store(
+        &self,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Option<Response>, ApiError> {
+        let requested = requested_version(query)?;
+        if requested <= self.resource_version {
+            return Ok(None);
+        }
+        Ok(Some(Response {
+            code: 504,
+            body: too_large_resource_version(requested, self.resource_version),
+        }))
+    }
+}
+
+/// The query's `resourceVersion`; 0 when it names none. 400 for one that
+/// is not a number.
+pub(super) fn requested_version(query: &BTreeMap<String, String>) -> Result<u64, ApiError> {
+    match query.get("resourceVersion").map_or("", String::as_str) {
+        "" => Ok(0),
+        text => text
+            .parse::<u64>()
+            .map_err(|_| bad_request(format!("invalid resourceVersion {text:?}"))),
+    }
+}
+
+/// 409 for a write from a stale resourceVersion.
+pub(super) fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
+    ApiError::Conflict(format!(
+        "Operation cannot be fulfilled on {} {name:?}: the object has been modified; \
+         please apply your changes to the latest version and try again",
+        resource.qualified_name()
+    ))
+}
+
+pub(super) fn body_object(body: Option<Value>) -> Result<Map<String, Value>, ApiError> {
+    match body {
+        Some(Value::Object(object)) => Ok(object),
+        _ => Err(bad_request("the request body must be a JSON object")),
+    }
+}
+
+/// A non-empty string field of the body's `metadata`.
+pub(super) fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    object
+        .get("metadata")?
+        .get(name)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+/// The namespace an object is written to: the path's, else the body's; none
+/// for a cluster-scoped resource.
+pub(super) fn resolve_namespace(
+    resource: &ResourceRef,
+    path_namespace: Option<&str>,
+    object: &Map<String, Value>,
+) -> Result<Option<String>, ApiError> {
+    if !resource.namespaced {
+        return Ok(None);
+    }
+    match (path_namespace, field(object, "namespace")) {
+        (Some(path), Some(body)) if path != body => Err(bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        )),
+        (Some(namespace), _) | (None, Some(namespace)) => Ok(Some(namespace.to_string())),
+        (None, None) => Err(bad_request(format!(
+            "{} is namespaced: a namespace is required",
+            resource.qualified_name()
+        ))),
+    }
+}
