@@ -1,19 +1,33 @@
 //! Benchmark: what one run of a scenario costs on one core, against an empty
 //! world of the same hosts, network and duration, all measured in this
-//! process; then how the cost grows with replicas and with simulated time,
-//! and whether memory stays flat from run to run.
+//! process; what one API request of a run costs, against the floor of the
+//! same election, client and server code called in-process; then how the
+//! cost grows with replicas and with simulated time, and whether memory
+//! stays flat from run to run.
 //!
 //! `cargo run --release --example bench -- [RUNS]`
 //!
 //! The scenarios are the incident (`scenarios/grm-deletion-stall.yaml`),
 //! its fix (`scenarios/grm-deletion-stall-fixed.yaml`) and its kube-rs twin
 //! (`scenarios/kube-rs-controller-stalls.yaml`: kube-rs's client over HTTP,
-//! kube-runtime's informer), each at its own seed.
+//! kube-runtime's informer), each at its own seed. It allocates as the
+//! `stallsim` binary does, through mimalloc.
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::jiff::Timestamp;
+use stallsim_apiserver::{ApiServer, ApiServerConfig, InProcessTransport};
+use stallsim_client::RestClient;
+use stallsim_harness::manager::{LeaderElectionConfig, LeaderElector};
 use stallsim_harness::{ReplicaSpec, WorldConfig};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Runs of each measurement unless the first argument says otherwise.
 const RUNS_DEFAULT: u32 = 5;
@@ -24,6 +38,11 @@ const SCENARIOS: [&str; 3] = [
 ];
 const REPLICA_COUNTS: [usize; 4] = [2, 4, 8, 16];
 const DURATIONS: [Duration; 2] = [Duration::from_secs(20 * 60), Duration::from_secs(2 * 3600)];
+/// Simulated time one candidate holds its lease in the in-process floor:
+/// a renewal (GET and PUT) every retry period.
+const FLOOR_HOLD: Duration = Duration::from_secs(20 * 60);
+/// Lease encode+decode round trips timed per run of the floor.
+const ROUND_TRIPS: u32 = 10_000;
 
 fn main() {
     let runs: u32 = std::env::args()
@@ -41,23 +60,39 @@ fn main() {
     println!("  wall ms, simulated s per wall s, runs per wall s;");
     println!("  cpu ms and simulated s per cpu s (this thread's time on a core,");
     println!("  from /proc/thread-self/schedstat: apart from other load);");
-    println!("  the empty world's wall ms, and the run's ratio to it");
+    println!("  the empty world's wall ms, and the run's ratio to it;");
+    println!("  the API requests the server answered, and cpu us per request");
     println!();
     println!(
-        "{:<26} {:>8} {:>9} {:>7} {:>8} {:>9} {:>9} {:>7}",
-        "scenario", "wall ms", "sim s/s", "runs/s", "cpu ms", "sim s/cpu", "empty ms", "ratio"
+        "{:<26} {:>8} {:>9} {:>7} {:>8} {:>9} {:>9} {:>7} {:>7} {:>7}",
+        "scenario",
+        "wall ms",
+        "sim s/s",
+        "runs/s",
+        "cpu ms",
+        "sim s/cpu",
+        "empty ms",
+        "ratio",
+        "reqs",
+        "us/req"
     );
-    for config in &configs {
-        row(&config.name, config, runs);
-    }
+    let rows: Vec<Measured> = configs
+        .iter()
+        .map(|config| row(&config.name, config, runs))
+        .collect();
 
     let incident = &configs[0];
     println!();
     println!("the incident with more replicas (each like the last, starting with it):");
-    for count in REPLICA_COUNTS {
-        let config = with_replicas(incident, count);
-        row(&format!("{count} replicas"), &config, runs);
-    }
+    let scaling: Vec<Measured> = REPLICA_COUNTS
+        .iter()
+        .map(|&count| {
+            let config = with_replicas(incident, count);
+            row(&format!("{count} replicas"), &config, runs)
+        })
+        .collect();
+    print_scaling(&scaling);
+
     println!();
     println!("the incident for longer:");
     for duration in DURATIONS {
@@ -71,6 +106,9 @@ fn main() {
             runs,
         );
     }
+
+    println!();
+    print_floor(&floor(runs), &rows[0]);
 
     println!();
     let before = resident_kib();
@@ -99,10 +137,18 @@ fn load(path: &Path) -> WorldConfig {
     }
 }
 
+/// One row's measurements, per run.
+struct Measured {
+    /// This thread's time on a core, where the system tells it.
+    cpu: Option<Duration>,
+    /// API requests the server answered (the same in every run).
+    requests: u64,
+}
+
 /// Warms up, then times `runs` of the world and of the empty world,
 /// interleaved, and prints one line.
-fn row(label: &str, config: &WorldConfig, runs: u32) {
-    stallsim_harness::run(config);
+fn row(label: &str, config: &WorldConfig, runs: u32) -> Measured {
+    let requests = stallsim_harness::run(config).report.api_requests.total;
     stallsim_harness::run_empty(config);
     let (mut run_wall, mut empty_wall) = (Duration::ZERO, Duration::ZERO);
     let mut run_cpu = Some(Duration::ZERO);
@@ -122,18 +168,17 @@ fn row(label: &str, config: &WorldConfig, runs: u32) {
     let per_run = (run_wall / runs).as_secs_f64();
     let per_empty = (empty_wall / runs).as_secs_f64();
     let simulated = config.duration.as_secs_f64();
-    let (cpu_ms, per_cpu) = match run_cpu {
-        Some(cpu) => {
-            let per_run_cpu = (cpu / runs).as_secs_f64();
-            (
-                format!("{:.1}", per_run_cpu * 1e3),
-                format!("{:.0}", simulated / per_run_cpu),
-            )
-        }
-        None => ("-".to_string(), "-".to_string()),
+    let cpu = run_cpu.map(|cpu| cpu / runs);
+    let (cpu_ms, per_cpu, per_request) = match cpu {
+        Some(cpu) => (
+            format!("{:.1}", cpu.as_secs_f64() * 1e3),
+            format!("{:.0}", simulated / cpu.as_secs_f64()),
+            format!("{:.1}", micros_per(cpu, requests)),
+        ),
+        None => ("-".to_string(), "-".to_string(), "-".to_string()),
     };
     println!(
-        "{:<26} {:>8.1} {:>9.0} {:>7.1} {:>8} {:>9} {:>9.3} {:>6.0}x",
+        "{:<26} {:>8.1} {:>9.0} {:>7.1} {:>8} {:>9} {:>9.3} {:>6.0}x {:>7} {:>7}",
         label,
         per_run * 1e3,
         simulated / per_run,
@@ -141,8 +186,189 @@ fn row(label: &str, config: &WorldConfig, runs: u32) {
         cpu_ms,
         per_cpu,
         per_empty * 1e3,
-        per_run / per_empty
+        per_run / per_empty,
+        requests,
+        per_request
     );
+    Measured { cpu, requests }
+}
+
+/// The largest replica row over the smallest, and the cost of each replica
+/// added between them.
+fn print_scaling(rows: &[Measured]) {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return;
+    };
+    let (fewest, most) = (REPLICA_COUNTS[0], REPLICA_COUNTS[REPLICA_COUNTS.len() - 1]);
+    let (Some(small), Some(large)) = (first.cpu, last.cpu) else {
+        println!("replica scaling: not measurable here (no thread cpu time)");
+        return;
+    };
+    let added = (most - fewest) as f64;
+    println!(
+        "replica scaling: {most} replicas cost {:.2}x the {fewest}-replica row on a core \
+         ({:.2}x its API requests); {:.1} cpu ms and {:.0} requests per added replica",
+        large.as_secs_f64() / small.as_secs_f64(),
+        last.requests as f64 / first.requests.max(1) as f64,
+        (large.as_secs_f64() - small.as_secs_f64()) * 1e3 / added,
+        (last.requests as f64 - first.requests as f64) / added
+    );
+}
+
+/// What a request costs without the simulated network and the wire: the
+/// floor a run's cost per request is held against.
+struct Floor {
+    /// One request of a leader election through the real `LeaderElector`,
+    /// `RestClient` and `ApiServer`, over `InProcessTransport`.
+    request: Duration,
+    /// API requests of one such election.
+    requests: u64,
+    /// A `Lease` encoded to JSON and decoded back, typed.
+    typed_round_trip: Duration,
+    /// The same through `serde_json::Value`, as the wire faces do today.
+    value_round_trip: Duration,
+}
+
+/// Measures the floor: an election held for [`FLOOR_HOLD`] `runs` times,
+/// and [`ROUND_TRIPS`] Lease round trips each way `runs` times (after one
+/// of each to warm up).
+fn floor(runs: u32) -> Floor {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a current-thread runtime builds");
+    let (mut election, mut requests) = (Duration::ZERO, 0);
+    let lease = sample_lease();
+    let (mut typed, mut value) = (Duration::ZERO, Duration::ZERO);
+    for n in 0..=runs {
+        let (spent, answered) = timed(|| held_election(&runtime));
+        let (typed_spent, ()) = timed(|| {
+            for _ in 0..ROUND_TRIPS {
+                let text = serde_json::to_vec(std::hint::black_box(&lease)).expect("encodes");
+                let back: Lease = serde_json::from_slice(&text).expect("decodes");
+                std::hint::black_box(back);
+            }
+        });
+        let (value_spent, ()) = timed(|| {
+            for _ in 0..ROUND_TRIPS {
+                let tree = serde_json::to_value(std::hint::black_box(&lease)).expect("converts");
+                let text = serde_json::to_vec(&tree).expect("encodes");
+                let tree: serde_json::Value = serde_json::from_slice(&text).expect("decodes");
+                let back: Lease = serde_json::from_value(tree).expect("converts back");
+                std::hint::black_box(back);
+            }
+        });
+        if n > 0 {
+            election += spent;
+            requests = answered;
+            typed += typed_spent;
+            value += value_spent;
+        }
+    }
+    let trips = runs * ROUND_TRIPS;
+    Floor {
+        request: election / runs / u32::try_from(requests.max(1)).unwrap_or(u32::MAX),
+        requests,
+        typed_round_trip: typed / trips,
+        value_round_trip: value / trips,
+    }
+}
+
+/// One candidate acquires the lease on a fresh server and renews it for
+/// [`FLOOR_HOLD`] of paused time; the requests the server answered.
+fn held_election(runtime: &tokio::runtime::Runtime) -> u64 {
+    let server = Rc::new(RefCell::new(ApiServer::new(ApiServerConfig::default())));
+    let client = RestClient::new(
+        InProcessTransport::new(Rc::clone(&server)),
+        Duration::from_secs(30),
+    );
+    tokio::task::LocalSet::new().block_on(runtime, async move {
+        let mut elector = LeaderElector::new(
+            client,
+            LeaderElectionConfig::default(),
+            "grm-0".to_string(),
+            "garden".to_string(),
+            Rc::new(()),
+            1,
+            Timestamp::UNIX_EPOCH,
+        );
+        elector.acquire().await;
+        // Renewing never fails here, so only the bound ends it.
+        let _ = tokio::time::timeout(FLOOR_HOLD, elector.hold()).await;
+    });
+    let answered = server.borrow().load().total;
+    answered
+}
+
+/// A lease as a renewing leader writes it.
+fn sample_lease() -> Lease {
+    let now = MicroTime(Timestamp::from_second(1_743_465_600).expect("a valid timestamp"));
+    Lease {
+        metadata: ObjectMeta {
+            name: Some("gardener-resource-manager".to_string()),
+            namespace: Some("garden".to_string()),
+            resource_version: Some("1042".to_string()),
+            uid: Some("6c0b5b1e-4a1f-4f3e-9d7a-2f1c3e5d7b90".to_string()),
+            ..ObjectMeta::default()
+        },
+        spec: Some(LeaseSpec {
+            holder_identity: Some("grm-0".to_string()),
+            lease_duration_seconds: Some(15),
+            acquire_time: Some(now.clone()),
+            renew_time: Some(now),
+            lease_transitions: Some(1),
+            ..LeaseSpec::default()
+        }),
+    }
+}
+
+fn print_floor(floor: &Floor, incident: &Measured) {
+    println!("the floor a request is compared with, measured here:");
+    println!(
+        "  a request of a leader election in-process (the real LeaderElector, RestClient \
+         and ApiServer over InProcessTransport: no network, no encoding; {} requests): \
+         {:.1} us",
+        floor.requests,
+        micros(floor.request)
+    );
+    println!(
+        "  a Lease encoded to JSON and decoded back: {:.2} us typed, {:.2} us through \
+         serde_json::Value",
+        micros(floor.typed_round_trip),
+        micros(floor.value_round_trip)
+    );
+    match incident.cpu {
+        Some(cpu) => {
+            let per_request = micros_per(cpu, incident.requests);
+            println!(
+                "the incident: {:.1} us per request, {:.1}x the in-process request",
+                per_request,
+                per_request / micros(floor.request)
+            );
+        }
+        None => println!("the incident: not measurable here (no thread cpu time)"),
+    }
+}
+
+/// What `f` took: this thread's time on a core where the system tells it,
+/// else the wall clock's.
+fn timed<T>(f: impl FnOnce() -> T) -> (Duration, T) {
+    let (cpu_start, wall_start) = (thread_cpu(), Instant::now());
+    let value = f();
+    let spent = match (cpu_start, thread_cpu()) {
+        (Some(start), Some(end)) => end - start,
+        _ => wall_start.elapsed(),
+    };
+    (spent, value)
+}
+
+fn micros(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e6
+}
+
+fn micros_per(duration: Duration, count: u64) -> f64 {
+    micros(duration) / count.max(1) as f64
 }
 
 /// The config with `count` replicas: the first ones as they are, more like

@@ -13,6 +13,11 @@ use clap::{Parser, Subcommand};
 
 use cli::exit;
 
+/// A run allocates a few hundred times per API request: mimalloc makes the
+/// incident about 1.1x faster than the system allocator (`examples/bench.rs`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Reproduces, explores and judges the resource-manager deletion stall by
 /// deterministic simulation.
 #[derive(Parser)]

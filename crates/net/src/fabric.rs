@@ -1,10 +1,12 @@
 //! The wire between the hosts' kernels: a latency per segment drawn from
 //! the seed, delivery in order per connection, partitions.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use foldhash::fast::FixedState;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
@@ -34,8 +36,13 @@ pub(crate) struct Fabric {
     in_flight: BTreeMap<(Instant, u64), Packet>,
     sent_total: u64,
     /// The latest delivery time of each flow with a segment on the wire:
-    /// a later segment never arrives before it (keyed lookup only).
-    flow_last: HashMap<Flow, Instant>,
+    /// a later segment never arrives before it (keyed lookup only, so a
+    /// fixed-seed hasher). Kept only under a latency spread: with one
+    /// latency, delivery times already follow emission times.
+    flow_last: HashMap<Flow, Instant, FixedState>,
+    /// Whether some kernel may hold segments to send: a process ran, a
+    /// segment arrived, or a process died since the last egress pass.
+    kernels_touched: bool,
     /// Cut links, each as (lower, higher) address.
     partitions: BTreeSet<(IpAddr, IpAddr)>,
     egress: Vec<Packet>,
@@ -50,7 +57,8 @@ impl Fabric {
             latency_max: latency_max.max(latency_min),
             in_flight: BTreeMap::new(),
             sent_total: 0,
-            flow_last: HashMap::new(),
+            flow_last: HashMap::with_hasher(FixedState::default()),
+            kernels_touched: false,
             partitions: BTreeSet::new(),
             egress: Vec::new(),
             counts: SegmentCounts::default(),
@@ -73,13 +81,26 @@ impl Fabric {
         !self.partitions.is_empty() && self.partitions.contains(&link(packet.src, packet.dst))
     }
 
+    /// Notes that a host's process ran or died, so its kernel may have
+    /// segments to send.
+    pub(crate) fn touch(&mut self) {
+        self.kernels_touched = true;
+    }
+
     /// The earliest delivery still to come.
     pub(crate) fn next_delivery(&self) -> Option<Instant> {
         self.in_flight.keys().next().map(|(at, _)| *at)
     }
 
-    /// Takes every host's outgoing segments onto the wire.
+    /// Takes every host's outgoing segments onto the wire. A kernel that
+    /// no process ran in and no segment reached since its last pass has
+    /// none (the pass left its queues empty, and retransmission is off),
+    /// so when no kernel was touched the sweep is skipped.
     pub(crate) fn take_egress(&mut self, net: &EnterGuard, now: Instant) {
+        if !std::mem::take(&mut self.kernels_touched) {
+            return;
+        }
+        let spread = self.latency_max > self.latency_min;
         let mut egress = std::mem::take(&mut self.egress);
         net.egress_all(&mut egress);
         for packet in egress.drain(..) {
@@ -88,14 +109,11 @@ impl Fabric {
                 self.counts.dropped += 1;
                 continue;
             }
-            let latency = self.latency();
-            let flow = flow_of(&packet);
-            let mut at = now + latency;
-            if let Some(last) = flow.and_then(|flow| self.flow_last.get(&flow)) {
+            let mut at = now + self.latency();
+            if let Some(flow) = flow_of(&packet).filter(|_| spread) {
+                let last = self.flow_last.entry(flow).or_insert(at);
                 at = at.max(*last);
-            }
-            if let Some(flow) = flow {
-                self.flow_last.insert(flow, at);
+                *last = at;
             }
             self.in_flight.insert((at, self.sent_total), packet);
             self.sent_total += 1;
@@ -111,16 +129,19 @@ impl Fabric {
                 break;
             }
             let packet = entry.remove();
-            if let Some(flow) = flow_of(&packet) {
+            if let Some(flow) = flow_of(&packet).filter(|_| !self.flow_last.is_empty()) {
                 // Nothing of this flow is left on the wire after its last segment.
-                if self.flow_last.get(&flow) == Some(&at) {
-                    self.flow_last.remove(&flow);
+                if let Entry::Occupied(last) = self.flow_last.entry(flow) {
+                    if *last.get() == at {
+                        last.remove();
+                    }
                 }
             }
             if self.is_cut(&packet) {
                 self.counts.dropped += 1;
                 continue;
             }
+            self.kernels_touched = true;
             net.deliver(packet);
         }
     }

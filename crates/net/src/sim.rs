@@ -352,7 +352,10 @@ impl Sim {
         if let NetState::Installed(_) = self.net {
             turmoil_net::set_current(host.id);
         }
-        drop(host.process.take());
+        if let Some(process) = host.process.take() {
+            drop(process);
+            self.fabric.touch();
+        }
     }
 }
 
@@ -391,6 +394,7 @@ fn poll_hosts(
             if !process.waker.woken.swap(false, Ordering::Relaxed) {
                 continue;
             }
+            fabric.touch();
             {
                 let mut parent = process.waker.parent.lock().expect("never poisoned");
                 if !parent.as_ref().is_some_and(|p| p.will_wake(cx.waker())) {
@@ -423,7 +427,9 @@ fn poll_hosts(
         if wake <= now {
             continue;
         }
-        timer.as_mut().reset(wake);
+        if timer.deadline() != wake {
+            timer.as_mut().reset(wake);
+        }
         if timer.as_mut().poll(cx).is_pending() {
             return Poll::Pending;
         }
