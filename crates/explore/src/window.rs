@@ -205,6 +205,10 @@ fn key_events(run: &Run) -> Vec<String> {
             What::World(WorldEvent::ContainerKilled { .. } | WorldEvent::StopRequested { .. }) => {
                 Some("container stops".to_string())
             }
+            What::World(WorldEvent::TaskPanicked { message, .. }) => {
+                Some(format!("model error: a task panicked: {message}"))
+            }
+            What::World(WorldEvent::HostFroze { .. }) => Some("model error: froze".to_string()),
             _ => None,
         };
         if let Some(text) = text {
@@ -222,8 +226,10 @@ fn list_or_none(items: &[&str]) -> String {
     }
 }
 
+/// Whether a run does not hold: it stalls, or its model broke (a task
+/// panicked, a host froze), which is never a run that holds.
 fn stalls(run: &Run) -> bool {
-    run.report.verdict.is_stall()
+    run.report.verdict.is_stall() || run.report.model_error.is_some()
 }
 
 /// The first key event, without its time, that differs between two runs.
