@@ -366,12 +366,14 @@ impl<'de> Deserialize<'de> for KindRef {
 
 struct KindRefVisitor;
 
-impl Visitor<'_> for KindRefVisitor {
+impl<'de> Visitor<'de> for KindRefVisitor {
     type Value = KindRef;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(KIND_ACCEPTED)
     }
+
+    crate::refuse::refuse_other_shapes!();
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<KindRef, E> {
         parse_kind(text)

@@ -30,7 +30,8 @@ mod duration;
 mod error;
 mod expect;
 mod file;
-mod locate;
+mod read;
+mod refuse;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -38,8 +39,6 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use std::time::Duration;
-
-use serde_saphyr::Spanned;
 
 use stallsim_harness::WorldConfig;
 
@@ -281,8 +280,7 @@ fn convert_text(
     seed: Option<u64>,
     chosen: &BTreeMap<String, Duration>,
 ) -> Result<convert::Converted, ScenarioError> {
-    let document: Spanned<file::File> =
-        serde_saphyr::from_str(text).map_err(|e| locate::yaml_error(path, text, &e))?;
+    let document = read::read(path, text)?;
     let f = &document.value;
     if f.api_version.is_none() && f.kind.is_none() && f.metadata.is_none() && f.spec.is_none() {
         return Err(ScenarioError::file(

@@ -173,6 +173,11 @@ fn bad_values_of_other_types() {
         ("  expect:\n    verdict: stall\n    apiRequests: {listPerMinuteMax: -1}\n", "s.yaml:8:37: field `spec.expect.apiRequests.listPerMinuteMax`: found `-1`; expected a whole number"),
         ("  expect: {verdict: stall, apiRequests: {leasePerMinuteMax: often}}\n", "field `spec.expect.apiRequests.leasePerMinuteMax`: found `often`; expected a whole number"),
         ("  expect: {verdict: stall, apiRequests: 10}\n", "s.yaml:6:41: field `spec.expect.apiRequests`: found `10`; expected a mapping"),
+        // The value as written, not as a float reads it.
+        ("  seed: 99999999999999999999999\n", "s.yaml:6:9: field `spec.seed`: found `99999999999999999999999`; expected a whole number"),
+        ("  manager: {reflector: {backoff: {jitter: 1e999}}}\n", "s.yaml:6:43: field `spec.manager.reflector.backoff.jitter`: found `1e999`; expected a number"),
+        // A mapping where a word belongs is one value, not a field.
+        ("  manager: {discovery: {a: 1}}\n", "s.yaml:6:25: field `spec.manager.discovery`: unknown value `a`; expected one of `eager`, `lazy`"),
     ]);
 }
 
