@@ -271,11 +271,7 @@ fn a_panicking_task_fails_the_run_with_its_message_host_and_time() {
         let capacity: usize = usize::MAX >> 2;
         let _ = tokio::sync::Semaphore::new(capacity);
     });
-    assert_eq!(
-        sim.run_until(Duration::from_secs(10), &mut || false),
-        Stop::Failed
-    );
-    let failure = sim.failure().expect("a failure").clone();
+    let failure = run_to_failure(&mut sim);
     assert_eq!(failure.host.as_deref(), Some("broken"));
     assert_eq!(failure.at, Duration::from_millis(1500));
     let stallsim_net::FailureKind::Panicked { message, location } = &failure.kind else {
@@ -313,11 +309,7 @@ fn a_panic_in_a_host_s_first_task_fails_the_run_too() {
         tokio::time::sleep(Duration::from_secs(2)).await;
         panic!("main task gives up");
     });
-    assert_eq!(
-        sim.run_until(Duration::from_secs(10), &mut || false),
-        Stop::Failed
-    );
-    let failure = sim.failure().expect("a failure");
+    let failure = run_to_failure(&mut sim);
     assert_eq!(
         (failure.host.as_deref(), failure.at),
         (Some("broken"), Duration::from_secs(2))
@@ -326,13 +318,22 @@ fn a_panic_in_a_host_s_first_task_fails_the_run_too() {
         failure.kind,
         stallsim_net::FailureKind::Panicked {
             message: "main task gives up".to_string(),
-            location: failure_location(failure),
+            location: failure_location(&failure),
         }
     );
     assert!(
-        failure_location(failure).is_some_and(|l| l.starts_with("crates/net/tests/sim.rs:")),
+        failure_location(&failure).is_some_and(|l| l.starts_with("crates/net/tests/sim.rs:")),
         "{failure:?}"
     );
+}
+
+/// Runs `sim` for up to 10s, which must end in a failure, and returns it.
+fn run_to_failure(sim: &mut Sim) -> stallsim_net::HostFailure {
+    assert_eq!(
+        sim.run_until(Duration::from_secs(10), &mut || false),
+        Stop::Failed
+    );
+    sim.failure().expect("a failed run has a failure").clone()
 }
 
 fn failure_location(failure: &stallsim_net::HostFailure) -> Option<String> {
@@ -351,11 +352,7 @@ fn a_panic_outside_every_host_fails_the_run_without_a_host() {
         drop(tokio::spawn(async { panic!("outside") }));
         std::future::pending::<()>().await;
     });
-    assert_eq!(
-        sim.run_until(Duration::from_secs(10), &mut || false),
-        Stop::Failed
-    );
-    let failure = sim.failure().expect("a failure");
+    let failure = run_to_failure(&mut sim);
     assert_eq!(
         (failure.host.as_deref(), failure.at),
         (None, Duration::from_secs(1))
@@ -375,11 +372,7 @@ fn a_task_that_never_lets_time_pass_freezes_its_host_and_fails_the_run() {
             tokio::task::yield_now().await;
         }
     });
-    assert_eq!(
-        sim.run_until(Duration::from_secs(10), &mut || false),
-        Stop::Failed
-    );
-    let failure = sim.failure().expect("a failure");
+    let failure = run_to_failure(&mut sim);
     assert_eq!(
         (failure.host.as_deref(), failure.at, &failure.kind),
         (

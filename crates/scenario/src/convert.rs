@@ -19,6 +19,7 @@ use stallsim_harness::{
     TICK_MIN,
 };
 
+use crate::bounds::{self, CountRange, DurationRange, NumberRange};
 use crate::duration::Timing;
 use crate::duration::{self, ACCEPTED as DURATION_ACCEPTED};
 use crate::error::ScenarioError;
@@ -31,10 +32,6 @@ pub const API_VERSION: &str = "stallsim/v1alpha1";
 /// The only `kind` this crate reads.
 pub const KIND: &str = "Scenario";
 
-/// Longest simulated run a file may ask for.
-const DURATION_MAX: Duration = Duration::from_secs(24 * 3600);
-const REPLICAS_MAX: usize = 16;
-const CRDS_MAX: usize = 64;
 /// Kubernetes' limit on a DNS-1123 label (a replica's name).
 const LABEL_CHARS_MAX: usize = 63;
 /// Kubernetes' limit on a DNS-1123 subdomain (a scenario's name).
@@ -107,7 +104,8 @@ impl Ctx<'_> {
         ScenarioError::at(self.path, location, field, message)
     }
 
-    /// A duration that, when given, must be above zero.
+    /// A duration that, when given, must be above zero (the tick, whose
+    /// range `check_tick` checks once the probes are known).
     fn positive(&self, value: &Dur, default: Duration, field: &str) -> Result<Duration> {
         match value {
             Some(d) if d.value.0.is_zero() => Err(self.error(
@@ -120,17 +118,130 @@ impl Ctx<'_> {
         }
     }
 
-    /// A backoff's `initial` (above zero) and `cap` (at least `initial`),
-    /// under `field`; the defaults fill what is not given.
+    /// A duration within `range` when given, else `default`.
+    fn duration_in(
+        &self,
+        value: &Dur,
+        default: Duration,
+        field: &str,
+        range: DurationRange,
+    ) -> Result<Duration> {
+        match value {
+            Some(d) if !range.contains(d.value.0) => Err(self.error(
+                &d.referenced,
+                field,
+                format!(
+                    "`{}` is not accepted here; expected {}",
+                    duration::format(d.value.0),
+                    range.accepted()
+                ),
+            )),
+            Some(d) => Ok(d.value.0),
+            None => Ok(default),
+        }
+    }
+
+    /// A time, or both ends of a range of times, within `range`.
+    fn timing_in(&self, value: &S<Timing>, field: &str, range: DurationRange) -> Result<()> {
+        let timing = value.value;
+        match [timing.least, timing.greatest]
+            .into_iter()
+            .find(|end| !range.contains(*end))
+        {
+            Some(end) => Err(self.error(
+                &value.referenced,
+                field,
+                format!(
+                    "`{}` is not accepted here; expected {}",
+                    duration::format(end),
+                    range.accepted()
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A whole number within `range` when given, else `default`.
+    fn count_in(
+        &self,
+        value: &Option<S<u64>>,
+        default: u64,
+        field: &str,
+        range: CountRange,
+    ) -> Result<u64> {
+        match value {
+            Some(n) if !range.contains(n.value) => Err(self.error(
+                &n.referenced,
+                field,
+                format!(
+                    "`{}` is not accepted here; expected {}",
+                    n.value,
+                    range.accepted()
+                ),
+            )),
+            Some(n) => Ok(n.value),
+            None => Ok(default),
+        }
+    }
+
+    /// A number within `range` when given, else `default` (NaN is in none).
+    fn number_in(
+        &self,
+        value: &Option<S<f64>>,
+        default: f64,
+        field: &str,
+        range: NumberRange,
+    ) -> Result<f64> {
+        match value {
+            Some(x) if !range.contains(x.value) => Err(self.error(
+                &x.referenced,
+                field,
+                format!(
+                    "`{}` is not accepted here; expected {}",
+                    number_text(x.value),
+                    range.accepted()
+                ),
+            )),
+            Some(x) => Ok(x.value),
+            None => Ok(default),
+        }
+    }
+
+    /// The length of a list within `range`.
+    fn items_in<T>(
+        &self,
+        list: &S<Vec<T>>,
+        field: &str,
+        what: &str,
+        range: CountRange,
+    ) -> Result<()> {
+        let len = list.value.len() as u64;
+        if range.contains(len) {
+            return Ok(());
+        }
+        Err(self.error(
+            &list.referenced,
+            field,
+            format!(
+                "{len} {what}; expected {} to {}",
+                range.least, range.greatest
+            ),
+        ))
+    }
+
+    /// A backoff's `initial` and `cap`, each within `range`, the cap at
+    /// least `initial`, under `field`; the defaults fill what is not given.
     fn initial_and_cap(
         &self,
         initial: &Dur,
         cap: &Dur,
         defaults: (Duration, Duration),
         field: &str,
+        range: DurationRange,
     ) -> Result<(Duration, Duration)> {
-        let initial_value = self.positive(initial, defaults.0, &format!("{field}.initial"))?;
-        let cap_value = dur(cap, defaults.1);
+        let initial_value =
+            self.duration_in(initial, defaults.0, &format!("{field}.initial"), range)?;
+        let cap_value = self.duration_in(cap, defaults.1, &format!("{field}.cap"), range)?;
         if cap_value < initial_value {
             let named = if cap.is_some() { "cap" } else { "initial" };
             return Err(self.error(
@@ -151,8 +262,13 @@ impl Ctx<'_> {
     }
 }
 
-fn dur(value: &Dur, default: Duration) -> Duration {
-    value.as_ref().map_or(default, |d| d.value.0)
+/// `0.5`, `-1`, `1e308`: a number short enough to quote.
+fn number_text(x: f64) -> String {
+    if x.is_finite() && x != 0.0 && !(1e-6..1e16).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
 }
 
 /// Where the first given field of `values` was written, for errors about a
@@ -270,18 +386,12 @@ fn spec_to_world(
     let spec_location = &spec.referenced;
     let spec = &spec.value;
 
-    let duration = ctx.positive(&spec.duration, SIM_DURATION_DEFAULT, "spec.duration")?;
-    if duration > DURATION_MAX {
-        return Err(ctx.error(
-            &where_given(&[&spec.duration]),
-            "spec.duration",
-            format!(
-                "{} is too long; expected at most {}",
-                duration::format(duration),
-                duration::format(DURATION_MAX)
-            ),
-        ));
-    }
+    let duration = ctx.duration_in(
+        &spec.duration,
+        SIM_DURATION_DEFAULT,
+        "spec.duration",
+        bounds::RUN,
+    )?;
     let tick = ctx.positive(&spec.tick, TICK_DEFAULT, "spec.tick")?;
     // In the order of the file format, so that the first error reported is
     // the first one a reader meets.
@@ -303,10 +413,11 @@ fn spec_to_world(
         .transpose()?;
     let faults = run::faults(ctx, spec.faults.as_ref(), &replica_names)?;
     let stall_bound_field = spec.check.as_ref().and_then(|c| c.stall_bound.clone());
-    let stall_bound = ctx.positive(
+    let stall_bound = ctx.duration_in(
         &stall_bound_field,
         CheckerConfig::default().stall_bound,
         "spec.check.stallBound",
+        bounds::TIMEOUT,
     )?;
     if duration <= stall_bound {
         let (at, field) = match &spec.duration {
@@ -439,8 +550,18 @@ fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConf
     let Some(n) = network else {
         return Ok(defaults);
     };
-    let latency_min = dur(&n.latency_min, defaults.latency_min);
-    let latency_max = dur(&n.latency_max, defaults.latency_max);
+    let latency_min = ctx.duration_in(
+        &n.latency_min,
+        defaults.latency_min,
+        "spec.network.latencyMin",
+        bounds::LATENCY,
+    )?;
+    let latency_max = ctx.duration_in(
+        &n.latency_max,
+        defaults.latency_max,
+        "spec.network.latencyMax",
+        bounds::LATENCY,
+    )?;
     if latency_min > latency_max {
         return Err(ctx.error(
             &where_given(&[&n.latency_min, &n.latency_max]),
@@ -459,10 +580,11 @@ fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConf
     Ok(NetworkConfig {
         latency_min,
         latency_max,
-        request_timeout: ctx.positive(
+        request_timeout: ctx.duration_in(
             &n.request_timeout,
             defaults.request_timeout,
             "spec.network.requestTimeout",
+            bounds::TIMEOUT,
         )?,
     })
 }
@@ -472,30 +594,55 @@ fn api_server(ctx: &Ctx<'_>, api_server: Option<&file::ApiServer>) -> Result<Api
     let Some(a) = api_server else {
         return Ok(defaults);
     };
-    let watch_channel_capacity = match &a.watch_channel_capacity {
-        Some(c) if c.value == 0 => {
-            return Err(ctx.error(
-                &c.referenced,
-                "spec.apiServer.watchChannelCapacity",
-                "0 is not accepted; expected a capacity of 1 or more",
-            ))
-        }
-        Some(c) => c.value,
-        None => defaults.watch_channel_capacity,
+    const FIELD: &str = "spec.apiServer";
+    let field = |name: &str| format!("{FIELD}.{name}");
+    let delay = |value: &Dur, default: Duration, name: &str| {
+        ctx.duration_in(value, default, &field(name), bounds::DELAY)
+    };
+    let count = |value: &Option<S<u64>>, default: usize, name: &str, range: CountRange| {
+        ctx.count_in(value, default as u64, &field(name), range)
+            .map(|n| usize::try_from(n).expect("the bounds fit a usize"))
     };
     Ok(ApiServerConfig {
-        history_events_max: a.history_events_max.unwrap_or(defaults.history_events_max),
-        discovery_lag: dur(&a.discovery_lag, defaults.discovery_lag),
-        watch_channel_capacity,
-        bookmark_interval: ctx.positive(
+        history_events_max: count(
+            &a.history_events_max,
+            defaults.history_events_max,
+            "historyEventsMax",
+            bounds::HISTORY_EVENTS,
+        )?,
+        discovery_lag: delay(&a.discovery_lag, defaults.discovery_lag, "discoveryLag")?,
+        watch_channel_capacity: count(
+            &a.watch_channel_capacity,
+            defaults.watch_channel_capacity,
+            "watchChannelCapacity",
+            bounds::WATCH_CHANNEL_CAPACITY,
+        )?,
+        bookmark_interval: ctx.duration_in(
             &a.bookmark_interval,
             defaults.bookmark_interval,
-            "spec.apiServer.bookmarkInterval",
+            &field("bookmarkInterval"),
+            bounds::BOOKMARK_INTERVAL,
         )?,
-        crd_finalizer_delay: dur(&a.crd_finalizer_delay, defaults.crd_finalizer_delay),
-        instance_deletion_cost: dur(&a.instance_deletion_cost, defaults.instance_deletion_cost),
-        serving_removal_lag: dur(&a.serving_removal_lag, defaults.serving_removal_lag),
-        watch_teardown_delay: dur(&a.watch_teardown_delay, defaults.watch_teardown_delay),
+        crd_finalizer_delay: delay(
+            &a.crd_finalizer_delay,
+            defaults.crd_finalizer_delay,
+            "crdFinalizerDelay",
+        )?,
+        instance_deletion_cost: delay(
+            &a.instance_deletion_cost,
+            defaults.instance_deletion_cost,
+            "instanceDeletionCost",
+        )?,
+        serving_removal_lag: delay(
+            &a.serving_removal_lag,
+            defaults.serving_removal_lag,
+            "servingRemovalLag",
+        )?,
+        watch_teardown_delay: delay(
+            &a.watch_teardown_delay,
+            defaults.watch_teardown_delay,
+            "watchTeardownDelay",
+        )?,
     })
 }
 
@@ -503,13 +650,7 @@ fn crds(ctx: &Ctx<'_>, crds: Option<&S<Vec<S<file::Crd>>>>) -> Result<Vec<CrdSpe
     let Some(list) = crds else {
         return Ok(vec![CrdSpec::prometheus(), CrdSpec::alertmanager()]);
     };
-    if list.value.len() > CRDS_MAX {
-        return Err(ctx.error(
-            &list.referenced,
-            "spec.crds",
-            format!("{} CRDs; expected at most {CRDS_MAX}", list.value.len()),
-        ));
-    }
+    ctx.items_in(list, "spec.crds", "CRDs", bounds::CRDS)?;
     let mut out: Vec<CrdSpec> = Vec::new();
     for (i, crd) in list.value.iter().enumerate() {
         let field = |name: &str| format!("spec.crds[{i}].{name}");
@@ -570,16 +711,7 @@ fn replicas(
             })
             .collect());
     };
-    if list.value.is_empty() || list.value.len() > REPLICAS_MAX {
-        return Err(ctx.error(
-            &list.referenced,
-            "spec.replicas",
-            format!(
-                "{} replicas; expected 1 to {REPLICAS_MAX}",
-                list.value.len()
-            ),
-        ));
-    }
+    ctx.items_in(list, "spec.replicas", "replicas", bounds::REPLICAS)?;
     const NAME_ACCEPTED: &str = "a name of lower-case letters, digits and `-`, like grm-0";
     let mut out: Vec<ReplicaSpec> = Vec::new();
     for (i, replica) in list.value.iter().enumerate() {

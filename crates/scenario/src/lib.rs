@@ -24,6 +24,7 @@
 //! path, and what would be accepted. This crate reads files and nothing else:
 //! it knows the config types of the harness, never how a world runs.
 
+mod bounds;
 mod convert;
 mod discover;
 mod duration;
@@ -42,6 +43,7 @@ use std::time::Duration;
 
 use stallsim_harness::WorldConfig;
 
+pub use bounds::COST_MULTIPLE_MAX;
 pub use convert::{API_VERSION, KIND};
 pub use discover::discover;
 pub use error::ScenarioError;

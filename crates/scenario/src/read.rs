@@ -18,6 +18,7 @@ use serde_saphyr::{
     Spanned,
 };
 
+use crate::bounds::{self, Range};
 use crate::error::{line_column, ScenarioError};
 use crate::file::File;
 
@@ -70,14 +71,28 @@ fn yaml_error(
         .or_else(|| found_in(error))
         .unwrap_or_else(|| "this value".to_string());
     let (line, column) = location.map_or((None, None), |l| line_column(&l));
+    let field = at.and_then(|at| field_path(at, error));
+    // A number field whose value is not a number: say which numbers.
+    let accepted = match field.as_deref().and_then(bounds::range_of) {
+        Some(Range::Count(range)) => Some(range.accepted()),
+        Some(Range::Number(range)) => Some(range.accepted()),
+        _ => None,
+    };
+    let message = match (error, accepted) {
+        (
+            YamlError::InvalidScalar { .. }
+            | YamlError::Unexpected { .. }
+            | YamlError::SerdeInvalidType { .. },
+            Some(accepted),
+        ) => format!("found {found}; expected {accepted}"),
+        _ => message(error, &found),
+    };
     ScenarioError {
         path: path.to_path_buf(),
         line,
         column,
-        field: at
-            .and_then(|at| field_path(at, error))
-            .map(|f| printable(&f)),
-        message: printable(&message(error, &found)),
+        field: field.map(|f| printable(&f)),
+        message: printable(&message),
     }
 }
 
