@@ -282,4 +282,17 @@ mod tests {
             vec![(ms(0), ms(100))]
         );
     }
+
+    #[test]
+    fn a_run_whose_model_broke_does_not_hold() {
+        let config = stallsim_harness::WorldConfig::default();
+        let mut run = Run {
+            report: stallsim_harness::judge(&config, &[], Duration::from_secs(1200)),
+            trace: Vec::new(),
+            segments: Default::default(),
+        };
+        assert!(!stalls(&run), "{:?}", run.report.verdict);
+        run.report.model_error = Some("model error at 1.000s: ...".to_string());
+        assert!(stalls(&run));
+    }
 }
