@@ -123,9 +123,7 @@ pub enum WorldEvent {
     /// The host kept waking itself without simulated time moving (polled
     /// `polls` times at one instant): the run would have spun forever, and
     /// stopped here.
-    HostFroze {
-        polls: u32,
-    },
+    HostFroze { polls: u32 },
 }
 
 impl WorldEvent {
