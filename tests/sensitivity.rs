@@ -1,0 +1,101 @@
+//! Sensitivity: the incident's verdict holds for every plausible value of
+//! the model's estimated constants, and the bundled file that says its
+//! verdict rests on one is right about which and where.
+
+use std::time::Duration;
+
+use stallsim::explore::{Estimates, Moved, SensitivityQuery};
+use stallsim::Scenario;
+
+fn scenario(file: &str) -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    Scenario::from_file(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn query(s: &Scenario, jobs: usize) -> SensitivityQuery {
+    SensitivityQuery {
+        seed: s.seed(),
+        grid_points: stallsim::explore::SENSITIVITY_GRID_POINTS_DEFAULT,
+        jobs,
+    }
+}
+
+#[test]
+fn the_incident_stalls_for_every_plausible_value_of_each_estimate() {
+    let s = scenario("grm-deletion-stall.yaml");
+    let found = s.sensitivity(&query(&s, 2));
+    assert_eq!(found.verdict, "stall");
+    assert!(found.rests_on().is_empty(), "{}", found.summary());
+    // The process's and container's start, the latencies and the lost
+    // node's replacement take part in the incident's run.
+    for name in ["processStart", "containerStart", "latencyMax", "schedulingDelay"] {
+        let c = found.constants.iter().find(|c| c.name == name).expect(name);
+        assert!(matches!(c.moved, Moved::Across { .. }), "{name}: {:?}", c.moved);
+    }
+    assert_eq!(found.constants.len(), stallsim::ESTIMATES.len());
+    assert!(found.summary().starts_with("robust to the "), "{}", found.summary());
+}
+
+#[test]
+fn the_close_graceful_restart_rests_on_process_start_below_a_second() {
+    let s = scenario("graceful-restart-race-rests-on-process-start.yaml");
+    let found = s.sensitivity(&query(&s, 2));
+    assert_eq!(found.verdict, "stall");
+    let rests: Vec<&str> = found.rests_on().iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(rests, ["processStart"], "{}", found.summary());
+    let c = found.rests_on()[0];
+    let Moved::Across { edges, .. } = &c.moved else {
+        panic!("moved")
+    };
+    assert_eq!(edges.len(), 1, "{edges:?}");
+    let edge = &edges[0];
+    assert!(
+        edge.above - edge.below <= found.resolution,
+        "bisected to the tick: {edge:?}"
+    );
+    assert!(
+        (Duration::from_millis(900)..Duration::from_secs(1)).contains(&edge.above),
+        "{edge:?}"
+    );
+    assert_eq!(edge.verdicts, ("converges".to_string(), "stall".to_string()));
+    assert_eq!(
+        (edge.below_with.as_deref(), edge.above_with.as_deref()),
+        (Some("grm-0 container starts"), Some("grm-1 becomes leader")),
+        "the event that flips it"
+    );
+    assert!(
+        found
+            .summary()
+            .starts_with("rests on processStart (converges below 9"),
+        "{}",
+        found.summary()
+    );
+}
+
+#[test]
+fn a_sensitivity_does_not_depend_on_the_number_of_threads() {
+    let s = scenario("graceful-restart-race-rests-on-process-start.yaml");
+    assert_eq!(s.sensitivity(&query(&s, 1)), s.sensitivity(&query(&s, 3)));
+}
+
+#[test]
+fn an_exploration_can_draw_the_estimates_and_says_which() {
+    let s = scenario("grm-deletion-stall.yaml");
+    let drawn = s
+        .explore()
+        .runs(3)
+        .jobs(2)
+        .estimates(Estimates::Plausible)
+        .run()
+        .expect("explores");
+    assert_eq!(drawn.estimates.len(), stallsim::ESTIMATES.len());
+    assert_eq!(drawn.stall_rate().count, 3, "the incident stalls in every draw");
+    let as_written = s.explore().runs(3).jobs(2).run().expect("explores");
+    assert!(as_written.estimates.is_empty());
+    // The draws differ from the file's world, seed by seed, and replay.
+    let world = s.world_estimated(1);
+    assert_ne!(world.config, s.world(1).config);
+    assert_eq!(world, s.world_estimated(1));
+}
