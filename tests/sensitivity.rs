@@ -30,12 +30,25 @@ fn the_incident_stalls_for_every_plausible_value_of_each_estimate() {
     assert!(found.rests_on().is_empty(), "{}", found.summary());
     // The process's and container's start, the latencies and the lost
     // node's replacement take part in the incident's run.
-    for name in ["processStart", "containerStart", "latencyMax", "schedulingDelay"] {
+    for name in [
+        "processStart",
+        "containerStart",
+        "latencyMax",
+        "schedulingDelay",
+    ] {
         let c = found.constants.iter().find(|c| c.name == name).expect(name);
-        assert!(matches!(c.moved, Moved::Across { .. }), "{name}: {:?}", c.moved);
+        assert!(
+            matches!(c.moved, Moved::Across { .. }),
+            "{name}: {:?}",
+            c.moved
+        );
     }
     assert_eq!(found.constants.len(), stallsim::ESTIMATES.len());
-    assert!(found.summary().starts_with("robust to the "), "{}", found.summary());
+    assert!(
+        found.summary().starts_with("robust to the "),
+        "{}",
+        found.summary()
+    );
 }
 
 #[test]
@@ -59,7 +72,10 @@ fn the_close_graceful_restart_rests_on_process_start_below_a_second() {
         (Duration::from_millis(900)..Duration::from_secs(1)).contains(&edge.above),
         "{edge:?}"
     );
-    assert_eq!(edge.verdicts, ("converges".to_string(), "stall".to_string()));
+    assert_eq!(
+        edge.verdicts,
+        ("converges".to_string(), "stall".to_string())
+    );
     assert_eq!(
         (edge.below_with.as_deref(), edge.above_with.as_deref()),
         (Some("grm-0 container starts"), Some("grm-1 becomes leader")),
@@ -91,7 +107,11 @@ fn an_exploration_can_draw_the_estimates_and_says_which() {
         .run()
         .expect("explores");
     assert_eq!(drawn.estimates.len(), stallsim::ESTIMATES.len());
-    assert_eq!(drawn.stall_rate().count, 3, "the incident stalls in every draw");
+    assert_eq!(
+        drawn.stall_rate().count,
+        3,
+        "the incident stalls in every draw"
+    );
     let as_written = s.explore().runs(3).jobs(2).run().expect("explores");
     assert!(as_written.estimates.is_empty());
     // The draws differ from the file's world, seed by seed, and replay.

@@ -169,8 +169,7 @@ pub fn run(args: Args) -> u8 {
     let mut seen = |record: &RunRecord| progress.seen(record);
     let name = scenario.name();
     let estimates = Estimates::from(args.estimates);
-    let draw =
-        |found: &FoundFailure<'_>| save::draw(found, &scenario, &name, &save_dir, estimates);
+    let draw = |found: &FoundFailure<'_>| save::draw(found, &scenario, &name, &save_dir, estimates);
     let explored = explore
         .on_run(&mut seen)
         .run_keeping(SAVED_FILES_MAX, &draw);

@@ -74,12 +74,10 @@ pub fn draw(
         Estimates::AsWritten => scenario.fixed_text(seed),
         Estimates::Plausible => scenario.fixed_text_estimated(seed),
     };
-    let text = fixed
-        .map_err(|e| e.to_string())
-        .map(|text| {
-            let from = scenario.path().parent().unwrap_or(Path::new("."));
-            header(scenario.path(), seed, &failed, &path) + &modeline::retarget(&text, from, dir)
-        });
+    let text = fixed.map_err(|e| e.to_string()).map(|text| {
+        let from = scenario.path().parent().unwrap_or(Path::new("."));
+        header(scenario.path(), seed, &failed, &path) + &modeline::retarget(&text, from, dir)
+    });
     // Its timeline picture, `<name>-seed-<N>.svg`, names the saved file.
     let svg = stallsim::show::svg(&path, &found.drawn.config, found.run);
     Drawn { path, text, svg }

@@ -106,7 +106,10 @@ pub fn render(file: &Path, found: &Sensitivity) -> String {
             }
             Moved::Across { segments, edges } => {
                 let across = if edges.is_empty() {
-                    format!("{} throughout", segments.first().map_or("?", |s| &s.verdict))
+                    format!(
+                        "{} throughout",
+                        segments.first().map_or("?", |s| &s.verdict)
+                    )
                 } else {
                     segments
                         .iter()

@@ -47,8 +47,8 @@ pub use plan::{Budget, Plan, PlanError, Shard, RUNS_DEFAULT};
 pub use pool::jobs_default;
 pub use property::{describe, property_of, Property};
 pub use sensitivity::{
-    estimates_count, sensitivity, Constant, Edge as SensitivityEdge, Moved, Segment as SensitivitySegment,
-    Sensitivity, SensitivityQuery, SENSITIVITY_GRID_POINTS_DEFAULT,
+    estimates_count, sensitivity, Constant, Edge as SensitivityEdge, Moved,
+    Segment as SensitivitySegment, Sensitivity, SensitivityQuery, SENSITIVITY_GRID_POINTS_DEFAULT,
 };
 pub use shrink::{shrink, Shrunk};
 pub use stats::{wilson_95, Rate};

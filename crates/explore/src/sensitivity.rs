@@ -392,9 +392,14 @@ fn run_all(
         let config = configs.get(usize::try_from(index).ok()?)?;
         Some((index, Probed::of(&stallsim_harness::run(config))))
     };
-    run_indexed(jobs.max(1).min(configs.len()), &never, &work, |(i, probed)| {
-        done[i as usize] = Some(probed);
-    });
+    run_indexed(
+        jobs.max(1).min(configs.len()),
+        &never,
+        &work,
+        |(i, probed)| {
+            done[i as usize] = Some(probed);
+        },
+    );
     done.into_iter()
         .map(|p| p.expect("every world ran"))
         .collect()
@@ -480,7 +485,11 @@ mod tests {
         let c = constant(&[(500, 1830, "converges"), (1840, 5000, "stall")]);
         assert_eq!(c.where_it_differs("converges"), "stalls above 1.83s");
         assert_eq!(c.where_it_differs("stall"), "converges below 1.84s");
-        let c = constant(&[(500, 900, "stall"), (910, 1200, "converges"), (1210, 5000, "stall")]);
+        let c = constant(&[
+            (500, 900, "stall"),
+            (910, 1200, "converges"),
+            (1210, 5000, "stall"),
+        ]);
         assert_eq!(c.where_it_differs("stall"), "converges in 910ms..1.2s");
     }
 

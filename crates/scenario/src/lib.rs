@@ -220,8 +220,8 @@ impl Scenario {
         for e in &self.estimated {
             let (least, greatest) = e.plausible;
             let choices = (greatest - least).as_millis() as u64 + 1;
-            let value =
-                least + Duration::from_millis(stallsim_harness::mix_seed(seed, e.field, 0) % choices);
+            let value = least
+                + Duration::from_millis(stallsim_harness::mix_seed(seed, e.field, 0) % choices);
             chosen.insert(e.field.to_string(), value);
             estimated.push(Draw {
                 field: e.field.to_string(),
@@ -231,9 +231,9 @@ impl Scenario {
                 text_span: None,
             });
         }
-        let mut drawn = self
-            .try_world_with(seed, &chosen)
-            .expect("each estimate's plausible range was checked against the file when it was read");
+        let mut drawn = self.try_world_with(seed, &chosen).expect(
+            "each estimate's plausible range was checked against the file when it was read",
+        );
         drawn.draws.extend(estimated);
         drawn
     }
@@ -275,7 +275,8 @@ impl Scenario {
             text.replace_range(offset..offset + len, &duration::format(draw.value));
         }
         for draw in drawn.draws.iter().filter(|d| d.estimated) {
-            text = set_field(&text, &draw.field, &duration::format(draw.value)).ok_or_else(cannot)?;
+            text =
+                set_field(&text, &draw.field, &duration::format(draw.value)).ok_or_else(cannot)?;
         }
         let text = set_seed(&text, seed);
         let fixed = parse(&self.path, &text)?;

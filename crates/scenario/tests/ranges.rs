@@ -236,12 +236,20 @@ fn estimated_constants_are_drawn_and_written_back_into_any_shape_of_file() {
         "spec:\n  apiServer: {}\n  kubelet: {terminationGracePeriod: 20s}\n  deletionFlow: {deleteAt: 1m}\n",
     ];
     for (i, spec) in shapes.iter().enumerate() {
-        let text = format!("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata:\n  name: shape\n{spec}");
+        let text = format!(
+            "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata:\n  name: shape\n{spec}"
+        );
         let scenario = parse(Path::new("shape.yaml"), &text).unwrap_or_else(|e| panic!("{e}"));
         let unset: Vec<&str> = scenario.estimated().iter().map(|e| e.field).collect();
         if i == 1 {
-            assert!(!unset.contains(&"spec.kubelet.processStart"), "the file chose it");
-            assert!(!unset.contains(&"spec.network.latencyMax"), "the file chose it");
+            assert!(
+                !unset.contains(&"spec.kubelet.processStart"),
+                "the file chose it"
+            );
+            assert!(
+                !unset.contains(&"spec.network.latencyMax"),
+                "the file chose it"
+            );
         } else {
             assert_eq!(unset.len(), stallsim_scenario::ESTIMATES.len(), "{unset:?}");
         }
@@ -250,14 +258,22 @@ fn estimated_constants_are_drawn_and_written_back_into_any_shape_of_file() {
             let estimated: Vec<_> = drawn.draws.iter().filter(|d| d.estimated).collect();
             assert_eq!(estimated.len(), unset.len());
             for draw in &estimated {
-                assert!(draw.range.0 <= draw.value && draw.value <= draw.range.1, "{draw}");
+                assert!(
+                    draw.range.0 <= draw.value && draw.value <= draw.range.1,
+                    "{draw}"
+                );
             }
             assert_eq!(drawn, scenario.world_estimated(seed), "seed {seed} replays");
             let fixed = scenario
                 .fixed_text_estimated(seed)
                 .unwrap_or_else(|e| panic!("shape {i}: {e}"));
-            let again = parse(Path::new("fixed.yaml"), &fixed).unwrap_or_else(|e| panic!("{e}\n{fixed}"));
-            assert_eq!(again.world(seed).config, drawn.config, "shape {i}:\n{fixed}");
+            let again =
+                parse(Path::new("fixed.yaml"), &fixed).unwrap_or_else(|e| panic!("{e}\n{fixed}"));
+            assert_eq!(
+                again.world(seed).config,
+                drawn.config,
+                "shape {i}:\n{fixed}"
+            );
         }
         assert_ne!(
             scenario.world_estimated(1).config,
