@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use stallsim::explore::{
     jobs_default, Moved, Sensitivity, SensitivityQuery, SENSITIVITY_GRID_POINTS_DEFAULT,
 };
-use stallsim::format_duration;
 
 use super::exit;
 
@@ -79,7 +78,7 @@ pub fn render(file: &Path, found: &Sensitivity) -> String {
         out,
         "          ({} runs; edges to {})\n",
         found.runs,
-        format_duration(found.resolution)
+        short(found.resolution)
     );
     let _ = writeln!(
         out,
