@@ -154,6 +154,11 @@ fn an_exploration_can_draw_the_estimates_and_says_which() {
     let world = s.world_estimated(1);
     assert_ne!(world.config, s.world(1).config);
     assert_eq!(world, s.world_estimated(1));
+    // A saved copy names each drawn estimate and replays without them.
+    let text = s.fixed_text_estimated(1).expect("a self-contained copy");
+    assert!(text.contains("processStart: "), "{text}");
+    let copy = Scenario::parse("copy.yaml", &text).expect("the copy parses");
+    assert_eq!(copy.world(1).config, world.config);
 }
 
 /// A bundled file's header comment: its leading `#` lines, joined.
