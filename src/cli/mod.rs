@@ -31,6 +31,11 @@ pub fn load_scenario(file: &Path) -> Option<stallsim::Scenario> {
 
 /// Writes `text` to `out`; the error names the file and what was written.
 fn write_file(out: &Path, what: &str, text: &str) -> Result<(), String> {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|error| {
+            format!("cannot create {} for the {what}: {error}", dir.display())
+        })?;
+    }
     std::fs::write(out, text)
         .map_err(|error| format!("cannot write the {what} to {}: {error}", out.display()))
 }
