@@ -115,15 +115,17 @@ pub enum WorldEvent {
         why: String,
     },
     /// A task of the host panicked: the model broke, and the run stopped
-    /// here. `location` is the panic's `file:line:column`, when known.
+    /// here.
     TaskPanicked {
+        /// The panic's message.
         message: String,
+        /// The panic's `file:line:column`, when known.
         location: Option<String>,
     },
-    /// The host kept waking itself without simulated time moving (polled
-    /// `polls` times at one instant): the run would have spun forever, and
-    /// stopped here.
+    /// The host kept waking itself without simulated time moving: the run
+    /// would have spun forever, and stopped here.
     HostFroze {
+        /// How often it was polled at that one instant.
         polls: u32,
     },
 }

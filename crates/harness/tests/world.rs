@@ -318,14 +318,15 @@ fn a_panicking_task_makes_the_run_inconclusive_with_its_message_host_and_time() 
 
 #[test]
 fn a_panic_in_the_api_server_names_the_server() {
-    // Above tokio's semaphore maximum: the first watch's channel panics.
+    // The first watch that allows bookmarks schedules its first one past the
+    // end of time: the clock's addition panics.
     let mut config = incident();
-    config.apiserver.watch_channel_capacity = usize::MAX >> 2;
+    config.apiserver.bookmark_interval = Duration::MAX;
     let run = stallsim_harness::run(&config);
     let (reason, event, source) = breakdown(&run);
     assert_eq!(source, "apiserver");
     assert!(
-        matches!(event, WorldEvent::TaskPanicked { message, .. } if message.contains("MAX_PERMITS")),
+        matches!(event, WorldEvent::TaskPanicked { message, .. } if message.contains("overflow")),
         "{event:?}"
     );
     assert!(reason.contains("a task of apiserver panicked"), "{reason}");
