@@ -169,7 +169,8 @@ impl Scenario {
         let text = expect_converges_if_silent(&self.fixed_text(seed)?);
         let saved = parse(&self.path, &text)?;
         let expected = self.expect.clone().unwrap_or_else(|_| Expect::converges());
-        if saved.expect.as_ref().ok() != Some(&expected) || saved.config != self.world(seed).config {
+        if saved.expect.as_ref().ok() != Some(&expected) || saved.config != self.world(seed).config
+        {
             return Err(ScenarioError::file(
                 &self.path,
                 "cannot write a self-contained copy of this file with its property; expected `spec:` written as a block mapping (one field a line)",
@@ -261,9 +262,7 @@ fn text_has_spec_key(lines: &[&str], spec: usize, child_indent: usize, key: &str
                 || l.trim_start().starts_with('#')
                 || l.len() - l.trim_start().len() >= child_indent
         })
-        .any(|l| {
-            l.len() - l.trim_start().len() == child_indent && l.trim_start().starts_with(key)
-        })
+        .any(|l| l.len() - l.trim_start().len() == child_indent && l.trim_start().starts_with(key))
 }
 
 /// `text` (a fixed text, with its `spec.seed` line) with `expect:` set to
