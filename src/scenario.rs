@@ -179,6 +179,22 @@ impl Scenario {
         Ok(self.file.fixed_text(seed)?)
     }
 
+    /// [`fixed_text`](Self::fixed_text) as a regression test: when the file
+    /// states no `expect`, the property the run broke (convergence) is
+    /// written in, so the saved file fails `stallsim test` until the race
+    /// is fixed instead of being skipped.
+    pub fn regression_text(&self, seed: u64) -> Result<String, Error> {
+        Ok(self.file.regression_text(seed)?)
+    }
+
+    /// [`regression_text`](Self::regression_text) for the run of
+    /// [`Scenario::world_estimated`] with `seed`: each estimated constant's
+    /// draw written as a field, so the saved file replays the run without
+    /// `--estimates`.
+    pub fn regression_text_estimated(&self, seed: u64) -> Result<String, Error> {
+        Ok(self.file.regression_text_estimated(seed)?)
+    }
+
     /// The file made self-contained for the run of
     /// [`Scenario::world_estimated`] with `seed`: as
     /// [`Scenario::fixed_text`], and each estimated constant's draw written
