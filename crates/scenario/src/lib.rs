@@ -251,7 +251,10 @@ impl Scenario {
     /// [`Scenario::world_estimated`], its estimated constants' draws
     /// written in as [`Scenario::fixed_text_estimated`] writes them.
     pub fn regression_text_estimated(&self, seed: u64) -> Result<String, ScenarioError> {
-        self.regression_text_of(self.fixed_text_estimated(seed)?, &self.world_estimated(seed))
+        self.regression_text_of(
+            self.fixed_text_estimated(seed)?,
+            &self.world_estimated(seed),
+        )
     }
 
     fn regression_text_of(&self, fixed: String, drawn: &Drawn) -> Result<String, ScenarioError> {
