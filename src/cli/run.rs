@@ -33,7 +33,7 @@ pub struct Args {
     json: bool,
     /// End the verdict with whether it holds for every plausible value of
     /// the model's estimated constants, or which it rests on and where
-    /// (as `stallsim sensitivity`: some hundred runs, seconds on a core).
+    /// (as `stallsim sensitivity`: tens of runs, seconds on a core).
     #[arg(long)]
     sensitivity: bool,
     /// The estimated constants: `as-written`, or `plausible` (each one the
@@ -96,8 +96,8 @@ pub fn run(args: Args) -> u8 {
             return exit::BAD_INPUT;
         }
     }
-    // Asked for only: some hundred runs, about ten seconds of one core for
-    // the incident (`examples/bench.rs` times one run).
+    // Asked for only: tens of runs, 64 and 2.8s of one core for the
+    // incident, well over the second a verdict line may cost unasked.
     let sensitivity = args.sensitivity.then(|| {
         scenario.sensitivity(&stallsim::explore::SensitivityQuery {
             seed,
