@@ -284,7 +284,7 @@ fn a_named_kubeconfig_replaces_a_symlink_and_is_kept() {
 fn the_explore_job_applies_as_a_client_dry_run() {
     use k8s_openapi::api::batch::v1::Job;
 
-    let served = Served::start("job", None);
+    let served = Served::start("job", &[]);
     let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/explore-job.yaml");
     let manifest = manifest.display().to_string();
     let out = served.ok(&["apply", "--dry-run=client", "-f", &manifest]);

@@ -225,6 +225,10 @@ fn key_events(run: &Run) -> Vec<String> {
             What::World(WorldEvent::ContainerKilled { .. } | WorldEvent::StopRequested { .. }) => {
                 Some("container stops".to_string())
             }
+            What::World(WorldEvent::TaskPanicked { message, .. }) => {
+                Some(format!("model error: a task panicked: {message}"))
+            }
+            What::World(WorldEvent::HostFroze { .. }) => Some("model error: froze".to_string()),
             _ => None,
         };
         if let Some(text) = text {
@@ -242,8 +246,10 @@ fn list_or_none(items: &[&str]) -> String {
     }
 }
 
+/// Whether a run does not hold: it stalls, or its model broke (a task
+/// panicked, a host froze), which is never a run that holds.
 fn stalls(run: &Run) -> bool {
-    run.report.verdict.is_stall()
+    run.report.verdict.is_stall() || run.report.model_error.is_some()
 }
 
 /// The first key event, without its time, that differs between two runs.
@@ -295,5 +301,18 @@ mod tests {
             stalling_ranges(ms(0), ms(100), true, &[]),
             vec![(ms(0), ms(100))]
         );
+    }
+
+    #[test]
+    fn a_run_whose_model_broke_does_not_hold() {
+        let config = stallsim_harness::WorldConfig::default();
+        let mut run = Run {
+            report: stallsim_harness::judge(&config, &[], Duration::from_secs(1200)),
+            trace: Vec::new(),
+            segments: Default::default(),
+        };
+        assert!(!stalls(&run), "{:?}", run.report.verdict);
+        run.report.model_error = Some("model error at 1.000s: ...".to_string());
+        assert!(stalls(&run));
     }
 }

@@ -10,6 +10,10 @@
 //! CRDs, every fault struck), the run went on for the bound after the last
 //! of these, and no replica was left not ready for less than the bound at
 //! the end. Otherwise it is inconclusive, with the reasons.
+//!
+//! A run in which the model broke (a task panicked, a host froze) is
+//! inconclusive whatever else it shows: it stopped there, and anything
+//! judged over a dead task would be a claim the model cannot back.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -69,12 +73,16 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
     for (replica, since) in &open {
         note(replica, *since, ended);
     }
-    let verdict = match first_stall {
-        None => match undecided(config, trace, ended, &open) {
+    let model_error = model_error(trace);
+    let verdict = match (&model_error, first_stall) {
+        (Some(reason), _) => Verdict::Inconclusive {
+            reasons: vec![reason.clone()],
+        },
+        (None, None) => match undecided(config, trace, ended, &open) {
             reasons if reasons.is_empty() => Verdict::Converges,
             reasons => Verdict::Inconclusive { reasons },
         },
-        Some((detected_at, replica, not_ready_since)) => {
+        (None, Some((detected_at, replica, not_ready_since))) => {
             let (unsynced_informers, last_list_error) = unsynced_at(trace, &replica, detected_at);
             Verdict::Stall(Stall {
                 lease_holder: lease_holder_at(trace, detected_at),
@@ -107,9 +115,25 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         flow: config.flow.as_ref().map(|_| flow_outcome(trace)),
         restarts,
         simulated: ended,
+        model_error,
         api_requests: Default::default(),
         api_by_replica: Vec::new(),
     }
+}
+
+/// The sentence for the first host that broke the model, if one did.
+fn model_error(trace: &[TraceEvent]) -> Option<String> {
+    trace.iter().find_map(|event| {
+        let What::World(world) = &event.what else {
+            return None;
+        };
+        let failure = world.failure(&event.source, event.at())?;
+        Some(format!(
+            "model error at {}: {failure}; the run stopped there, and a verdict over a \
+             broken model would claim nothing about a cluster",
+            format_duration(failure.at)
+        ))
+    })
 }
 
 /// Why a run without a stall cannot claim convergence; empty when it can.
@@ -505,6 +529,42 @@ mod tests {
             ]);
             assert_eq!(check(&rows, 1200), Verdict::Converges);
         }
+    }
+
+    #[test]
+    fn a_model_error_makes_any_run_inconclusive() {
+        let panicked = world(WorldEvent::TaskPanicked {
+            message: "boom".into(),
+            location: Some("src/x.rs:1:2".into()),
+        });
+        // A stall before the panic, and a run that would otherwise converge.
+        let stalled = [(5, "grm-0", started()), (400, "grm-1", panicked.clone())];
+        let mut converged = both_ready();
+        converged.push((61, "apiserver", panicked));
+        for rows in [&stalled[..], &converged[..]] {
+            let judged = judge(
+                &WorldConfig::default(),
+                &trace(rows),
+                Duration::from_secs(1200),
+            );
+            let reason = "model error at 1m1.000s: a task of apiserver panicked: boom (at src/x.rs:1:2); \
+                          the run stopped there, and a verdict over a broken model would claim nothing about a cluster";
+            let reason = if rows.len() == 2 {
+                reason
+                    .replace("1m1.000s", "6m40.000s")
+                    .replace("apiserver", "grm-1")
+            } else {
+                reason.to_string()
+            };
+            assert_eq!(reasons_of(judged.verdict), vec![reason.clone()]);
+            assert_eq!(judged.model_error, Some(reason));
+        }
+        let froze = world(WorldEvent::HostFroze { polls: 1001 });
+        let reasons = reasons_of(check(&[(3, "world", froze)], 1200));
+        assert!(
+            reasons[0].starts_with("model error at 3.000s: the runtime froze: polled 1001 times"),
+            "{reasons:?}"
+        );
     }
 
     #[test]

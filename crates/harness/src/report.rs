@@ -23,6 +23,11 @@ pub struct Report {
     pub restarts: Vec<(String, u32)>,
     /// Simulated time the run covered.
     pub simulated: Duration,
+    /// The model broke (a task panicked, a host froze) and the run stopped
+    /// there: what happened, where and when. The verdict is then
+    /// inconclusive, with this as its one reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_error: Option<String>,
     /// The requests the API server answered (all clients), and the most in
     /// any minute: what the world cost the server, read from it as its own
     /// request metrics would tell.

@@ -130,6 +130,9 @@ pub fn render_timeline(trace: &[TraceEvent]) -> String {
                 WorldEvent::PartitionHealed { from } => {
                     Some(format!("partition from {from} healed"))
                 }
+                WorldEvent::TaskPanicked { .. } | WorldEvent::HostFroze { .. } => world
+                    .failure(source, event.at())
+                    .map(|failure| format!("MODEL ERROR, the run stops: {failure}")),
                 _ => None,
             },
         };

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use stallsim_manager::{EventSink, ManagerEvent};
+use stallsim_net::{FailureKind, HostFailure};
 
 use crate::{Report, WorldConfig};
 
@@ -113,6 +114,53 @@ pub enum WorldEvent {
         /// Why it missed.
         why: String,
     },
+    /// A task of the host panicked: the model broke, and the run stopped
+    /// here.
+    TaskPanicked {
+        /// The panic's message.
+        message: String,
+        /// The panic's `file:line:column`, when known.
+        location: Option<String>,
+    },
+    /// The host kept waking itself without simulated time moving: the run
+    /// would have spun forever, and stopped here.
+    HostFroze {
+        /// How often it was polled at that one instant.
+        polls: u32,
+    },
+}
+
+impl WorldEvent {
+    /// The event that records `failure`; its source is the failed host,
+    /// or `world` for a task outside every host.
+    pub(crate) fn of_failure(failure: &HostFailure) -> (String, WorldEvent) {
+        let source = failure.host.clone().unwrap_or_else(|| "world".to_string());
+        let event = match &failure.kind {
+            FailureKind::Panicked { message, location } => WorldEvent::TaskPanicked {
+                message: message.clone(),
+                location: location.clone(),
+            },
+            FailureKind::Froze { polls } => WorldEvent::HostFroze { polls: *polls },
+        };
+        (source, event)
+    }
+
+    /// The failure this event records, if it records one.
+    pub(crate) fn failure(&self, source: &str, at: Duration) -> Option<HostFailure> {
+        let kind = match self {
+            WorldEvent::TaskPanicked { message, location } => FailureKind::Panicked {
+                message: message.clone(),
+                location: location.clone(),
+            },
+            WorldEvent::HostFroze { polls } => FailureKind::Froze { polls: *polls },
+            _ => return None,
+        };
+        Some(HostFailure {
+            host: (source != "world").then(|| source.to_string()),
+            at,
+            kind,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

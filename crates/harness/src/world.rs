@@ -181,25 +181,42 @@ impl World {
     /// next step: the first tick boundary at which something falls due (a
     /// fault, a repair, a pod's start, restart or kill), or after a process
     /// ended or the kubelet asked for a restart. False once the run's
-    /// duration is reached.
+    /// duration is reached, or once a host broke the model (a task panicked,
+    /// or a host froze): the trace then ends with that event.
     pub fn step(&mut self) -> bool {
         let now = self.sim.elapsed();
-        if now >= self.config.duration {
+        if now >= self.config.duration || self.sim.failure().is_some() {
             return false;
         }
         self.drive();
         let tick = self.config.tick;
         let next = self.next_due(now);
         let pods = self.pods.clone();
-        let stop = self.sim.run_until(next, &mut || pods.has_requests());
+        let mut stop = self.sim.run_until(next, &mut || pods.has_requests());
         if stop == Stop::Attention {
             // Noticed at the next tick boundary, as between ticks.
             let boundary = tick_at_or_after(self.sim.elapsed(), tick).min(next);
-            while self.sim.elapsed() < boundary {
-                self.sim.run_until(boundary, &mut || false);
+            while self.sim.elapsed() < boundary && stop != Stop::Failed {
+                stop = self.sim.run_until(boundary, &mut || false);
             }
         }
+        if stop == Stop::Failed {
+            self.record_failure();
+            return false;
+        }
         true
+    }
+
+    /// A host broke the model: the trace says which, when and how, and the
+    /// run goes no further (a verdict over a dead task would be false).
+    fn record_failure(&self) {
+        let Some(failure) = self.sim.failure() else {
+            return;
+        };
+        let (source, event) = WorldEvent::of_failure(failure);
+        tracing::error!(target: "stallsim_harness", source, "{event:?}");
+        self.recorder
+            .record_at(failure.at.as_millis() as u64, &source, What::World(event));
     }
 
     /// The driver's next step after `now`: a tick boundary.

@@ -11,6 +11,12 @@
 //! segments (turmoil-net's TCP drops out-of-order segments and, with
 //! retransmission off, would lose them).
 //!
+//! A task that panics, or a host that keeps waking itself while simulated
+//! time stands still, ends the run: [`Sim::failure`] names the host, the
+//! time and what happened (the panic's message and place, kept by a panic
+//! hook instead of printed), and [`Sim::run_until`] returns
+//! [`Stop::Failed`] from then on.
+//!
 //! [`Sim::crash`] drops a host's process: its sockets close as a dying
 //! process's do (a FIN, or a reset where unread bytes remain). [`Sim::partition`] cuts two hosts apart until
 //! [`Sim::repair`]. [`TcpStream`] is `AsyncRead + AsyncWrite`, so an
@@ -19,9 +25,12 @@
 //! [turmoil-net]: https://github.com/tokio-rs/turmoil
 
 mod fabric;
+mod failure;
+mod panics;
 mod sim;
 
 pub use fabric::SegmentCounts;
+pub use failure::{FailureKind, HostFailure, POLLS_PER_INSTANT_MAX};
 pub use sim::{Builder, Sim, Stop};
 pub use turmoil_net::shim::tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 pub use turmoil_net::shim::tokio::net::{TcpListener, TcpStream};

@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
 use std::net::IpAddr;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,8 @@ use tokio::time::{Instant, Sleep};
 use turmoil_net::{EnterGuard, HostId, KernelConfig, Net};
 
 use crate::fabric::{Fabric, SegmentCounts};
+use crate::failure::{FailureKind, HostFailure, POLLS_PER_INSTANT_MAX};
+use crate::panics;
 
 thread_local! {
     /// The running simulation's start, for [`crate::elapsed`].
@@ -50,6 +53,7 @@ pub struct Builder {
     seed: u64,
     latency_min: Duration,
     latency_max: Duration,
+    polls_per_instant_max: u32,
 }
 
 impl Default for Builder {
@@ -58,6 +62,7 @@ impl Default for Builder {
             seed: 0,
             latency_min: Duration::from_millis(1),
             latency_max: Duration::from_millis(1),
+            polls_per_instant_max: POLLS_PER_INSTANT_MAX,
         }
     }
 }
@@ -80,15 +85,27 @@ impl Builder {
         self
     }
 
+    /// A host polled more often than this at one simulated instant is
+    /// frozen, and ends the run ([`POLLS_PER_INSTANT_MAX`] by default).
+    pub fn polls_per_instant_max(mut self, polls: u32) -> Self {
+        self.polls_per_instant_max = polls;
+        self
+    }
+
     /// A simulation with no hosts yet, at time zero. At most one exists on
     /// a thread at a time (turmoil-net keeps its network in a thread local).
     pub fn build(&self) -> Sim {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        panics::install_hook();
+        let mut runtime = tokio::runtime::Builder::new_current_thread();
+        runtime
             .enable_time()
             .start_paused(true)
-            .rng_seed(RngSeed::from_bytes(&self.seed.to_le_bytes()))
-            .build()
-            .expect("a current-thread runtime builds");
+            .rng_seed(RngSeed::from_bytes(&self.seed.to_le_bytes()));
+        // A task spawned outside every host that panics stops the runtime
+        // at once, and `run_until` with it.
+        #[cfg(tokio_unstable)]
+        runtime.unhandled_panic(tokio::runtime::UnhandledPanic::ShutdownRuntime);
+        let runtime = runtime.build().expect("a current-thread runtime builds");
         // Retransmission off: the wire loses nothing but what a partition
         // cuts, and a cut connection stays cut, as on turmoil's network.
         let kernel = KernelConfig::default()
@@ -116,6 +133,11 @@ impl Builder {
             timer,
             net,
             runtime,
+            watch: Watch {
+                origin,
+                polls_per_instant_max: self.polls_per_instant_max,
+                failure: None,
+            },
         }
     }
 }
@@ -136,6 +158,44 @@ struct Process {
     tasks: LocalSet,
     main: JoinHandle<()>,
     waker: Arc<ProcessWaker>,
+    /// The instant it was last polled at, and how often at that instant.
+    polled_at: Option<Instant>,
+    polls_at_instant: u32,
+}
+
+impl Process {
+    /// Polls the tasks once at `now`. An error when one of them panicked
+    /// (tokio catches the panic; the hook or, with `tokio_unstable`, the
+    /// set's own shutdown tells), or when the process was polled more than
+    /// `polls_max` times at `now` already: it wakes itself without time
+    /// passing, and would keep the paused clock from ever moving.
+    fn poll(&mut self, waker: &Waker, now: Instant, polls_max: u32) -> Result<(), FailureKind> {
+        if self.polled_at == Some(now) {
+            self.polls_at_instant += 1;
+        } else {
+            (self.polled_at, self.polls_at_instant) = (Some(now), 1);
+        }
+        if self.polls_at_instant > polls_max {
+            return Err(FailureKind::Froze {
+                polls: self.polls_at_instant,
+            });
+        }
+        let tasks = &mut self.tasks;
+        let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+            let _ = Pin::new(tasks).poll(&mut Context::from_waker(waker));
+        }));
+        match (panics::take(), polled) {
+            (Some(caught), _) => Err(FailureKind::Panicked {
+                message: caught.message,
+                location: caught.location,
+            }),
+            (None, Err(payload)) => Err(FailureKind::Panicked {
+                message: panics::payload_text(payload.as_ref()),
+                location: None,
+            }),
+            (None, Ok(())) => Ok(()),
+        }
+    }
 }
 
 /// Marks its process runnable and wakes the loop; the loop polls only the
@@ -180,6 +240,40 @@ pub struct Sim {
     timer: Pin<Box<Sleep>>,
     net: NetState,
     runtime: Runtime,
+    watch: Watch,
+}
+
+/// What watches the run for a broken model: the bound on polls at one
+/// instant, and the first failure, after which the simulation runs no more.
+struct Watch {
+    origin: Instant,
+    polls_per_instant_max: u32,
+    failure: Option<HostFailure>,
+}
+
+impl Watch {
+    fn fail(&mut self, host: Option<&str>, now: Instant, kind: FailureKind) -> Poll<Stop> {
+        self.failure.get_or_insert(HostFailure {
+            host: host.map(str::to_string),
+            at: now.saturating_duration_since(self.origin),
+            kind,
+        });
+        Poll::Ready(Stop::Failed)
+    }
+
+    /// A task spawned on the runtime outside every host panicked since the
+    /// last look.
+    fn outside_hosts(&mut self, now: Instant) -> Option<Poll<Stop>> {
+        let caught = panics::take()?;
+        Some(self.fail(
+            None,
+            now,
+            FailureKind::Panicked {
+                message: caught.message,
+                location: caught.location,
+            },
+        ))
+    }
 }
 
 /// turmoil-net's network: hosts are added before it is installed on the
@@ -198,6 +292,9 @@ pub enum Stop {
     /// A process ended (its first task returned), or the caller's
     /// interrupt said so.
     Attention,
+    /// A host broke the model ([`Sim::failure`] says how); the simulation
+    /// runs no more.
+    Failed,
 }
 
 impl Sim {
@@ -229,6 +326,11 @@ impl Sim {
     /// Adds a host named `name` that runs `future` once, and runs every
     /// host until it returns; `None` if it has not by `limit` (simulated
     /// time since the start).
+    ///
+    /// # Panics
+    ///
+    /// When a host fails ([`Sim::failure`]), with the failure: a test's
+    /// assertion inside `future` reports as itself.
     pub fn run_client<T, Fut>(&mut self, name: &str, limit: Duration, future: Fut) -> Option<T>
     where
         T: 'static,
@@ -249,9 +351,17 @@ impl Sim {
             }
         });
         while output.borrow().is_none() && self.elapsed() < limit {
-            self.run_until(limit, &mut || false);
+            if self.run_until(limit, &mut || false) == Stop::Failed {
+                let failure = self.failure().expect("a failed run has a failure");
+                panic!("at {:?}: {failure}", failure.at);
+            }
         }
         output.take()
+    }
+
+    /// The host that broke the model, once one has: the run stopped there.
+    pub fn failure(&self) -> Option<&HostFailure> {
+        self.watch.failure.as_ref()
     }
 
     /// Simulated time since the start.
@@ -299,8 +409,12 @@ impl Sim {
 
     /// Runs every host until simulated time reaches `deadline` (time since
     /// the start), or earlier when a process ends or `interrupt`, asked
-    /// after every round of polls, returns true.
+    /// after every round of polls, returns true. [`Stop::Failed`] at once
+    /// when a task panicked or a host froze, now or before.
     pub fn run_until(&mut self, deadline: Duration, interrupt: &mut dyn FnMut() -> bool) -> Stop {
+        if self.watch.failure.is_some() {
+            return Stop::Failed;
+        }
         let deadline = self.origin + deadline;
         let Sim {
             hosts,
@@ -308,6 +422,7 @@ impl Sim {
             timer,
             net,
             runtime,
+            watch,
             ..
         } = self;
         if let NetState::Building(_) = net {
@@ -319,9 +434,46 @@ impl Sim {
         let NetState::Installed(net) = net else {
             panic!("a dropped simulation does not run");
         };
-        runtime.block_on(poll_fn(|cx| {
-            poll_hosts(cx, hosts, fabric, net, timer.as_mut(), deadline, interrupt)
-        }))
+        // Panics of simulated tasks are kept for the watch, not printed.
+        let _capture = panics::Capture::start();
+        let ran = panic::catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(poll_fn(|cx| {
+                poll_hosts(
+                    cx,
+                    hosts,
+                    fabric,
+                    net,
+                    timer.as_mut(),
+                    deadline,
+                    interrupt,
+                    watch,
+                )
+            }))
+        }));
+        match ran {
+            Ok(stop) => stop,
+            // The runtime stopped on a panic outside every host.
+            Err(payload) => {
+                let now = self.runtime_now();
+                match self.watch.outside_hosts(now) {
+                    Some(_) => Stop::Failed,
+                    None => {
+                        let message = panics::payload_text(payload.as_ref());
+                        let kind = FailureKind::Panicked {
+                            message,
+                            location: None,
+                        };
+                        let _ = self.watch.fail(None, now, kind);
+                        Stop::Failed
+                    }
+                }
+            }
+        }
+    }
+
+    fn runtime_now(&self) -> Instant {
+        let _runtime = self.runtime.enter();
+        tokio::time::Instant::now()
     }
 
     fn index(&self, name: &str) -> Option<usize> {
@@ -335,12 +487,19 @@ impl Sim {
     fn start(&mut self, i: usize) {
         let _runtime = self.runtime.enter();
         let host = &mut self.hosts[i];
-        let tasks = LocalSet::new();
+        #[allow(unused_mut)]
+        let mut tasks = LocalSet::new();
+        // A panicking task stops its whole process at once, and the poll
+        // that ran it panics too, so the watch sees it even without the hook.
+        #[cfg(tokio_unstable)]
+        tasks.unhandled_panic(tokio::runtime::UnhandledPanic::ShutdownRuntime);
         let main = tasks.spawn_local((host.software)());
         host.process = Some(Process {
             tasks,
             main,
             waker: ProcessWaker::new(),
+            polled_at: None,
+            polls_at_instant: 0,
         });
     }
 
@@ -374,6 +533,8 @@ impl Drop for Sim {
 /// tasks woke, put what they sent on the wire; repeat while a segment is
 /// due at once, then sleep until the next delivery or the deadline (tokio
 /// moves the paused clock to it, or to an earlier timer of some task).
+/// A host that panics or freezes ends it at once ([`Stop::Failed`]).
+#[allow(clippy::too_many_arguments)]
 fn poll_hosts(
     cx: &mut Context<'_>,
     hosts: &mut [Host],
@@ -382,9 +543,13 @@ fn poll_hosts(
     mut timer: Pin<&mut Sleep>,
     deadline: Instant,
     interrupt: &mut dyn FnMut() -> bool,
+    watch: &mut Watch,
 ) -> Poll<Stop> {
     loop {
         let now = tokio::time::Instant::now();
+        if let Some(failed) = watch.outside_hosts(now) {
+            return failed;
+        }
         fabric.deliver_due(net, now);
         let mut ended = false;
         for host in hosts.iter_mut() {
@@ -403,7 +568,10 @@ fn poll_hosts(
             }
             turmoil_net::set_current(host.id);
             let waker = Waker::from(Arc::clone(&process.waker));
-            let _ = Pin::new(&mut process.tasks).poll(&mut Context::from_waker(&waker));
+            if let Err(kind) = process.poll(&waker, now, watch.polls_per_instant_max) {
+                drop(host.process.take());
+                return watch.fail(Some(&host.name), now, kind);
+            }
             if process.main.is_finished() {
                 // A process whose main returned exits: its other tasks
                 // and sockets go with it.

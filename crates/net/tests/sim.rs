@@ -239,3 +239,206 @@ fn a_server_names_its_peer_by_the_host_it_connects_from() {
         None
     );
 }
+
+/// A world whose host `server` echoes, and whose host `broken` runs
+/// `task` in a spawned task after a second.
+fn world_with_broken_task<F, Fut>(polls_per_instant_max: u32, task: F) -> Sim
+where
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    let mut sim = Builder::new()
+        .seed(1)
+        .polls_per_instant_max(polls_per_instant_max)
+        .build();
+    echo_server(&mut sim);
+    let task = Rc::new(task);
+    sim.host("broken", move || {
+        let task = Rc::clone(&task);
+        async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tokio::task::spawn_local(task());
+            std::future::pending::<()>().await;
+        }
+    });
+    sim
+}
+
+#[test]
+fn a_panicking_task_fails_the_run_with_its_message_host_and_time() {
+    let mut sim = world_with_broken_task(100, || async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let capacity: usize = usize::MAX >> 2;
+        let _ = tokio::sync::Semaphore::new(capacity);
+    });
+    let failure = run_to_failure(&mut sim);
+    assert_eq!(failure.host.as_deref(), Some("broken"));
+    assert_eq!(failure.at, Duration::from_millis(1500));
+    let stallsim_net::FailureKind::Panicked { message, location } = &failure.kind else {
+        panic!("expected a panic, got {failure:?}");
+    };
+    assert!(
+        message.contains("a semaphore may not have more than MAX_PERMITS permits"),
+        "{message}"
+    );
+    assert!(
+        location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("tokio-") && l.contains("src/sync/")),
+        "{location:?}"
+    );
+    assert!(
+        failure
+            .to_string()
+            .starts_with("a task of broken panicked: a semaphore"),
+        "{failure}"
+    );
+    // The run is over: time stands where it broke, and the host is gone.
+    assert_eq!(
+        sim.run_until(Duration::from_secs(20), &mut || false),
+        Stop::Failed
+    );
+    assert_eq!(sim.elapsed(), Duration::from_millis(1500));
+    assert!(!sim.is_host_running("broken"));
+}
+
+#[test]
+fn a_panic_in_a_host_s_first_task_fails_the_run_too() {
+    let mut sim = Builder::new().seed(1).build();
+    sim.host("broken", || async {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        panic!("main task gives up");
+    });
+    let failure = run_to_failure(&mut sim);
+    assert_eq!(
+        (failure.host.as_deref(), failure.at),
+        (Some("broken"), Duration::from_secs(2))
+    );
+    assert_eq!(
+        failure.kind,
+        stallsim_net::FailureKind::Panicked {
+            message: "main task gives up".to_string(),
+            location: failure_location(&failure),
+        }
+    );
+    assert!(
+        failure_location(&failure).is_some_and(|l| l.starts_with("crates/net/tests/sim.rs:")),
+        "{failure:?}"
+    );
+}
+
+/// Runs `sim` for up to 10s, which must end in a failure, and returns it.
+fn run_to_failure(sim: &mut Sim) -> stallsim_net::HostFailure {
+    assert_eq!(
+        sim.run_until(Duration::from_secs(10), &mut || false),
+        Stop::Failed
+    );
+    sim.failure().expect("a failed run has a failure").clone()
+}
+
+fn failure_location(failure: &stallsim_net::HostFailure) -> Option<String> {
+    match &failure.kind {
+        stallsim_net::FailureKind::Panicked { location, .. } => location.clone(),
+        stallsim_net::FailureKind::Froze { .. } => None,
+    }
+}
+
+#[test]
+fn a_panic_outside_every_host_fails_the_run_without_a_host() {
+    let mut sim = Builder::new().seed(1).build();
+    sim.host("spawner", || async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        // Spawned on the runtime itself, as kube::Client's buffer worker is.
+        drop(tokio::spawn(async { panic!("outside") }));
+        std::future::pending::<()>().await;
+    });
+    let failure = run_to_failure(&mut sim);
+    assert_eq!(
+        (failure.host.as_deref(), failure.at),
+        (None, Duration::from_secs(1))
+    );
+    assert!(
+        failure
+            .to_string()
+            .starts_with("a task outside any host panicked: outside"),
+        "{failure}"
+    );
+}
+
+#[test]
+fn a_task_that_never_lets_time_pass_freezes_its_host_and_fails_the_run() {
+    let mut sim = world_with_broken_task(100, || async {
+        loop {
+            tokio::task::yield_now().await;
+        }
+    });
+    let failure = run_to_failure(&mut sim);
+    assert_eq!(
+        (failure.host.as_deref(), failure.at, &failure.kind),
+        (
+            Some("broken"),
+            Duration::from_secs(1),
+            &stallsim_net::FailureKind::Froze { polls: 101 }
+        )
+    );
+    assert!(failure
+        .to_string()
+        .starts_with("broken froze: polled 101 times"));
+}
+
+#[test]
+fn a_failure_is_the_same_in_every_run_of_a_seed() {
+    let failure = |seed: u64| {
+        let mut sim = Builder::new()
+            .seed(seed)
+            .latency(Duration::from_millis(1), Duration::from_millis(30))
+            .build();
+        echo_server(&mut sim);
+        sim.host("client", || async {
+            let stream = TcpStream::connect(("server", PORT))
+                .await
+                .expect("connects");
+            let (read, mut write) = stream.into_split();
+            let mut lines = BufReader::new(read).lines();
+            for n in 0..50u32 {
+                write
+                    .write_all(format!("{n}\n").as_bytes())
+                    .await
+                    .expect("writes");
+                let line = lines.next_line().await.expect("reads").expect("a line");
+                assert_ne!(line, "37", "the echo of 37 breaks the client");
+            }
+        });
+        assert_eq!(
+            sim.run_until(Duration::from_secs(60), &mut || false),
+            Stop::Failed
+        );
+        sim.failure().cloned().expect("a failure")
+    };
+    let first = failure(7);
+    assert_eq!(first.host.as_deref(), Some("client"));
+    assert_eq!(first, failure(7));
+    assert_ne!(
+        first.at,
+        failure(8).at,
+        "the latencies, and so the time, follow the seed"
+    );
+}
+
+#[test]
+fn run_client_reports_a_failed_assertion_inside_the_client() {
+    let outcome = std::panic::catch_unwind(|| {
+        let mut sim = Builder::new().seed(1).build();
+        sim.run_client("client", LIMIT, async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(1 + 1, 3, "arithmetic in the client");
+        })
+    });
+    let payload = outcome.expect_err("the client's assertion fails the call");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("a task of client panicked"), "{message}");
+    assert!(message.contains("arithmetic in the client"), "{message}");
+}

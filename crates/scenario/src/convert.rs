@@ -3,6 +3,7 @@
 //! Defaults come from the `Default` impls of the config types (the timing
 //! constants of the incident), so a file names only what differs.
 
+mod ctx;
 mod kubelet;
 mod manager;
 mod run;
@@ -12,29 +13,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-use serde_saphyr::Location;
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_harness::{
-    mix_seed, CheckerConfig, ClientKind, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX,
-    TICK_MIN,
+    CheckerConfig, ClientKind, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX, TICK_MIN,
 };
 
-use crate::duration::Timing;
-use crate::duration::{self, ACCEPTED as DURATION_ACCEPTED};
+use crate::bounds::{self, CountRange};
+use crate::duration;
 use crate::error::ScenarioError;
 use crate::expect::Expect;
 use crate::file::{self, Dur, File, Tim, S};
 use crate::Draw;
+
+use ctx::{where_given, Ctx};
 
 /// The only `apiVersion` this crate reads.
 pub const API_VERSION: &str = "stallsim/v1alpha1";
 /// The only `kind` this crate reads.
 pub const KIND: &str = "Scenario";
 
-/// Longest simulated run a file may ask for.
-const DURATION_MAX: Duration = Duration::from_secs(24 * 3600);
-const REPLICAS_MAX: usize = 16;
-const CRDS_MAX: usize = 64;
 /// Kubernetes' limit on a DNS-1123 label (a replica's name).
 const LABEL_CHARS_MAX: usize = 63;
 /// Kubernetes' limit on a DNS-1123 subdomain (a scenario's name).
@@ -54,115 +51,6 @@ pub(crate) struct Converted {
 }
 
 type Result<T> = std::result::Result<T, ScenarioError>;
-
-/// Errors about the file at `path`, and the draws of one run from its ranges.
-struct Ctx<'a> {
-    path: &'a Path,
-    /// The run's seed, which every range draws under.
-    seed: u64,
-    /// Values chosen for some ranged fields instead of drawing them.
-    chosen: &'a BTreeMap<String, Duration>,
-    draws: RefCell<Vec<Draw>>,
-}
-
-impl Ctx<'_> {
-    /// The value of a time field for this run: the one written, or a draw
-    /// in whole milliseconds (the trace's resolution) from its range, under
-    /// the run's seed and the field's name, so that one field's draw does
-    /// not depend on the others.
-    fn time(&self, value: &S<Timing>, field: &str) -> Duration {
-        let timing = value.value;
-        if !timing.is_range() {
-            return timing.least;
-        }
-        let choices = (timing.greatest - timing.least).as_millis() as u64 + 1;
-        let drawn = match self.chosen.get(field) {
-            Some(chosen) => (*chosen).clamp(timing.least, timing.greatest),
-            None => timing.least + Duration::from_millis(mix_seed(self.seed, field, 0) % choices),
-        };
-        let span = value.referenced.span();
-        self.draws.borrow_mut().push(Draw {
-            field: field.to_string(),
-            range: (timing.least, timing.greatest),
-            value: drawn,
-            text_span: span
-                .byte_offset()
-                .zip(span.byte_len())
-                .map(|(offset, len)| (offset as usize, len as usize)),
-        });
-        drawn
-    }
-
-    /// An optional time field: its value for this run, else `default`.
-    fn time_or(&self, value: &Tim, default: Duration, field: &str) -> Duration {
-        value.as_ref().map_or(default, |v| self.time(v, field))
-    }
-
-    fn error(
-        &self,
-        location: &Location,
-        field: impl Into<String>,
-        message: impl Into<String>,
-    ) -> ScenarioError {
-        ScenarioError::at(self.path, location, field, message)
-    }
-
-    /// A duration that, when given, must be above zero.
-    fn positive(&self, value: &Dur, default: Duration, field: &str) -> Result<Duration> {
-        match value {
-            Some(d) if d.value.0.is_zero() => Err(self.error(
-                &d.referenced,
-                field,
-                format!("`0s` is not accepted here; expected {DURATION_ACCEPTED}, above zero"),
-            )),
-            Some(d) => Ok(d.value.0),
-            None => Ok(default),
-        }
-    }
-
-    /// A backoff's `initial` (above zero) and `cap` (at least `initial`),
-    /// under `field`; the defaults fill what is not given.
-    fn initial_and_cap(
-        &self,
-        initial: &Dur,
-        cap: &Dur,
-        defaults: (Duration, Duration),
-        field: &str,
-    ) -> Result<(Duration, Duration)> {
-        let initial_value = self.positive(initial, defaults.0, &format!("{field}.initial"))?;
-        let cap_value = dur(cap, defaults.1);
-        if cap_value < initial_value {
-            let named = if cap.is_some() { "cap" } else { "initial" };
-            return Err(self.error(
-                &where_given(&[cap, initial]),
-                format!("{field}.{named}"),
-                format!(
-                    "cap {} is below initial {}; expected cap >= initial",
-                    duration::format(cap_value),
-                    duration::format(initial_value)
-                ),
-            ));
-        }
-        Ok((initial_value, cap_value))
-    }
-
-    fn missing(&self, parent: &Location, field: &str, accepted: &str) -> ScenarioError {
-        self.error(parent, field, format!("missing; expected {accepted}"))
-    }
-}
-
-fn dur(value: &Dur, default: Duration) -> Duration {
-    value.as_ref().map_or(default, |d| d.value.0)
-}
-
-/// Where the first given field of `values` was written, for errors about a
-/// relation between fields.
-fn where_given(values: &[&Dur]) -> Location {
-    values
-        .iter()
-        .find_map(|v| v.as_ref().map(|d| d.referenced))
-        .unwrap_or(Location::UNKNOWN)
-}
 
 fn is_dns_label(name: &str) -> bool {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
@@ -270,18 +158,12 @@ fn spec_to_world(
     let spec_location = &spec.referenced;
     let spec = &spec.value;
 
-    let duration = ctx.positive(&spec.duration, SIM_DURATION_DEFAULT, "spec.duration")?;
-    if duration > DURATION_MAX {
-        return Err(ctx.error(
-            &where_given(&[&spec.duration]),
-            "spec.duration",
-            format!(
-                "{} is too long; expected at most {}",
-                duration::format(duration),
-                duration::format(DURATION_MAX)
-            ),
-        ));
-    }
+    let duration = ctx.duration_in(
+        &spec.duration,
+        SIM_DURATION_DEFAULT,
+        "spec.duration",
+        bounds::RUN,
+    )?;
     let tick = ctx.positive(&spec.tick, TICK_DEFAULT, "spec.tick")?;
     // In the order of the file format, so that the first error reported is
     // the first one a reader meets.
@@ -303,10 +185,11 @@ fn spec_to_world(
         .transpose()?;
     let faults = run::faults(ctx, spec.faults.as_ref(), &replica_names)?;
     let stall_bound_field = spec.check.as_ref().and_then(|c| c.stall_bound.clone());
-    let stall_bound = ctx.positive(
+    let stall_bound = ctx.duration_in(
         &stall_bound_field,
         CheckerConfig::default().stall_bound,
         "spec.check.stallBound",
+        bounds::TIMEOUT,
     )?;
     if duration <= stall_bound {
         let (at, field) = match &spec.duration {
@@ -439,8 +322,18 @@ fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConf
     let Some(n) = network else {
         return Ok(defaults);
     };
-    let latency_min = dur(&n.latency_min, defaults.latency_min);
-    let latency_max = dur(&n.latency_max, defaults.latency_max);
+    let latency_min = ctx.duration_in(
+        &n.latency_min,
+        defaults.latency_min,
+        "spec.network.latencyMin",
+        bounds::LATENCY,
+    )?;
+    let latency_max = ctx.duration_in(
+        &n.latency_max,
+        defaults.latency_max,
+        "spec.network.latencyMax",
+        bounds::LATENCY,
+    )?;
     if latency_min > latency_max {
         return Err(ctx.error(
             &where_given(&[&n.latency_min, &n.latency_max]),
@@ -459,10 +352,11 @@ fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConf
     Ok(NetworkConfig {
         latency_min,
         latency_max,
-        request_timeout: ctx.positive(
+        request_timeout: ctx.duration_in(
             &n.request_timeout,
             defaults.request_timeout,
             "spec.network.requestTimeout",
+            bounds::TIMEOUT,
         )?,
     })
 }
@@ -472,30 +366,55 @@ fn api_server(ctx: &Ctx<'_>, api_server: Option<&file::ApiServer>) -> Result<Api
     let Some(a) = api_server else {
         return Ok(defaults);
     };
-    let watch_channel_capacity = match &a.watch_channel_capacity {
-        Some(c) if c.value == 0 => {
-            return Err(ctx.error(
-                &c.referenced,
-                "spec.apiServer.watchChannelCapacity",
-                "0 is not accepted; expected a capacity of 1 or more",
-            ))
-        }
-        Some(c) => c.value,
-        None => defaults.watch_channel_capacity,
+    const FIELD: &str = "spec.apiServer";
+    let field = |name: &str| format!("{FIELD}.{name}");
+    let delay = |value: &Dur, default: Duration, name: &str| {
+        ctx.duration_in(value, default, &field(name), bounds::DELAY)
+    };
+    let count = |value: &Option<S<u64>>, default: usize, name: &str, range: CountRange| {
+        ctx.count_in(value, default as u64, &field(name), range)
+            .map(|n| usize::try_from(n).expect("the bounds fit a usize"))
     };
     Ok(ApiServerConfig {
-        history_events_max: a.history_events_max.unwrap_or(defaults.history_events_max),
-        discovery_lag: dur(&a.discovery_lag, defaults.discovery_lag),
-        watch_channel_capacity,
-        bookmark_interval: ctx.positive(
+        history_events_max: count(
+            &a.history_events_max,
+            defaults.history_events_max,
+            "historyEventsMax",
+            bounds::HISTORY_EVENTS,
+        )?,
+        discovery_lag: delay(&a.discovery_lag, defaults.discovery_lag, "discoveryLag")?,
+        watch_channel_capacity: count(
+            &a.watch_channel_capacity,
+            defaults.watch_channel_capacity,
+            "watchChannelCapacity",
+            bounds::WATCH_CHANNEL_CAPACITY,
+        )?,
+        bookmark_interval: ctx.duration_in(
             &a.bookmark_interval,
             defaults.bookmark_interval,
-            "spec.apiServer.bookmarkInterval",
+            &field("bookmarkInterval"),
+            bounds::BOOKMARK_INTERVAL,
         )?,
-        crd_finalizer_delay: dur(&a.crd_finalizer_delay, defaults.crd_finalizer_delay),
-        instance_deletion_cost: dur(&a.instance_deletion_cost, defaults.instance_deletion_cost),
-        serving_removal_lag: dur(&a.serving_removal_lag, defaults.serving_removal_lag),
-        watch_teardown_delay: dur(&a.watch_teardown_delay, defaults.watch_teardown_delay),
+        crd_finalizer_delay: delay(
+            &a.crd_finalizer_delay,
+            defaults.crd_finalizer_delay,
+            "crdFinalizerDelay",
+        )?,
+        instance_deletion_cost: delay(
+            &a.instance_deletion_cost,
+            defaults.instance_deletion_cost,
+            "instanceDeletionCost",
+        )?,
+        serving_removal_lag: delay(
+            &a.serving_removal_lag,
+            defaults.serving_removal_lag,
+            "servingRemovalLag",
+        )?,
+        watch_teardown_delay: delay(
+            &a.watch_teardown_delay,
+            defaults.watch_teardown_delay,
+            "watchTeardownDelay",
+        )?,
     })
 }
 
@@ -503,13 +422,7 @@ fn crds(ctx: &Ctx<'_>, crds: Option<&S<Vec<S<file::Crd>>>>) -> Result<Vec<CrdSpe
     let Some(list) = crds else {
         return Ok(vec![CrdSpec::prometheus(), CrdSpec::alertmanager()]);
     };
-    if list.value.len() > CRDS_MAX {
-        return Err(ctx.error(
-            &list.referenced,
-            "spec.crds",
-            format!("{} CRDs; expected at most {CRDS_MAX}", list.value.len()),
-        ));
-    }
+    ctx.items_in(list, "spec.crds", "CRDs", bounds::CRDS)?;
     let mut out: Vec<CrdSpec> = Vec::new();
     for (i, crd) in list.value.iter().enumerate() {
         let field = |name: &str| format!("spec.crds[{i}].{name}");
@@ -570,16 +483,7 @@ fn replicas(
             })
             .collect());
     };
-    if list.value.is_empty() || list.value.len() > REPLICAS_MAX {
-        return Err(ctx.error(
-            &list.referenced,
-            "spec.replicas",
-            format!(
-                "{} replicas; expected 1 to {REPLICAS_MAX}",
-                list.value.len()
-            ),
-        ));
-    }
+    ctx.items_in(list, "spec.replicas", "replicas", bounds::REPLICAS)?;
     const NAME_ACCEPTED: &str = "a name of lower-case letters, digits and `-`, like grm-0";
     let mut out: Vec<ReplicaSpec> = Vec::new();
     for (i, replica) in list.value.iter().enumerate() {

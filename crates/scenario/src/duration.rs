@@ -190,12 +190,14 @@ impl GoDurationVisitor {
     }
 }
 
-impl Visitor<'_> for GoDurationVisitor {
+impl<'de> Visitor<'de> for GoDurationVisitor {
     type Value = GoDuration;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(ACCEPTED)
     }
+
+    crate::refuse::refuse_other_shapes!();
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<GoDuration, E> {
         parse(text).map(GoDuration).map_err(Self::rejected)
@@ -257,12 +259,14 @@ impl<'de> Deserialize<'de> for Timing {
 
 struct TimingVisitor;
 
-impl Visitor<'_> for TimingVisitor {
+impl<'de> Visitor<'de> for TimingVisitor {
     type Value = Timing;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(TIMING_ACCEPTED)
     }
+
+    crate::refuse::refuse_other_shapes!();
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Timing, E> {
         parse_timing(text).map_err(|what| E::custom(format!("{what}; expected {TIMING_ACCEPTED}")))

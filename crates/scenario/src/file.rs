@@ -86,11 +86,12 @@ pub(crate) struct Network {
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ApiServer {
-    pub history_events_max: Option<usize>,
+    #[schemars(with = "Option<u64>")]
+    pub history_events_max: Option<S<u64>>,
     #[schemars(with = "Option<GoDuration>")]
     pub discovery_lag: Dur,
-    #[schemars(with = "Option<usize>")]
-    pub watch_channel_capacity: Option<S<usize>>,
+    #[schemars(with = "Option<u64>")]
+    pub watch_channel_capacity: Option<S<u64>>,
     #[schemars(with = "Option<GoDuration>")]
     pub bookmark_interval: Dur,
     #[schemars(with = "Option<GoDuration>")]
@@ -211,13 +212,15 @@ pub(crate) struct Backoff {
 pub(crate) struct GarbageCollector {
     #[schemars(with = "Option<GoDuration>")]
     pub sync_period: Dur,
-    pub extra_kinds: Option<Vec<KindRef>>,
+    #[schemars(with = "Option<Vec<KindRef>>")]
+    pub extra_kinds: Option<S<Vec<KindRef>>>,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct WatchingController {
-    pub kinds: Option<Vec<KindRef>>,
+    #[schemars(with = "Option<Vec<KindRef>>")]
+    pub kinds: Option<S<Vec<KindRef>>>,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
@@ -258,7 +261,7 @@ pub(crate) struct Probe {
     #[schemars(with = "Option<GoDuration>")]
     pub timeout: Dur,
     #[schemars(with = "Option<u32>")]
-    pub failure_threshold: Option<S<u32>>,
+    pub failure_threshold: Option<S<u64>>,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
@@ -366,12 +369,14 @@ impl<'de> Deserialize<'de> for KindRef {
 
 struct KindRefVisitor;
 
-impl Visitor<'_> for KindRefVisitor {
+impl<'de> Visitor<'de> for KindRefVisitor {
     type Value = KindRef;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(KIND_ACCEPTED)
     }
+
+    crate::refuse::refuse_other_shapes!();
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<KindRef, E> {
         parse_kind(text)

@@ -26,13 +26,15 @@
 
 #![warn(missing_docs)]
 
+mod bounds;
 mod convert;
 mod discover;
 mod duration;
 mod error;
 mod expect;
 mod file;
-mod locate;
+mod read;
+mod refuse;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -41,10 +43,9 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
-use serde_saphyr::Spanned;
-
 use stallsim_harness::WorldConfig;
 
+pub use bounds::COST_MULTIPLE_MAX;
 pub use convert::{API_VERSION, KIND};
 pub use discover::discover;
 pub use error::ScenarioError;
@@ -285,8 +286,7 @@ fn convert_text(
     seed: Option<u64>,
     chosen: &BTreeMap<String, Duration>,
 ) -> Result<convert::Converted, ScenarioError> {
-    let document: Spanned<file::File> =
-        serde_saphyr::from_str(text).map_err(|e| locate::yaml_error(path, text, &e))?;
+    let document = read::read(path, text)?;
     let f = &document.value;
     if f.api_version.is_none() && f.kind.is_none() && f.metadata.is_none() && f.spec.is_none() {
         return Err(ScenarioError::file(

@@ -195,7 +195,7 @@ spec:
   kubelet:
     liveness: {initialDelay: 1s, period: 2s, timeout: 3s, failureThreshold: 4}
     readiness: {initialDelay: 5s, period: 6s, timeout: 7s, failureThreshold: 8}
-    crashLoopBackOff: {initial: 1s, cap: 2s, resetAfter: 3s}
+    crashLoopBackOff: {initial: 11s, cap: 12s, resetAfter: 13s}
     terminationGracePeriod: 0s
   deletionFlow: {deleteAt: 2m, crds: [widgets.example.com], waitTimeout: 1m, pollInterval: 1s, retryAfter: 30s}
   faults:
@@ -327,7 +327,7 @@ spec:
             k.crash_loop.cap,
             k.crash_loop.reset_after
         ),
-        (secs(1), secs(2), secs(3))
+        (secs(11), secs(12), secs(13))
     );
     assert_eq!(k.termination_grace_period, Duration::ZERO);
 

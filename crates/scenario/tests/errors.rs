@@ -160,8 +160,8 @@ fn bad_values_of_other_types() {
     check_specs([
         ("  manager: {discovery: eagre}\n", "s.yaml:6:24: field `spec.manager.discovery`: unknown value `eagre`; expected one of `eager`, `lazy`"),
         ("  expect: {verdict: stalls}\n", "s.yaml:6:21: field `spec.expect.verdict`: unknown value `stalls`; expected one of `stall`, `converges`"),
-        ("  seed: abc\n", "s.yaml:6:9: field `spec.seed`: found `abc`; expected a whole number, 0 or more"),
-        ("  seed: -3\n", "field `spec.seed`: found `-3`; expected a whole number, 0 or more"),
+        ("  seed: abc\n", "s.yaml:6:9: field `spec.seed`: found `abc`; expected a whole number from 0 to 18446744073709551615"),
+        ("  seed: -3\n", "field `spec.seed`: found `-3`; expected a whole number from 0 to 18446744073709551615"),
         ("  seed: {a: 1}\n", "field `spec.seed`: found a mapping; expected"),
         ("  mitigations: {ignoreNotFound: maybe}\n", "field `spec.mitigations.ignoreNotFound`: found `maybe`; expected true or false"),
         ("  replicas: {name: grm-0}\n", "field `spec.replicas`: found a mapping; expected a list"),
@@ -173,6 +173,11 @@ fn bad_values_of_other_types() {
         ("  expect:\n    verdict: stall\n    apiRequests: {listPerMinuteMax: -1}\n", "s.yaml:8:37: field `spec.expect.apiRequests.listPerMinuteMax`: found `-1`; expected a whole number"),
         ("  expect: {verdict: stall, apiRequests: {leasePerMinuteMax: often}}\n", "field `spec.expect.apiRequests.leasePerMinuteMax`: found `often`; expected a whole number"),
         ("  expect: {verdict: stall, apiRequests: 10}\n", "s.yaml:6:41: field `spec.expect.apiRequests`: found `10`; expected a mapping"),
+        // The value as written, not as a float reads it.
+        ("  seed: 99999999999999999999999\n", "s.yaml:6:9: field `spec.seed`: found `99999999999999999999999`; expected a whole number"),
+        ("  manager: {reflector: {backoff: {jitter: 1e999}}}\n", "s.yaml:6:43: field `spec.manager.reflector.backoff.jitter`: found `1e999`; expected a number"),
+        // A mapping where a word belongs is one value, not a field.
+        ("  manager: {discovery: {a: 1}}\n", "s.yaml:6:25: field `spec.manager.discovery`: unknown value `a`; expected one of `eager`, `lazy`"),
     ]);
 }
 
@@ -210,7 +215,7 @@ fn semantic_errors_point_at_the_offending_value() {
         ("  manager: {leaderElection: {leaseDuration: 15s, renewDeadline: 15s}}\n", "s.yaml:6:65: field `spec.manager.leaderElection.renewDeadline`: renewDeadline 15s is not below leaseDuration 15s; expected renewDeadline < leaseDuration"),
         ("  manager:\n    leaderElection:\n      leaseDuration: 8s\n", "s.yaml:8:22: field `spec.manager.leaderElection.leaseDuration`: renewDeadline 10s is not below leaseDuration 8s"),
         ("  manager: {leaderElection: {retryPeriod: 9s}}\n", "field `spec.manager.leaderElection.retryPeriod`: renewDeadline 10s is not above 1.2 x retryPeriod 9s; expected renewDeadline > 1.2 x retryPeriod"),
-        ("  manager: {leaderElection: {retryPeriod: 0s}}\n", "field `spec.manager.leaderElection.retryPeriod`: `0s` is not accepted here; expected a duration like 15s, 3m, 1m30s or 800ms, above zero"),
+        ("  manager: {leaderElection: {retryPeriod: 0s}}\n", "field `spec.manager.leaderElection.retryPeriod`: `0s` is not accepted here; expected a duration from 500ms to 24h"),
         // network and tick
         ("  network: {latencyMin: 10ms, latencyMax: 5ms}\n", "s.yaml:6:25: field `spec.network.latencyMin`: latencyMin 10ms is above latencyMax 5ms; expected latencyMin <= latencyMax"),
         ("  network: {latencyMax: 500us}\n", "field `spec.network.latencyMax`: latencyMin 1ms is above latencyMax 500us"),
@@ -220,7 +225,7 @@ fn semantic_errors_point_at_the_offending_value() {
         ("  tick: 126ms\n", "expected a tick of at most 125ms"),
         ("  tick: 1ns\n", "s.yaml:6:9: field `spec.tick`: 1ns is finer than the trace resolves; expected a tick of at least 1ms, like 10ms"),
         ("  duration: 24h\n  tick: 1ms\n", "s.yaml:7:9: field `spec.tick`: 86400000 steps of 1ms make a run of 24h too long to finish; expected at most 20000000 steps, a tick of at least 4320us"),
-        ("  tick: 100ms\n  kubelet: {readiness: {timeout: 500ms}}\n", "s.yaml:6:9: field `spec.tick`: 100ms is too coarse for the probes"),
+        ("  tick: 300ms\n  kubelet: {readiness: {timeout: 2s}}\n", "s.yaml:6:9: field `spec.tick`: 300ms is too coarse for the probes (a probe's four network hops take a tick each, within half of the shortest probe timeout); expected a tick of at most 250ms"),
         // the run's length and the times it schedules
         ("  duration: 30s\n", "s.yaml:6:13: field `spec.duration`: a run of 30s cannot outlast the stall bound of 5m; expected a duration longer than the bound"),
         ("  duration: 5m\n", "field `spec.duration`: a run of 5m cannot outlast the stall bound of 5m"),
@@ -228,7 +233,7 @@ fn semantic_errors_point_at_the_offending_value() {
         ("  replicas: [{name: a, startAt: 20m}]\n", "s.yaml:6:33: field `spec.replicas[0].startAt`: 20m is not within the run of 20m; expected a time before spec.duration"),
         ("  deletionFlow: {deleteAt: 1h}\n", "s.yaml:6:28: field `spec.deletionFlow.deleteAt`: 1h is not within the run of 20m"),
         ("  faults: [{at: 1s, kill: grm-0}, {at: 30m, restart: grm-1}]\n", "field `spec.faults[1].at`: 30m is not within the run of 20m"),
-        ("  duration: 25h\n", "field `spec.duration`: 25h is too long; expected at most 24h"),
+        ("  duration: 25h\n", "s.yaml:6:13: field `spec.duration`: `25h` is not accepted here; expected a duration from 1ms to 24h"),
         ("  duration: 0s\n", "field `spec.duration`: `0s` is not accepted here"),
         // crds and the flow
         ("  deletionFlow: {deleteAt: 60s, crds: [prometheuses.monitoring.coreos.com, thanosrulers.monitoring.coreos.com]}\n", "s.yaml:6:76: field `spec.deletionFlow.crds[1]`: `thanosrulers.monitoring.coreos.com` is not a CRD of spec.crds; expected one of `prometheuses.monitoring.coreos.com`, `alertmanagers.monitoring.coreos.com`"),
@@ -252,14 +257,19 @@ fn semantic_errors_point_at_the_offending_value() {
         ("  expect: {verdict: stall, apiRequests: {}}\n", "s.yaml:6:41: field `spec.expect.apiRequests`: no bound given; expected at least one of listPerMinuteMax, watchPerMinuteMax, leasePerMinuteMax"),
         ("  expect: {verdict: stall, deploymentReadyWithinFlowTimeout: false}\n", "field `spec.expect.deploymentReadyWithinFlowTimeout`: there is no deletion flow to time; expected it only with a `spec.deletionFlow`"),
         // bounds and numbers
-        ("  apiServer: {watchChannelCapacity: 0}\n", "field `spec.apiServer.watchChannelCapacity`: 0 is not accepted; expected a capacity of 1 or more"),
-        ("  kubelet: {readiness: {failureThreshold: 0}}\n", "field `spec.kubelet.readiness.failureThreshold`: 0 is not accepted; expected 1 or more"),
+        ("  apiServer: {watchChannelCapacity: 0}\n", "field `spec.apiServer.watchChannelCapacity`: `0` is not accepted here; expected a whole number from 1 to 100000"),
+        ("  kubelet: {readiness: {failureThreshold: 0}}\n", "field `spec.kubelet.readiness.failureThreshold`: `0` is not accepted here; expected a whole number from 1 to 86400"),
         ("  kubelet: {liveness: {period: 0s}}\n", "field `spec.kubelet.liveness.period`: `0s` is not accepted here"),
-        ("  kubelet: {crashLoopBackOff: {initial: 10m}}\n", "field `spec.kubelet.crashLoopBackOff.initial`: cap 5m is below initial 10m; expected cap >= initial"),
-        ("  manager: {reflector: {backoff: {cap: 100ms}}}\n", "field `spec.manager.reflector.backoff.cap`: cap 100ms is below initial 800ms; expected cap >= initial"),
-        ("  manager: {reflector: {backoff: {factor: 0.5}}}\n", "field `spec.manager.reflector.backoff.factor`: 0.5 is not accepted; expected a number of at least 1"),
-        ("  manager: {reflector: {backoff: {jitter: -1}}}\n", "field `spec.manager.reflector.backoff.jitter`: -1 is not accepted; expected a number of at least 0"),
-        ("  manager: {reflector: {backoff: {factor: .nan}}}\n", "field `spec.manager.reflector.backoff.factor`: NaN is not accepted"),
+        ("  kubelet: {crashLoopBackOff: {initial: 1m, cap: 30s}}\n", "field `spec.kubelet.crashLoopBackOff.cap`: cap 30s is below initial 1m; expected cap >= initial"),
+        ("  kubelet: {crashLoopBackOff: {cap: 5s}}\n", "field `spec.kubelet.crashLoopBackOff.cap`: `5s` is not accepted here; expected a duration from 10s to 5m"),
+        ("  manager: {reflector: {backoff: {initial: 2s, cap: 1s}}}\n", "field `spec.manager.reflector.backoff.cap`: cap 1s is below initial 2s; expected cap >= initial"),
+        ("  manager: {reflector: {backoff: {factor: 0.5}}}\n", "field `spec.manager.reflector.backoff.factor`: `0.5` is not accepted here; expected a number from 1 to 10"),
+        ("  manager: {reflector: {backoff: {jitter: -1}}}\n", "field `spec.manager.reflector.backoff.jitter`: `-1` is not accepted here; expected a number from 0 to 10"),
+        ("  manager: {reflector: {backoff: {factor: .nan}}}\n", "field `spec.manager.reflector.backoff.factor`: `NaN` is not accepted here; expected a number from 1 to 10"),
+        // The inputs that broke the model before they had a range (issue 18).
+        ("  apiServer: {watchChannelCapacity: 2305843009213693952}\n", "s.yaml:6:37: field `spec.apiServer.watchChannelCapacity`: `2305843009213693952` is not accepted here; expected a whole number from 1 to 100000"),
+        ("  manager: {reflector: {backoff: {jitter: 1e308}}}\n", "s.yaml:6:43: field `spec.manager.reflector.backoff.jitter`: `1e308` is not accepted here; expected a number from 0 to 10"),
+        ("  apiServer: {bookmarkInterval: 1ms}\n", "s.yaml:6:33: field `spec.apiServer.bookmarkInterval`: `1ms` is not accepted here; expected a duration from 1s to 24h"),
         ("  manager: {informer: kube-runtime}\n", "s.yaml:6:23: field `spec.manager.informer`: kube-runtime's informer runs on kube-rs's client; expected `client: kube` beside it"),
         ("  manager: {client: rest, informer: kube-runtime}\n", "field `spec.manager.informer`: kube-runtime's informer runs on kube-rs's client"),
         ("  manager: {client: kube, informer: kube-runtime}\n  mitigations: {notFoundListIsEmpty: true}\n", "s.yaml:6:37: field `spec.manager.informer`: the notFoundListIsEmpty mitigation changes client-go's reflector"),
@@ -318,4 +328,26 @@ fn no_input_panics() {
     ] {
         let _ = parse(Path::new("g.yaml"), garbage);
     }
+}
+
+#[test]
+fn lists_that_multiply_work_are_bounded() {
+    let kinds = (0..17)
+        .map(|i| format!("v1/K{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    check_all([
+        (
+            format!("{HEAD}  manager: {{garbageCollector: {{extraKinds: [{kinds}]}}}}\n"),
+            "s.yaml:6:44: field `spec.manager.garbageCollector.extraKinds`: 17 extra kinds; expected 0 to 16",
+        ),
+        (
+            format!("{HEAD}  manager: {{watchingController: {{kinds: [{kinds}]}}}}\n"),
+            "s.yaml:6:41: field `spec.manager.watchingController.kinds`: 17 kinds; expected 1 to 16",
+        ),
+        (
+            format!("{HEAD}  replicas: [{}]\n", (0..17).map(|i| format!("{{name: r{i}}}")).collect::<Vec<_>>().join(", ")),
+            "s.yaml:6:13: field `spec.replicas`: 17 replicas; expected 1 to 16",
+        ),
+    ]);
 }

@@ -29,6 +29,7 @@ fn report(verdict: Verdict, ready_within_timeout: Option<bool>) -> Report {
         }),
         restarts: vec![("grm-0".to_string(), 1), ("grm-1".to_string(), 0)],
         simulated: Duration::from_secs(1200),
+        model_error: None,
         api_requests: Default::default(),
         api_by_replica: Vec::new(),
     }

@@ -2,7 +2,8 @@
 
 use stallsim_harness::{CrashLoopConfig, KubeletConfig, ProbeConfig};
 
-use super::{dur, Ctx, Result};
+use super::{Ctx, Result};
+use crate::bounds;
 use crate::file;
 
 pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<KubeletConfig> {
@@ -24,17 +25,30 @@ pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<
             "spec.kubelet.readiness",
         )?,
         crash_loop: crash_loop(ctx, k.crash_loop_back_off.as_ref(), defaults.crash_loop)?,
-        termination_grace_period: dur(
+        termination_grace_period: ctx.duration_in(
             &k.termination_grace_period,
             defaults.termination_grace_period,
-        ),
-        pleg_relist_period: ctx.positive(
+            "spec.kubelet.terminationGracePeriod",
+            bounds::DELAY,
+        )?,
+        pleg_relist_period: ctx.duration_in(
             &k.pleg_relist_period,
             defaults.pleg_relist_period,
             "spec.kubelet.plegRelistPeriod",
+            bounds::TIMEOUT,
         )?,
-        container_start: dur(&k.container_start, defaults.container_start),
-        process_start: dur(&k.process_start, defaults.process_start),
+        container_start: ctx.duration_in(
+            &k.container_start,
+            defaults.container_start,
+            "spec.kubelet.containerStart",
+            bounds::DELAY,
+        )?,
+        process_start: ctx.duration_in(
+            &k.process_start,
+            defaults.process_start,
+            "spec.kubelet.processStart",
+            bounds::DELAY,
+        )?,
     })
 }
 
@@ -45,22 +59,32 @@ fn probe(
     field: &str,
 ) -> Result<ProbeConfig> {
     let Some(p) = probe else { return Ok(defaults) };
-    let failure_threshold = match &p.failure_threshold {
-        Some(t) if t.value == 0 => {
-            return Err(ctx.error(
-                &t.referenced,
-                format!("{field}.failureThreshold"),
-                "0 is not accepted; expected 1 or more",
-            ))
-        }
-        Some(t) => t.value,
-        None => defaults.failure_threshold,
-    };
+    let failure_threshold = ctx.count_in(
+        &p.failure_threshold,
+        u64::from(defaults.failure_threshold),
+        &format!("{field}.failureThreshold"),
+        bounds::FAILURE_THRESHOLD,
+    )?;
     Ok(ProbeConfig {
-        initial_delay: dur(&p.initial_delay, defaults.initial_delay),
-        period: ctx.positive(&p.period, defaults.period, &format!("{field}.period"))?,
-        timeout: ctx.positive(&p.timeout, defaults.timeout, &format!("{field}.timeout"))?,
-        failure_threshold,
+        initial_delay: ctx.duration_in(
+            &p.initial_delay,
+            defaults.initial_delay,
+            &format!("{field}.initialDelay"),
+            bounds::DELAY,
+        )?,
+        period: ctx.duration_in(
+            &p.period,
+            defaults.period,
+            &format!("{field}.period"),
+            bounds::PROBE_PERIOD,
+        )?,
+        timeout: ctx.duration_in(
+            &p.timeout,
+            defaults.timeout,
+            &format!("{field}.timeout"),
+            bounds::PROBE_TIMEOUT,
+        )?,
+        failure_threshold: u32::try_from(failure_threshold).expect("the bound fits a u32"),
     })
 }
 
@@ -73,15 +97,21 @@ fn crash_loop(
         return Ok(defaults);
     };
     const FIELD: &str = "spec.kubelet.crashLoopBackOff";
-    let (initial, cap) =
-        ctx.initial_and_cap(&c.initial, &c.cap, (defaults.initial, defaults.cap), FIELD)?;
+    let (initial, cap) = ctx.initial_and_cap(
+        &c.initial,
+        &c.cap,
+        (defaults.initial, defaults.cap),
+        FIELD,
+        bounds::CRASH_LOOP_WAIT,
+    )?;
     Ok(CrashLoopConfig {
         initial,
         cap,
-        reset_after: ctx.positive(
+        reset_after: ctx.duration_in(
             &c.reset_after,
             defaults.reset_after,
             &format!("{FIELD}.resetAfter"),
+            bounds::CRASH_LOOP_RESET,
         )?,
     })
 }

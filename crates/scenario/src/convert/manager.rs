@@ -8,6 +8,7 @@ use stallsim_manager::{
 };
 
 use super::{where_given, Ctx, Result};
+use crate::bounds;
 use crate::duration;
 use crate::file::{self, Dur};
 
@@ -68,23 +69,33 @@ pub(super) fn manager(
             }
         };
     }
-    let cache_sync_timeout = ctx.positive(
+    let cache_sync_timeout = ctx.duration_in(
         &m.cache_sync_timeout,
         defaults.cache_sync_timeout,
         "spec.manager.cacheSyncTimeout",
+        bounds::TIMEOUT,
     )?;
 
     let mut controllers = defaults.controllers.clone();
     if let Some(gc) = &m.garbage_collector {
         let extra_kinds: Vec<Gvk> = match &gc.extra_kinds {
-            Some(kinds) => kinds.iter().map(|k| k.0.clone()).collect(),
+            Some(kinds) => {
+                ctx.items_in(
+                    kinds,
+                    "spec.manager.garbageCollector.extraKinds",
+                    "extra kinds",
+                    bounds::EXTRA_KINDS,
+                )?;
+                kinds.value.iter().map(|k| k.0.clone()).collect()
+            }
             None => ControllerConfig::garbage_collector_extra_kinds(),
         };
         let mut controller = ControllerConfig::garbage_collector(&extra_kinds);
-        controller.sync_period = ctx.positive(
+        controller.sync_period = ctx.duration_in(
             &gc.sync_period,
             controller.sync_period,
             "spec.manager.garbageCollector.syncPeriod",
+            bounds::SYNC_PERIOD,
         )?;
         match controllers
             .iter_mut()
@@ -99,9 +110,17 @@ pub(super) fn manager(
             .value
             .kinds
             .iter()
-            .flatten()
+            .flat_map(|kinds| kinds.value.iter())
             .map(|k| k.0.clone())
             .collect();
+        if let Some(list) = watching.value.kinds.as_ref().filter(|_| !kinds.is_empty()) {
+            ctx.items_in(
+                list,
+                "spec.manager.watchingController.kinds",
+                "kinds",
+                bounds::WATCHED_KINDS,
+            )?;
+        }
         if kinds.is_empty() {
             return Err(ctx.error(
                 &watching.referenced,
@@ -139,20 +158,23 @@ fn leader_election(
         return Ok(defaults);
     };
     const FIELD: &str = "spec.manager.leaderElection";
-    let lease_duration = ctx.positive(
+    let lease_duration = ctx.duration_in(
         &e.lease_duration,
         defaults.lease_duration,
         &format!("{FIELD}.leaseDuration"),
+        bounds::TIMEOUT,
     )?;
-    let renew_deadline = ctx.positive(
+    let renew_deadline = ctx.duration_in(
         &e.renew_deadline,
         defaults.renew_deadline,
         &format!("{FIELD}.renewDeadline"),
+        bounds::TIMEOUT,
     )?;
-    let retry_period = ctx.positive(
+    let retry_period = ctx.duration_in(
         &e.retry_period,
         defaults.retry_period,
         &format!("{FIELD}.retryPeriod"),
+        bounds::RETRY_PERIOD,
     )?;
     if renew_deadline >= lease_duration {
         let (location, field) = if e.renew_deadline.is_some() {
@@ -203,10 +225,11 @@ fn reflector(ctx: &Ctx<'_>, reflector: Option<&file::Reflector>) -> Result<Refle
     };
     Ok(ReflectorConfig {
         backoff: backoff(ctx, r.backoff.as_ref(), defaults.backoff)?,
-        watch_timeout_min: ctx.positive(
+        watch_timeout_min: ctx.duration_in(
             &r.watch_timeout_min,
             defaults.watch_timeout_min,
             "spec.manager.reflector.watchTimeoutMin",
+            bounds::WATCH_TIMEOUT_MIN,
         )?,
         ..defaults
     })
@@ -221,45 +244,33 @@ fn backoff(
         return Ok(defaults);
     };
     const FIELD: &str = "spec.manager.reflector.backoff";
-    let (initial, cap) =
-        ctx.initial_and_cap(&b.initial, &b.cap, (defaults.initial, defaults.cap), FIELD)?;
-    let factor = match &b.factor {
-        Some(f) if !(f.value.is_finite() && f.value >= 1.0) => {
-            return Err(ctx.error(
-                &f.referenced,
-                format!("{FIELD}.factor"),
-                format!(
-                    "{} is not accepted; expected a number of at least 1, like 2",
-                    f.value
-                ),
-            ))
-        }
-        Some(f) => f.value,
-        None => defaults.factor,
-    };
-    let jitter = match &b.jitter {
-        Some(j) if !(j.value.is_finite() && j.value >= 0.0) => {
-            return Err(ctx.error(
-                &j.referenced,
-                format!("{FIELD}.jitter"),
-                format!(
-                    "{} is not accepted; expected a number of at least 0, like 1.0",
-                    j.value
-                ),
-            ))
-        }
-        Some(j) => j.value,
-        None => defaults.jitter,
-    };
+    let (initial, cap) = ctx.initial_and_cap(
+        &b.initial,
+        &b.cap,
+        (defaults.initial, defaults.cap),
+        FIELD,
+        bounds::BACKOFF_WAIT,
+    )?;
     Ok(BackoffConfig {
         initial,
-        factor,
+        factor: ctx.number_in(
+            &b.factor,
+            defaults.factor,
+            &format!("{FIELD}.factor"),
+            bounds::BACKOFF_FACTOR,
+        )?,
         cap,
-        jitter,
-        reset_after: ctx.positive(
+        jitter: ctx.number_in(
+            &b.jitter,
+            defaults.jitter,
+            &format!("{FIELD}.jitter"),
+            bounds::BACKOFF_JITTER,
+        )?,
+        reset_after: ctx.duration_in(
             &b.reset_after,
             defaults.reset_after,
             &format!("{FIELD}.resetAfter"),
+            bounds::TIMEOUT,
         )?,
     })
 }
@@ -275,7 +286,7 @@ fn mitigations(
     let optional = |value: &Dur, field: &str| -> Result<Option<Duration>> {
         value
             .as_ref()
-            .map(|_| ctx.positive(value, Duration::ZERO, field))
+            .map(|_| ctx.duration_in(value, Duration::ZERO, field, bounds::TIMEOUT))
             .transpose()
     };
     Ok(ManagerMitigations {

@@ -8,12 +8,11 @@ use stallsim_apiserver::CrdSpec;
 use stallsim_harness::{DeletionFlowConfig, Fault as WorldFault, FaultAction};
 
 use super::{quoted, Ctx, Result};
+use crate::bounds;
 use crate::duration::TIMING_ACCEPTED;
 use crate::expect::{ApiRequestBounds, Expect, ExpectedVerdict};
 use crate::file::{self, Tim, S};
 use crate::ScenarioError;
-
-const FAULTS_MAX: usize = 256;
 
 pub(super) fn deletion_flow(
     ctx: &Ctx<'_>,
@@ -62,20 +61,23 @@ pub(super) fn deletion_flow(
     };
     let defaults = DeletionFlowConfig::new(delete_at, names);
     Ok(DeletionFlowConfig {
-        wait_timeout: ctx.positive(
+        wait_timeout: ctx.duration_in(
             &f.wait_timeout,
             defaults.wait_timeout,
             &format!("{FIELD}.waitTimeout"),
+            bounds::FLOW_WAIT,
         )?,
-        poll_interval: ctx.positive(
+        poll_interval: ctx.duration_in(
             &f.poll_interval,
             defaults.poll_interval,
             &format!("{FIELD}.pollInterval"),
+            bounds::POLL_INTERVAL,
         )?,
-        retry_after: ctx.positive(
+        retry_after: ctx.duration_in(
             &f.retry_after,
             defaults.retry_after,
             &format!("{FIELD}.retryAfter"),
+            bounds::FLOW_WAIT,
         )?,
         ..defaults
     })
@@ -89,13 +91,7 @@ pub(super) fn faults(
     let Some(list) = faults else {
         return Ok(Vec::new());
     };
-    if list.value.len() > FAULTS_MAX {
-        return Err(ctx.error(
-            &list.referenced,
-            "spec.faults",
-            format!("{} faults; expected at most {FAULTS_MAX}", list.value.len()),
-        ));
-    }
+    ctx.items_in(list, "spec.faults", "faults", bounds::FAULTS)?;
     let replica_list = quoted(&replicas.iter().collect::<Vec<_>>());
     let mut out = Vec::new();
     for (i, fault) in list.value.iter().enumerate() {
@@ -160,10 +156,15 @@ pub(super) fn faults(
             only_with(&f.down, "down", "kill")?;
         }
         let action = match action {
-            "kill" => FaultAction::Kill {
-                replica: name,
-                down: ctx.time_or(&f.down, Duration::ZERO, &field("down")),
-            },
+            "kill" => {
+                if let Some(down) = &f.down {
+                    ctx.timing_in(down, &field("down"), bounds::DELAY)?;
+                }
+                FaultAction::Kill {
+                    replica: name,
+                    down: ctx.time_or(&f.down, Duration::ZERO, &field("down")),
+                }
+            }
             "restart" => FaultAction::Restart { replica: name },
             _ => {
                 let duration = f.for_.as_ref().ok_or_else(|| {
@@ -173,15 +174,7 @@ pub(super) fn faults(
                         &format!("{TIMING_ACCEPTED}: how long the partition lasts"),
                     )
                 })?;
-                if duration.value.least.is_zero() {
-                    return Err(ctx.error(
-                        &duration.referenced,
-                        field("for"),
-                        format!(
-                            "`0s` is not accepted here; expected {TIMING_ACCEPTED}, above zero"
-                        ),
-                    ));
-                }
+                ctx.timing_in(duration, &field("for"), bounds::PARTITION)?;
                 FaultAction::Partition {
                     replica: name,
                     duration: ctx.time(duration, &field("for")),
@@ -252,17 +245,23 @@ pub(super) fn expect(
     }
     let api_requests = match &e.api_requests {
         None => None,
-        Some(bounds) => {
-            let b = &bounds.value;
-            let value = |field: &Option<S<u64>>| field.as_ref().map(|f| f.value);
+        Some(requests) => {
+            let b = &requests.value;
+            let value = |given: &Option<S<u64>>, name: &str| -> Result<Option<u64>> {
+                let field = format!("spec.expect.apiRequests.{name}");
+                given
+                    .as_ref()
+                    .map(|_| ctx.count_in(given, 0, &field, bounds::REQUESTS_PER_MINUTE))
+                    .transpose()
+            };
             let bounds_read = ApiRequestBounds {
-                list_per_minute_max: value(&b.list_per_minute_max),
-                watch_per_minute_max: value(&b.watch_per_minute_max),
-                lease_per_minute_max: value(&b.lease_per_minute_max),
+                list_per_minute_max: value(&b.list_per_minute_max, "listPerMinuteMax")?,
+                watch_per_minute_max: value(&b.watch_per_minute_max, "watchPerMinuteMax")?,
+                lease_per_minute_max: value(&b.lease_per_minute_max, "leasePerMinuteMax")?,
             };
             if bounds_read.is_empty() {
                 return Err(ctx.error(
-                    &bounds.referenced,
+                    &requests.referenced,
                     "spec.expect.apiRequests",
                     "no bound given; expected at least one of listPerMinuteMax, \
                      watchPerMinuteMax, leasePerMinuteMax",
