@@ -1,6 +1,7 @@
 //! Stored objects: typed where the server knows the kind, each written as
 //! JSON once when stored; their keys, and timestamps.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -123,12 +124,6 @@ impl Object {
         })
     }
 
-    /// The object as a JSON value: what a merge patch applies to.
-    pub(crate) fn to_value(&self) -> Value {
-        // Every representation serializes: map keys are strings.
-        serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-
     pub(crate) fn meta(&self) -> &ObjectMeta {
         match self {
             Object::Lease(lease) => &lease.metadata,
@@ -238,9 +233,14 @@ impl<'de> Deserialize<'de> for JsonObject {
 /// answer, list and watch frame that carries it copies), and the memory
 /// its JSON value would hold. Shared by the store, the history and the
 /// watch frames, never copied.
+///
+/// A typed object is held as its type and its JSON; an object kept as JSON
+/// holds its fields once, as that JSON, beside its typed metadata: an
+/// update or a patch of it reads them back ([`Stored::object`]).
 #[derive(Debug)]
 pub(crate) struct Stored {
-    pub(crate) object: Object,
+    /// The object; for [`Object::Json`], its metadata and no fields.
+    held: Object,
     pub(crate) json: Body,
     /// What the [`MemoryBounds`](crate::MemoryBounds) count for it.
     pub(crate) bytes: u64,
@@ -248,18 +248,35 @@ pub(crate) struct Stored {
 
 impl Stored {
     /// `object` written as JSON, once.
-    pub(crate) fn new(object: Object) -> Result<Rc<Stored>, ApiError> {
+    pub(crate) fn new(mut object: Object) -> Result<Rc<Stored>, ApiError> {
         let json = Body::of(&object)?;
         let bytes = json_bytes(json.text());
+        if let Object::Json(held) = &mut object {
+            held.fields = Map::new();
+        }
         Ok(Rc::new(Stored {
-            object,
+            held: object,
             json,
             bytes,
         }))
     }
 
+    /// The whole object, its fields read back from its JSON when it is
+    /// kept as JSON.
+    pub(crate) fn object(&self) -> Result<Cow<'_, Object>, ApiError> {
+        match &self.held {
+            Object::Json(_) => Ok(Cow::Owned(Object::Json(self.json.decode()?))),
+            typed => Ok(Cow::Borrowed(typed)),
+        }
+    }
+
+    /// The object when its kind is typed (a lease, a pod, a CRD).
+    pub(crate) fn typed(&self) -> Option<&Object> {
+        (!matches!(self.held, Object::Json(_))).then_some(&self.held)
+    }
+
     pub(crate) fn meta(&self) -> &ObjectMeta {
-        self.object.meta()
+        self.held.meta()
     }
 
     /// Where it is stored within its collection.
@@ -371,9 +388,11 @@ mod tests {
         ];
         for (resource, value) in objects {
             let object = Object::from_value(&resource, value.clone()).unwrap();
-            let stored = Stored::new(object).unwrap();
+            let stored = Stored::new(object.clone()).unwrap();
             assert_eq!(stored.json.text(), serde_json::to_string(&value).unwrap());
             assert_eq!(stored.json.to_value(), value);
+            // An object kept as JSON reads its fields back whole.
+            assert_eq!(*stored.object().unwrap(), object);
         }
     }
 

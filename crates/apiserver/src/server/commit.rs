@@ -46,7 +46,7 @@ impl ApiServer {
             Write::Create(object) => (ChangeKind::Added, object, None),
             Write::Update { object, previous } => (ChangeKind::Modified, object, Some(previous)),
             Write::Delete(object) => {
-                let deleted = self.stamp(object.object.clone())?;
+                let deleted = self.stamp(object.object()?.into_owned())?;
                 (ChangeKind::Deleted, deleted, Some(object))
             }
         };

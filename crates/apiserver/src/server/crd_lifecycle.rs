@@ -198,8 +198,8 @@ impl ApiServer {
 
 /// The CRD a stored object of the CRD resource is.
 fn crd_of(stored: &Stored) -> Result<&CustomResourceDefinition, ApiError> {
-    match &stored.object {
-        Object::Crd(crd) => Ok(crd),
+    match stored.typed() {
+        Some(Object::Crd(crd)) => Ok(crd),
         _ => Err(ApiError::Decode(
             "a stored CustomResourceDefinition is not one".to_string(),
         )),

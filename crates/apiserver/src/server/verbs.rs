@@ -262,7 +262,7 @@ impl ApiServer {
 
         let kept = previous.meta();
         let generation = kept.generation.unwrap_or(1);
-        let spec_changed = !previous.object.same_desired_state(&object);
+        let spec_changed = !previous.object()?.same_desired_state(&object);
         let metadata = object.meta_mut();
         metadata.uid = kept.uid.clone();
         metadata.creation_timestamp = kept.creation_timestamp.clone();
@@ -270,8 +270,8 @@ impl ApiServer {
         object.set_type(resource);
         let mut serve = None;
         if let (Some(parsed), Object::Crd(definition)) = (crd, &mut object) {
-            match &previous.object {
-                Object::Crd(before) if before.metadata.deletion_timestamp.is_some() => {
+            match previous.typed() {
+                Some(Object::Crd(before)) if before.metadata.deletion_timestamp.is_some() => {
                     keep_deletion_marks(before, definition);
                 }
                 _ => {
@@ -311,7 +311,7 @@ impl ApiServer {
             .stored(resource, &at)
             .ok_or_else(|| object_not_found(resource, &at.1))?;
         let stored_version = stored.meta().resource_version.clone();
-        let mut object = stored.object.to_value();
+        let mut object = stored.json.to_value();
         merge_patch(&mut object, &patch);
         let asked_version = object
             .get("metadata")
