@@ -57,6 +57,9 @@ pub(crate) fn time_at(now: Duration) -> Time {
 /// Each serializes to the same JSON a `serde_json::Value` of it would,
 /// keys in order: `k8s-openapi` writes a type's fields sorted by name,
 /// and [`JsonObject`] places `metadata` among its sorted fields.
+// A pod is the largest; an object is built once per write and then lives
+// in its `Rc<Stored>`, so boxing would only add an allocation per write.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Object {
     Lease(Lease),
