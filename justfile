@@ -17,7 +17,8 @@ scenarios *paths="scenarios":
 # Long exploration: every bundled scenario for `budget` of wall-clock time
 # each (each seed draws its ranged times, latencies and jitters), held to
 # its `expect`: verdict rates, coverage of the orderings, and the failing
-# runs saved to scenarios/regressions/ with their replay lines. Files
+# runs saved to scenarios/found/ with their replay lines (move one to
+# scenarios/regressions/ to keep it as a test). Files
 # without an `expect` are for exploring by hand and are skipped, as
 # `stallsim test` skips them. Exit 1 if any scenario had a failing run.
 fuzz-race budget="10m" *args="":

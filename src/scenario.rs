@@ -166,4 +166,12 @@ impl Scenario {
     pub fn fixed_text(&self, seed: u64) -> Result<String, Error> {
         Ok(self.file.fixed_text(seed)?)
     }
+
+    /// [`fixed_text`](Self::fixed_text) as a regression test: when the file
+    /// states no `expect`, the property the run broke (convergence) is
+    /// written in, so the saved file fails `stallsim test` until the race
+    /// is fixed instead of being skipped.
+    pub fn regression_text(&self, seed: u64) -> Result<String, Error> {
+        Ok(self.file.regression_text(seed)?)
+    }
 }

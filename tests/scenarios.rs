@@ -233,7 +233,11 @@ scenario_tests! {
 }
 
 /// Bundled files without an `expect`, for exploring; each has its own test.
-const EXPLORED: &[&str] = &["grm-deletion-stall-ranged.yaml"];
+const EXPLORED: &[&str] = &[
+    "grm-deletion-stall-ranged.yaml",
+    "grm-deletion-window.yaml",
+    "three-faults-ranged.yaml",
+];
 
 /// Files without an `expect` are snapshotted too, at their own seed.
 #[test]
@@ -297,9 +301,10 @@ fn every_bundled_scenario_has_a_test() {
     );
 }
 
-/// Every failing run that `stallsim explore` saved under
-/// `scenarios/regressions/` is a test: its `expect` (else `converges`, the
-/// property explore checks) must hold once the failure is fixed.
+/// Every failing run moved from `stallsim explore`'s `scenarios/found/`
+/// into `scenarios/regressions/` is a test: its `expect` (explore writes
+/// the property the run broke) must hold once the failure is fixed, as
+/// `stallsim test scenarios/` checks it too.
 #[test]
 fn saved_regressions_hold_their_expectation() {
     let dir = scenarios_dir().join(REGRESSIONS);
@@ -309,10 +314,12 @@ fn saved_regressions_hold_their_expectation() {
     let mut failures = Vec::new();
     for path in stallsim_scenario::discover(&dir).expect("regressions/ is readable") {
         let scenario = stallsim_scenario::load(&path).unwrap_or_else(|error| panic!("{error}"));
+        // `explore` writes the property a saved run broke into the file;
+        // one without an `expect` would assert nothing.
         let expect = scenario
             .expectation()
             .cloned()
-            .unwrap_or_else(|_| stallsim_scenario::Expect::converges());
+            .unwrap_or_else(|error| panic!("a regression states what it must hold: {error}"));
         let run = stallsim_harness::run(&scenario.config());
         let mismatches = expect.check(&run.report);
         if !mismatches.is_empty() {

@@ -96,11 +96,11 @@ fn unwritable_pictures_and_reports_fail_before_the_run() {
             "run",
             "scenarios/grm-deletion-stall.yaml",
             flag,
-            "no-such-directory/out",
+            "scenarios/grm-deletion-stall.yaml/out",
         ]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{flag}: {stderr}");
-        assert!(stderr.contains("no-such-directory/out"), "{stderr}");
+        assert!(stderr.contains("grm-deletion-stall.yaml/out"), "{stderr}");
         assert!(output.stdout.is_empty(), "{flag} ran");
     }
 }

@@ -33,7 +33,7 @@ pub struct Args {
     /// The first seed (default: the scenario's); then seed + 1, ...
     #[arg(long)]
     seed: Option<u64>,
-    /// Where to write the failing runs (default: regressions/ beside the file).
+    /// Where to write the failing runs (default: found/ beside the file).
     #[arg(long, value_name = "DIR")]
     save: Option<PathBuf>,
     /// Print the summary as one JSON document.

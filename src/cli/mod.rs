@@ -31,6 +31,24 @@ pub fn load_scenario(file: &Path) -> Option<stallsim::Scenario> {
 
 /// Writes `text` to `out`; the error names the file and what was written.
 fn write_file(out: &Path, what: &str, text: &str) -> Result<(), String> {
+    create_parent(out, what)?;
     std::fs::write(out, text)
         .map_err(|error| format!("cannot write the {what} to {}: {error}", out.display()))
+}
+
+/// Creates (or truncates) the file `out` for the `what`, and the
+/// directories above it; the error names the file and what it was for.
+fn create_file(out: &Path, what: &str) -> Result<std::fs::File, String> {
+    create_parent(out, what)?;
+    std::fs::File::create(out)
+        .map_err(|error| format!("cannot write the {what} to {}: {error}", out.display()))
+}
+
+/// Creates the directories above `out`, as `mkdir -p` does.
+fn create_parent(out: &Path, what: &str) -> Result<(), String> {
+    match out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir)
+            .map_err(|error| format!("cannot create {} for the {what}: {error}", dir.display())),
+        None => Ok(()),
+    }
 }

@@ -43,11 +43,11 @@ pub fn run(args: Args) -> u8 {
     let config = &drawn.config;
     // A trace that cannot be written fails before the run, not after it.
     let trace_path = args.trace.as_deref();
-    let mut trace_out = match trace_path.map(std::fs::File::create).transpose() {
+    let trace_out = trace_path.map(|path| super::create_file(path, "trace"));
+    let mut trace_out = match trace_out.transpose() {
         Ok(out) => out.map(std::io::BufWriter::new),
         Err(error) => {
-            let path = trace_path.expect("only a given path fails").display();
-            eprintln!("error: cannot write the trace to {path}: {error}");
+            eprintln!("error: {error}");
             return exit::BAD_INPUT;
         }
     };
@@ -55,9 +55,8 @@ pub fn run(args: Args) -> u8 {
     // before the run.
     let (timeline, report) = (args.timeline.as_deref(), args.report.as_deref());
     for (path, what) in [(timeline, "timeline"), (report, "report")] {
-        if let Some(Err(error)) = path.map(std::fs::File::create) {
-            let path = path.expect("only a given path fails").display();
-            eprintln!("error: cannot write the {what} to {path}: {error}");
+        if let Some(Err(error)) = path.map(|path| super::create_file(path, what)) {
+            eprintln!("error: {error}");
             return exit::BAD_INPUT;
         }
     }

@@ -18,12 +18,15 @@ use super::summary::Saved;
 /// examples, not thousands of copies.
 pub const SAVED_FILES_MAX: usize = 100;
 
-/// Where failures go unless `--save` says: `regressions/` beside the file.
+/// Where failures go unless `--save` says: `found/` beside the file. Not
+/// `regressions/`: a saved failure becomes one of the project's tests
+/// only when someone moves it there, so an exploration never turns the
+/// test suite red by itself.
 pub fn default_dir(scenario_file: &Path) -> PathBuf {
     scenario_file
         .parent()
         .unwrap_or(Path::new(""))
-        .join("regressions")
+        .join(stallsim_scenario::FOUND_DIR)
 }
 
 /// `<scenario-name>-seed-<N>.yaml`, with anything but letters, digits,
@@ -63,7 +66,7 @@ pub fn draw(found: &FoundFailure<'_>, scenario: &Scenario, name: &str, dir: &Pat
         why: found.record.mismatches.clone(),
     };
     let text = scenario
-        .fixed_text(seed)
+        .regression_text(seed)
         .map_err(|e| e.to_string())
         .map(|text| {
             let from = scenario.path().parent().unwrap_or(Path::new("."));
@@ -156,8 +159,8 @@ mod tests {
     fn failures_go_beside_the_scenario_by_default() {
         assert_eq!(
             default_dir(Path::new("scenarios/x.yaml")),
-            Path::new("scenarios/regressions")
+            Path::new("scenarios/found")
         );
-        assert_eq!(default_dir(Path::new("x.yaml")), Path::new("regressions"));
+        assert_eq!(default_dir(Path::new("x.yaml")), Path::new("found"));
     }
 }

@@ -8,7 +8,15 @@ use crate::error::ScenarioError;
 /// not a reason to keep walking.
 const DEPTH_MAX: usize = 16;
 
-/// All `*.yaml`/`*.yml` files under `dir`, recursively, sorted by path.
+/// The directory, beside an explored file, where `stallsim explore` saves
+/// the failing runs it found. [`discover`] does not descend into one: a
+/// found failure becomes a test only when someone moves it (to
+/// `regressions/`), so exploring never changes what a directory's tests
+/// are.
+pub const FOUND_DIR: &str = "found";
+
+/// All `*.yaml`/`*.yml` files under `dir`, recursively, sorted by path,
+/// except under directories named [`FOUND_DIR`] below `dir`.
 ///
 /// Symbolic links to files are listed; symbolic links to directories are not
 /// followed.
@@ -40,7 +48,9 @@ fn walk(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<(), Scenar
             .file_type()
             .map_err(|e| ScenarioError::file(&path, format!("cannot tell what this is: {e}")))?;
         if kind.is_dir() {
-            walk(&path, depth + 1, found)?;
+            if entry.file_name() != FOUND_DIR {
+                walk(&path, depth + 1, found)?;
+            }
         } else if is_scenario_name(&path) && (kind.is_file() || path.is_file()) {
             found.push(path);
         }

@@ -47,7 +47,7 @@ use stallsim_harness::WorldConfig;
 
 pub use bounds::COST_MULTIPLE_MAX;
 pub use convert::{API_VERSION, KIND};
-pub use discover::discover;
+pub use discover::{discover, FOUND_DIR};
 pub use error::ScenarioError;
 pub use expect::{ApiRequestBounds, Expect, ExpectedVerdict};
 pub use schema::json_schema;
@@ -160,6 +160,25 @@ impl Scenario {
         }
     }
 
+    /// [`Scenario::fixed_text`] for a run that broke the file's property,
+    /// saved to become a regression test: it states the property it must
+    /// hold once fixed, the file's own `expect`, else convergence (what an
+    /// exploration holds a file without one to), so that `stallsim test`
+    /// and `cargo test` read the same assertion from it.
+    pub fn regression_text(&self, seed: u64) -> Result<String, ScenarioError> {
+        let text = expect_converges_if_silent(&self.fixed_text(seed)?);
+        let saved = parse(&self.path, &text)?;
+        let expected = self.expect.clone().unwrap_or_else(|_| Expect::converges());
+        if saved.expect.as_ref().ok() != Some(&expected) || saved.config != self.world(seed).config
+        {
+            return Err(ScenarioError::file(
+                &self.path,
+                "cannot write a self-contained copy of this file with its property; expected `spec:` written as a block mapping (one field a line)",
+            ));
+        }
+        Ok(text)
+    }
+
     /// The file as written, made self-contained for the run with `seed`:
     /// `spec.seed` set to it and every range replaced by its draw, so that
     /// the text replays that run with no arguments. Checked: the text parses
@@ -230,6 +249,12 @@ fn set_seed(text: &str, seed: u64) -> String {
 
 /// Whether the spec opening at line `spec` names `seed:` among its children.
 fn text_has_spec_seed(lines: &[&str], spec: usize, child_indent: usize) -> bool {
+    text_has_spec_key(lines, spec, child_indent, "seed:")
+}
+
+/// Whether the spec opening at line `spec` names `key` (`seed:`) among
+/// its children.
+fn text_has_spec_key(lines: &[&str], spec: usize, child_indent: usize, key: &str) -> bool {
     lines[spec + 1..]
         .iter()
         .take_while(|l| {
@@ -237,9 +262,38 @@ fn text_has_spec_seed(lines: &[&str], spec: usize, child_indent: usize) -> bool 
                 || l.trim_start().starts_with('#')
                 || l.len() - l.trim_start().len() >= child_indent
         })
-        .any(|l| {
-            l.len() - l.trim_start().len() == child_indent && l.trim_start().starts_with("seed:")
-        })
+        .any(|l| l.len() - l.trim_start().len() == child_indent && l.trim_start().starts_with(key))
+}
+
+/// `text` (a fixed text, with its `spec.seed` line) with `expect:` set to
+/// convergence after the seed line when the spec names no `expect`.
+fn expect_converges_if_silent(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(spec) = lines.iter().position(|l| l.trim_end() == "spec:") else {
+        return text.to_string();
+    };
+    let Some(seed) = lines[spec + 1..]
+        .iter()
+        .position(|l| l.trim_start().starts_with("seed:"))
+        .map(|i| spec + 1 + i)
+    else {
+        return text.to_string();
+    };
+    let indent = lines[seed].len() - lines[seed].trim_start().len();
+    if text_has_spec_key(&lines, spec, indent, "expect:") {
+        return text.to_string();
+    }
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    out.insert(
+        seed + 1,
+        format!(
+            "{}expect: {{verdict: converges}}  # the property this run broke",
+            " ".repeat(indent)
+        ),
+    );
+    let mut joined = out.join("\n");
+    joined.push('\n');
+    joined
 }
 
 /// Reads and checks the scenario file at `path`.
