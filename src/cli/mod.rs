@@ -47,8 +47,13 @@ fn create_file(out: &Path, what: &str) -> Result<std::fs::File, String> {
 /// Creates the directories above `out`, as `mkdir -p` does.
 fn create_parent(out: &Path, what: &str) -> Result<(), String> {
     match out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => std::fs::create_dir_all(dir)
-            .map_err(|error| format!("cannot create {} for the {what}: {error}", dir.display())),
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|error| {
+            format!(
+                "cannot write the {what} to {}: cannot create {}: {error}",
+                out.display(),
+                dir.display()
+            )
+        }),
         None => Ok(()),
     }
 }
