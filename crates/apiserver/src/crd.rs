@@ -118,17 +118,15 @@ fn invalid(message: String) -> ApiError {
 
 /// A CRD object as sent by a client, checked and read.
 pub(crate) struct ParsedCrd {
-    /// The typed object.
-    pub(crate) crd: CustomResourceDefinition,
     /// The resource it serves: its first served version.
     pub(crate) resource: ResourceRef,
+    /// Its `spec.names.shortNames`, as discovery lists them.
+    pub(crate) short_names: Vec<String>,
 }
 
 /// Reads a CRD object as a create or update carries it; 422 Invalid when it
 /// does not describe a servable resource.
-pub(crate) fn parse_crd(object: &serde_json::Value) -> Result<ParsedCrd, ApiError> {
-    let crd: CustomResourceDefinition = serde_json::from_value(object.clone())
-        .map_err(|e| invalid(format!("CustomResourceDefinition is invalid: {e}")))?;
+pub(crate) fn parse_crd(crd: &CustomResourceDefinition) -> Result<ParsedCrd, ApiError> {
     let spec = &crd.spec;
     let expected_name = format!("{}.{}", spec.names.plural, spec.group);
     let name = crd.metadata.name.as_deref().unwrap_or_default();
@@ -163,7 +161,11 @@ pub(crate) fn parse_crd(object: &serde_json::Value) -> Result<ParsedCrd, ApiErro
         &spec.names.kind,
         namespaced,
     );
-    Ok(ParsedCrd { crd, resource })
+    let short_names = spec.names.short_names.clone().unwrap_or_default();
+    Ok(ParsedCrd {
+        resource,
+        short_names,
+    })
 }
 
 /// The finalizer a deleted CRD keeps until its instances are gone.

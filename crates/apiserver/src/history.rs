@@ -1,10 +1,9 @@
 //! The bounded history of changes that watches from a past version replay.
 
 use std::collections::VecDeque;
+use std::rc::Rc;
 
-use serde_json::Value;
-
-use crate::object::ResourceKey;
+use crate::object::{ResourceKey, Stored};
 
 /// What happened to an object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,22 +14,22 @@ pub(crate) enum ChangeKind {
 }
 
 /// One change: every create, update and delete makes exactly one, at the
-/// resourceVersion it bumped the server to.
-#[derive(Clone, Debug, PartialEq)]
+/// resourceVersion it bumped the server to. It shares its objects with the
+/// store and the watch frames.
+#[derive(Clone, Debug)]
 pub(crate) struct Change {
     pub(crate) resource_version: u64,
     pub(crate) resource: ResourceKey,
     pub(crate) kind: ChangeKind,
     /// The object after the change (for a delete, the deleted object
     /// carrying the deletion's version).
-    pub(crate) object: Value,
+    pub(crate) object: Rc<Stored>,
     /// The object before an update or a delete: a selector tells by it an
     /// object that left or entered its selection, and a continued LIST
     /// undoes the change with it.
-    pub(crate) previous: Option<Value>,
-    /// The memory `object` holds: what a watch frame of it costs.
-    pub(crate) object_bytes: u64,
-    /// The memory the change holds: `object` and `previous`.
+    pub(crate) previous: Option<Rc<Stored>>,
+    /// The memory the change holds, `object` and `previous` each counted
+    /// (both are kept alive by it).
     pub(crate) bytes: u64,
 }
 
@@ -102,8 +101,10 @@ impl History {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::object::{JsonObject, Object};
 
     fn change(resource_version: u64) -> Change {
+        let object = Stored::new(Object::Json(JsonObject::default())).unwrap();
         Change {
             resource_version,
             resource: ResourceKey {
@@ -111,9 +112,8 @@ mod tests {
                 plural: "pods".to_string(),
             },
             kind: ChangeKind::Added,
-            object: Value::Null,
+            object,
             previous: None,
-            object_bytes: 10,
             bytes: 10,
         }
     }

@@ -3,8 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde_json::Value;
-use stallsim_core::{ApiError, FrameStream, Request, Response, Transport};
+use stallsim_core::{ApiError, Body, FrameStream, Request, Response, Transport};
 use tokio::time::Instant;
 
 use crate::pump::{Clock, FramePump};
@@ -49,11 +48,6 @@ impl std::fmt::Debug for InProcessTransport {
     }
 }
 
-/// The `200` head of a watch.
-fn watch_head() -> Response {
-    Response::ok(Value::Null)
-}
-
 impl Transport for InProcessTransport {
     type Stream = InProcessFrames;
 
@@ -61,7 +55,7 @@ impl Transport for InProcessTransport {
     async fn request(&self, request: Request) -> Result<Response, ApiError> {
         match self.handle(request) {
             Reply::Response(response) => Ok(response),
-            Reply::Watch(_) => Ok(watch_head()),
+            Reply::Watch(_) => Ok(Response::watch_head()),
         }
     }
 
@@ -70,7 +64,7 @@ impl Transport for InProcessTransport {
             Reply::Response(response) => Ok((response, None)),
             Reply::Watch(feed) => {
                 let pump = FramePump::new(feed, Rc::clone(&self.server), self.clock());
-                Ok((watch_head(), Some(InProcessFrames { pump })))
+                Ok((Response::watch_head(), Some(InProcessFrames { pump })))
             }
         }
     }
@@ -82,7 +76,8 @@ pub struct InProcessFrames {
 }
 
 impl FrameStream for InProcessFrames {
-    async fn next_frame(&mut self) -> Option<Result<Value, ApiError>> {
-        self.pump.next_frame().await.map(Ok)
+    async fn next_frame(&mut self) -> Option<Result<Body, ApiError>> {
+        let frame = self.pump.next_frame().await?;
+        Some(Body::of(&frame))
     }
 }

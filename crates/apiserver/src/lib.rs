@@ -60,6 +60,7 @@ mod route;
 mod selector;
 mod serve;
 mod server;
+mod size;
 mod status;
 mod watch;
 
@@ -74,4 +75,4 @@ pub use load::{ClientId, ClientLoad, RequestClass, RequestLoad, RATE_WINDOW};
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};
 pub use serve::serve;
 pub use server::{ApiServer, Reply};
-pub use watch::WatchFeed;
+pub use watch::{Frame, WatchFeed};

@@ -5,13 +5,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::Notify;
 use tokio::time::{sleep_until, Instant};
 
 use crate::server::ApiServer;
-use crate::watch::WatchFeed;
+use crate::watch::{Frame, WatchFeed};
 
 /// The server's clock as a front reads it: the `now` it hands the server.
 #[derive(Clone, Copy, Debug)]
@@ -73,7 +72,7 @@ impl FramePump {
     }
 
     /// The next frame to send; `None` when the watch is over.
-    pub(crate) async fn next_frame(&mut self) -> Option<Value> {
+    pub(crate) async fn next_frame(&mut self) -> Option<Frame> {
         let frame = self.next_or_end().await;
         if frame.is_none() {
             self.feed = None;
@@ -81,7 +80,7 @@ impl FramePump {
         frame
     }
 
-    async fn next_or_end(&mut self) -> Option<Value> {
+    async fn next_or_end(&mut self) -> Option<Frame> {
         loop {
             let feed = self.feed.as_mut()?;
             let now = tokio::time::Instant::now();

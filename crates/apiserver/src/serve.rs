@@ -6,7 +6,6 @@ use std::io;
 use std::rc::Rc;
 
 use serde::Serialize;
-use serde_json::Value;
 use stallsim_core::{Request, Response, STREAM_END};
 use stallsim_net::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -103,7 +102,7 @@ async fn connection(
         match reply {
             Reply::Response(response) => write_line(&mut write, &response).await?,
             Reply::Watch(feed) => {
-                write_line(&mut write, &Response::ok(Value::Null)).await?;
+                write_line(&mut write, &Response::watch_head()).await?;
                 let pump = FramePump::new(feed, Rc::clone(&server), Clock::Simulation);
                 if !stream_watch(pump, &mut read, &mut write).await? {
                     // The client left the watch and closed the connection.
@@ -145,7 +144,8 @@ async fn stream_watch(
             },
         }
     }
-    write_line(write, &STREAM_END).await?;
+    write.write_all(STREAM_END.as_bytes()).await?;
+    write.write_all(b"\n").await?;
     Ok(true)
 }
 

@@ -1,16 +1,42 @@
 //! Failure answers: an HTTP code with a `Status` body, and the errors the server gives.
 
-use serde_json::Value;
-use stallsim_core::{ApiError, ResourceRef, Response};
+use serde::Serialize;
+use stallsim_core::{ApiError, Body, ResourceRef, Response};
 
-/// The `Status` body of an error, with `kind` and `apiVersion` set.
-pub(crate) fn status_body(error: &ApiError) -> Value {
-    let mut body = serde_json::to_value(error.to_status()).unwrap_or_default();
-    if let Value::Object(map) = &mut body {
-        map.insert("kind".to_string(), Value::String("Status".to_string()));
-        map.insert("apiVersion".to_string(), Value::String("v1".to_string()));
-    }
-    body
+/// A failure `Status` as the server writes it, `kind` and `apiVersion`
+/// set and the fields in key order, as a `serde_json::Value` of it would
+/// be written.
+#[derive(Serialize)]
+struct StatusDocument<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    #[serde(skip_serializing_if = "is_zero")]
+    code: u16,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    status: &'static str,
+}
+
+fn is_zero(code: &u16) -> bool {
+    *code == 0
+}
+
+/// The `Status` body of an error.
+pub(crate) fn status_body(error: &ApiError) -> Body {
+    let status = error.to_status();
+    let document = StatusDocument {
+        api_version: "v1",
+        code: status.code,
+        kind: "Status",
+        message: &status.message,
+        reason: &status.reason,
+        status: "Failure",
+    };
+    // A struct of strings and a number always serializes.
+    Body::of(&document).unwrap_or_else(|_| Body::null())
 }
 
 /// The answer to a failed request.
@@ -116,8 +142,8 @@ pub(crate) fn insufficient_storage(bytes: u64, bytes_max: u64) -> ApiError {
 /// `ResourceVersionTooLarge` and a retry after 1 second
 /// (k8s.io/apiserver/pkg/storage/errors.go, `NewTooLargeResourceVersionError`;
 /// the watch cache's `resourceVersionTooHighRetrySeconds`).
-pub(crate) fn too_large_resource_version(requested: u64, current: u64) -> Value {
-    serde_json::json!({
+pub(crate) fn too_large_resource_version(requested: u64, current: u64) -> Body {
+    Body::from(serde_json::json!({
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},
@@ -132,7 +158,7 @@ pub(crate) fn too_large_resource_version(requested: u64, current: u64) -> Value 
             "retryAfterSeconds": 1,
         },
         "code": 504,
-    })
+    }))
 }
 
 /// 401 for a request without the bearer token the server was given, as
@@ -155,7 +181,11 @@ mod tests {
         let response = failure(&no_route());
         assert_eq!(response.code, 404);
         assert_eq!(
-            response.body,
+            response.body.text(),
+            r#"{"apiVersion":"v1","code":404,"kind":"Status","message":"the server could not find the requested resource","reason":"NotFound","status":"Failure"}"#
+        );
+        assert_eq!(
+            response.body.to_value(),
             json!({
                 "kind": "Status",
                 "apiVersion": "v1",

@@ -5,18 +5,76 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use serde_json::{json, Value};
-use stallsim_core::{ApiError, ResourceRef};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+use serde_json::Value;
+use stallsim_core::{ApiError, Body, ResourceRef};
 use tokio::sync::mpsc::error::TryRecvError;
 
 use crate::field_selector::FieldSelector;
 use crate::history::{Change, ChangeKind};
-use crate::object::{labels, meta_str, ResourceKey};
+use crate::object::{ResourceKey, Stored};
 use crate::selector::LabelSelector;
 use crate::status::status_body;
 
-/// The live side of one watch: the frames to send after the `200` head,
-/// each `{"type": "ADDED", "object": {...}}` and so on.
+/// One frame of a watch: `{"object": {...}, "type": "ADDED"}` and so on.
+///
+/// An event carries the object as the store holds it, shared, and writes
+/// the JSON it was stored with; a bookmark or an in-stream error is a
+/// document the server wrote. Serialized, a frame is its JSON line's text.
+#[derive(Clone, Debug)]
+pub struct Frame(FrameKind);
+
+#[derive(Clone, Debug)]
+enum FrameKind {
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    Event {
+        event: &'static str,
+        object: Rc<Stored>,
+    },
+    /// `BOOKMARK` or `ERROR`: the object, written by the server.
+    Document { event: &'static str, object: Body },
+}
+
+impl Frame {
+    /// `ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK` or `ERROR`.
+    pub fn event_type(&self) -> &str {
+        match &self.0 {
+            FrameKind::Event { event, .. } | FrameKind::Document { event, .. } => event,
+        }
+    }
+
+    /// The frame as one JSON document.
+    pub fn body(&self) -> Body {
+        // An object's JSON and the frame's type always serialize.
+        Body::of(self).unwrap_or_else(|_| Body::null())
+    }
+
+    /// The frame as a `serde_json::Value`: for tests that look into it.
+    pub fn to_value(&self) -> Value {
+        self.body().to_value()
+    }
+
+    fn object(&self) -> &Body {
+        match &self.0 {
+            FrameKind::Event { object, .. } => &object.json,
+            FrameKind::Document { object, .. } => object,
+        }
+    }
+}
+
+impl Serialize for Frame {
+    /// `object` before `type`: the keys in order, as a `serde_json::Value`
+    /// of the frame would write them.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut frame = serializer.serialize_struct("WatchEvent", 2)?;
+        frame.serialize_field("object", self.object())?;
+        frame.serialize_field("type", self.event_type())?;
+        frame.end()
+    }
+}
+
+/// The live side of one watch: the [`Frame`]s to send after the `200` head.
 ///
 /// The server ends the watch by dropping its end (the resource's CRD was
 /// deleted, or the watcher fell `watch_channel_capacity` frames behind);
@@ -39,12 +97,12 @@ pub struct WatchFeed {
 
 impl WatchFeed {
     /// The next frame; `None` when the server ended the watch.
-    pub async fn recv(&mut self) -> Option<Value> {
+    pub async fn recv(&mut self) -> Option<Frame> {
         std::future::poll_fn(|cx| self.queue.poll_recv(cx)).await
     }
 
     /// The next frame if one is queued, without waiting.
-    pub fn try_recv(&mut self) -> Result<Value, TryRecvError> {
+    pub fn try_recv(&mut self) -> Result<Frame, TryRecvError> {
         match self.queue.pop() {
             Some(frame) => Ok(frame),
             None if self.queue.ended.get() => Err(TryRecvError::Disconnected),
@@ -73,16 +131,35 @@ impl WatchFeed {
     /// Send it only once the queue is empty (see [`WatchFeed::try_recv`]):
     /// every change up to the server's current version is queued the moment
     /// it happens, so an empty queue means the watcher has seen them all.
-    pub fn bookmark(&self, resource_version: u64) -> Value {
-        json!({
-            "type": "BOOKMARK",
-            "object": {
-                "apiVersion": self.api_version,
-                "kind": self.kind,
-                "metadata": {"resourceVersion": resource_version.to_string()},
+    pub fn bookmark(&self, resource_version: u64) -> Frame {
+        let object = Bookmark {
+            api_version: &self.api_version,
+            kind: &self.kind,
+            metadata: BookmarkMetadata {
+                resource_version: resource_version.to_string(),
             },
+        };
+        Frame(FrameKind::Document {
+            event: "BOOKMARK",
+            // Strings only: it always serializes.
+            object: Body::of(&object).unwrap_or_else(|_| Body::null()),
         })
     }
+}
+
+/// A bookmark's object: the watch's type and the version reached.
+#[derive(serde::Serialize)]
+struct Bookmark<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: &'a str,
+    kind: &'a str,
+    metadata: BookmarkMetadata,
+}
+
+#[derive(serde::Serialize)]
+struct BookmarkMetadata {
+    #[serde(rename = "resourceVersion")]
+    resource_version: String,
 }
 
 impl Drop for WatchFeed {
@@ -98,7 +175,7 @@ impl Drop for WatchFeed {
 /// pushes and can empty it, and the reader's, which pops.
 #[derive(Debug)]
 struct Queue {
-    frames: RefCell<VecDeque<(Value, u64)>>,
+    frames: RefCell<VecDeque<(Frame, u64)>>,
     /// The bytes of the queued frames.
     bytes: Cell<u64>,
     /// The queued bytes of every watch of the server.
@@ -111,7 +188,7 @@ struct Queue {
 }
 
 impl Queue {
-    fn push(&self, frame: Value, bytes: u64) {
+    fn push(&self, frame: Frame, bytes: u64) {
         self.frames.borrow_mut().push_back((frame, bytes));
         self.add_bytes(bytes);
         if let Some(waker) = self.waker.borrow_mut().take() {
@@ -119,7 +196,7 @@ impl Queue {
         }
     }
 
-    fn pop(&self) -> Option<Value> {
+    fn pop(&self) -> Option<Frame> {
         let (frame, bytes) = self.frames.borrow_mut().pop_front()?;
         self.remove_bytes(bytes);
         Some(frame)
@@ -152,7 +229,7 @@ impl Queue {
 
     /// As a tokio channel's receiver: takes from the task's budget, so a
     /// reader of a long queue yields to the others now and then.
-    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Value>> {
+    fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Frame>> {
         let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         if let Some(frame) = self.pop() {
             coop.made_progress();
@@ -176,23 +253,26 @@ pub(crate) struct WatchFilter {
 }
 
 impl WatchFilter {
-    pub(crate) fn matches(&self, object: &Value) -> bool {
+    pub(crate) fn matches(&self, meta: &ObjectMeta) -> bool {
         let in_namespace = match &self.namespace {
-            Some(namespace) => meta_str(object, "namespace") == Some(namespace.as_str()),
+            Some(namespace) => meta.namespace.as_deref() == Some(namespace.as_str()),
             None => true,
         };
-        in_namespace && self.selector.matches(labels(object)) && self.fields.matches(object)
+        in_namespace && self.selector.matches(meta.labels.as_ref()) && self.fields.matches(meta)
     }
 
     /// The frame this watch gets for a change, if any: an update that moves
     /// an object into the selection is `ADDED`, out of it `DELETED`.
-    pub(crate) fn frame_for(&self, change: &Change) -> Option<Value> {
-        let now = self.matches(&change.object);
+    pub(crate) fn frame_for(&self, change: &Change) -> Option<Frame> {
+        let now = self.matches(change.object.meta());
         let event = match change.kind {
             ChangeKind::Added if now => "ADDED",
             ChangeKind::Deleted if now => "DELETED",
             ChangeKind::Modified => {
-                let before = change.previous.as_ref().is_some_and(|p| self.matches(p));
+                let before = change
+                    .previous
+                    .as_ref()
+                    .is_some_and(|p| self.matches(p.meta()));
                 match (before, now) {
                     (true, true) => "MODIFIED",
                     (false, true) => "ADDED",
@@ -202,18 +282,29 @@ impl WatchFilter {
             }
             _ => return None,
         };
-        Some(frame(event, change.object.clone()))
+        Some(frame(event, &change.object))
     }
 }
 
-/// A watch frame: `{"type": event, "object": object}`.
-pub(crate) fn frame(event: &str, object: Value) -> Value {
-    json!({"type": event, "object": object})
+/// A watch event carrying a stored object.
+pub(crate) fn frame(event: &'static str, object: &Rc<Stored>) -> Frame {
+    Frame(FrameKind::Event {
+        event,
+        object: Rc::clone(object),
+    })
+}
+
+/// An in-stream `ERROR` frame carrying a `Status` document.
+pub(crate) fn status_frame(status: Body) -> Frame {
+    Frame(FrameKind::Document {
+        event: "ERROR",
+        object: status,
+    })
 }
 
 /// The in-stream `ERROR` frame carrying a failure `Status`.
-pub(crate) fn error_frame(error: &ApiError) -> Value {
-    frame("ERROR", status_body(error))
+pub(crate) fn error_frame(error: &ApiError) -> Frame {
+    status_frame(status_body(error))
 }
 
 /// The server's end of one watch.
@@ -235,12 +326,12 @@ impl Watcher {
             return true;
         }
         match self.filter.frame_for(change) {
-            Some(frame) => self.push(frame, change.object_bytes),
+            Some(frame) => self.push(frame, change.object.bytes),
             None => true,
         }
     }
 
-    fn push(&self, frame: Value, bytes: u64) -> bool {
+    fn push(&self, frame: Frame, bytes: u64) -> bool {
         if self.queue.reader_gone.get() || self.queue.frames.borrow().len() >= self.frames_max {
             return false;
         }
@@ -282,7 +373,7 @@ pub(crate) struct WatchRequest {
 /// false, the watcher that keeps feeding it.
 pub(crate) fn open(
     request: WatchRequest,
-    backlog: Vec<(Value, u64)>,
+    backlog: Vec<(Frame, u64)>,
     capacity: usize,
     live: bool,
     total_bytes: &Rc<Cell<u64>>,

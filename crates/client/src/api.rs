@@ -2,8 +2,24 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
 use kube::core::{DynamicObject, ObjectList, WatchEvent};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::{ApiError, ResourceRef};
+
+/// An object a client reads and writes: a `k8s-openapi` type (`Lease`,
+/// `Pod`, `CustomResourceDefinition`) where the kind is known, or a
+/// `DynamicObject` for any kind. It travels as JSON written from its own
+/// type and read into it, as `kube::Api<K>` does.
+pub trait ApiObject:
+    kube::Resource + Clone + std::fmt::Debug + Serialize + DeserializeOwned
+{
+}
+
+impl<K> ApiObject for K where
+    K: kube::Resource + Clone + std::fmt::Debug + Serialize + DeserializeOwned
+{
+}
 
 /// Parameters of a LIST.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -30,6 +46,11 @@ pub struct WatchParams {
 ///
 /// Mirrors the Kubernetes REST API: discovery, then list, watch, get, create,
 /// update and delete of any served resource. Every error is an [`ApiError`].
+/// Objects are written from the caller's type ([`ApiObject`]) and read
+/// into it, as with `kube::Api<K>`: [`get_as`](ApiClient::get_as) and
+/// [`list_as`](ApiClient::list_as) read a `Lease` as a `Lease`;
+/// [`get`](ApiClient::get) and [`list`](ApiClient::list) read any kind as
+/// a `DynamicObject`.
 #[allow(async_fn_in_trait)] // every simulated host runs on one thread; no Send bound wanted
 pub trait ApiClient {
     type Watch: WatchStream;
@@ -46,34 +67,49 @@ pub trait ApiClient {
     async fn server_groups(&self) -> Result<APIGroupList, ApiError>;
     /// `GET /api/v1` or `GET /apis/{group}/{version}`.
     async fn server_resources(&self, group_version: &str) -> Result<APIResourceList, ApiError>;
+    /// LIST, each item read as `K`.
+    async fn list_as<K: ApiObject>(
+        &self,
+        resource: &ResourceRef,
+        params: &ListParams,
+    ) -> Result<ObjectList<K>, ApiError>;
+    /// LIST of any kind.
     async fn list(
         &self,
         resource: &ResourceRef,
         params: &ListParams,
-    ) -> Result<ObjectList<DynamicObject>, ApiError>;
+    ) -> Result<ObjectList<DynamicObject>, ApiError> {
+        self.list_as(resource, params).await
+    }
     async fn watch(
         &self,
         resource: &ResourceRef,
         params: &WatchParams,
     ) -> Result<Self::Watch, ApiError>;
+    /// GET of one object, read as `K`.
+    async fn get_as<K: ApiObject>(
+        &self,
+        resource: &ResourceRef,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<K, ApiError>;
+    /// GET of one object of any kind.
     async fn get(
         &self,
         resource: &ResourceRef,
         namespace: Option<&str>,
         name: &str,
-    ) -> Result<DynamicObject, ApiError>;
-    async fn create(
-        &self,
-        resource: &ResourceRef,
-        object: &DynamicObject,
-    ) -> Result<DynamicObject, ApiError>;
-    /// Replaces the object; fails with [`ApiError::Conflict`] when its
-    /// `metadata.resourceVersion` is not the stored one.
-    async fn update(
-        &self,
-        resource: &ResourceRef,
-        object: &DynamicObject,
-    ) -> Result<DynamicObject, ApiError>;
+    ) -> Result<DynamicObject, ApiError> {
+        self.get_as(resource, namespace, name).await
+    }
+    /// Creates the object (written from its own type) and answers it as stored.
+    async fn create<K: ApiObject>(&self, resource: &ResourceRef, object: &K)
+        -> Result<K, ApiError>;
+    /// Replaces the object and answers it as stored; fails with
+    /// [`ApiError::Conflict`] when its `metadata.resourceVersion` is not
+    /// the stored one.
+    async fn update<K: ApiObject>(&self, resource: &ResourceRef, object: &K)
+        -> Result<K, ApiError>;
     async fn delete(
         &self,
         resource: &ResourceRef,

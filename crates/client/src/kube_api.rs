@@ -7,13 +7,16 @@ use std::time::Duration;
 use futures::stream::LocalBoxStream;
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
-use kube::api::{Api, ApiResource, DeleteParams, PostParams};
+use kube::api::{Api, ApiResource, DeleteParams, GetParams, PostParams};
 use kube::core::{DynamicObject, GroupVersionKind, ObjectList, WatchEvent};
 
-use crate::{ApiClient, ApiError, ListParams, ResourceRef, WatchParams, WatchStream};
+use crate::{ApiClient, ApiError, ApiObject, ListParams, ResourceRef, WatchParams, WatchStream};
 
 /// An [`ApiClient`] over a `kube::Client`: discovery through the client's
-/// discovery calls, everything else through `Api<DynamicObject>`.
+/// discovery calls, watches and deletes through `Api<DynamicObject>`, and
+/// objects read and written as the caller's type through the requests
+/// `kube::Api<K>` itself builds (`kube::core::Request`) and
+/// `kube::Client::request`.
 ///
 /// A request (or a watch's head) not answered within `request_timeout`
 /// fails with [`ApiError::Timeout`], as with [`RestClient`](crate::RestClient).
@@ -48,6 +51,22 @@ impl KubeClient {
             }
             _ => Api::all_with(self.client.clone(), &api_resource),
         }
+    }
+
+    /// The request builder `Api` would use for `resource` in `namespace`:
+    /// the same collection path, so the same requests on the wire.
+    fn requests(&self, resource: &ResourceRef, namespace: Option<&str>) -> kube::core::Request {
+        let namespace = namespace.filter(|_| resource.namespaced);
+        kube::core::Request::new(resource.collection_path(namespace))
+    }
+
+    /// Sends a built request and reads the answer as `T`, as `Api` does.
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        request: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+    ) -> Result<T, ApiError> {
+        let request = request.map_err(|e| ApiError::Decode(e.to_string()))?;
+        self.timed(self.client.request::<T>(request)).await
     }
 
     async fn timed<T>(
@@ -111,13 +130,13 @@ impl ApiClient for KubeClient {
         }
     }
 
-    async fn list(
+    async fn list_as<K: ApiObject>(
         &self,
         resource: &ResourceRef,
         params: &ListParams,
-    ) -> Result<ObjectList<DynamicObject>, ApiError> {
-        let api = self.api(resource, params.namespace.as_deref());
-        self.timed(api.list(&list_params(&params.label_selector)))
+    ) -> Result<ObjectList<K>, ApiError> {
+        let requests = self.requests(resource, params.namespace.as_deref());
+        self.send(requests.list(&list_params(&params.label_selector)))
             .await
     }
 
@@ -143,32 +162,37 @@ impl ApiClient for KubeClient {
         })
     }
 
-    async fn get(
+    async fn get_as<K: ApiObject>(
         &self,
         resource: &ResourceRef,
         namespace: Option<&str>,
         name: &str,
-    ) -> Result<DynamicObject, ApiError> {
-        self.timed(self.api(resource, namespace).get(name)).await
+    ) -> Result<K, ApiError> {
+        let requests = self.requests(resource, namespace);
+        self.send(requests.get(name, &GetParams::default())).await
     }
 
-    async fn create(
+    async fn create<K: ApiObject>(
         &self,
         resource: &ResourceRef,
-        object: &DynamicObject,
-    ) -> Result<DynamicObject, ApiError> {
-        let api = self.api(resource, object.metadata.namespace.as_deref());
-        self.timed(api.create(&PostParams::default(), object)).await
+        object: &K,
+    ) -> Result<K, ApiError> {
+        let requests = self.requests(resource, object.meta().namespace.as_deref());
+        let body = serde_json::to_vec(object).map_err(|e| ApiError::Decode(e.to_string()))?;
+        self.send(requests.create(&PostParams::default(), body))
+            .await
     }
 
-    async fn update(
+    async fn update<K: ApiObject>(
         &self,
         resource: &ResourceRef,
-        object: &DynamicObject,
-    ) -> Result<DynamicObject, ApiError> {
-        let api = self.api(resource, object.metadata.namespace.as_deref());
-        let name = object.metadata.name.as_deref().unwrap_or_default();
-        self.timed(api.replace(name, &PostParams::default(), object))
+        object: &K,
+    ) -> Result<K, ApiError> {
+        let metadata = object.meta();
+        let requests = self.requests(resource, metadata.namespace.as_deref());
+        let name = metadata.name.as_deref().unwrap_or_default();
+        let body = serde_json::to_vec(object).map_err(|e| ApiError::Decode(e.to_string()))?;
+        self.send(requests.replace(name, &PostParams::default(), body))
             .await
     }
 

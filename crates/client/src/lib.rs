@@ -21,7 +21,7 @@ mod rest;
 mod turmoil_net;
 mod typed;
 
-pub use api::{ApiClient, ListParams, WatchParams, WatchStream};
+pub use api::{ApiClient, ApiObject, ListParams, WatchParams, WatchStream};
 pub use kube_api::{api_error, KubeClient, KubeWatch};
 #[cfg(feature = "turmoil")]
 pub use kube_net::kube_client_over_net;
@@ -32,7 +32,7 @@ pub use typed::{from_dynamic, to_dynamic};
 
 // The wire types, shared with the fake API server.
 pub use stallsim_core::{
-    ApiError, FrameStream, Method, Request, ResourceRef, Response, Transport, STREAM_END,
+    ApiError, Body, FrameStream, Method, Request, ResourceRef, Response, Transport, STREAM_END,
 };
 
 pub use kube::core::{DynamicObject, ObjectList, WatchEvent};

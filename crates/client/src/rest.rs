@@ -4,15 +4,16 @@ use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
 use kube::core::{DynamicObject, ObjectList, Status, WatchEvent};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::{
-    ApiClient, ApiError, FrameStream, ListParams, Method, Request, ResourceRef, Response,
-    Transport, WatchParams, WatchStream,
+    ApiClient, ApiError, ApiObject, Body, FrameStream, ListParams, Method, Request, ResourceRef,
+    Response, Transport, WatchParams, WatchStream,
 };
 
-/// Speaks the Kubernetes REST API over any [`Transport`].
+/// Speaks the Kubernetes REST API over any [`Transport`]: bodies are
+/// written from the caller's types and answers read into them, with no
+/// `serde_json::Value` between.
 #[derive(Clone, Debug)]
 pub struct RestClient<T> {
     transport: T,
@@ -41,11 +42,11 @@ fn decode<R: DeserializeOwned>(response: Response) -> Result<R, ApiError> {
     if !response.is_success() {
         return Err(error_from(response));
     }
-    serde_json::from_value(response.body).map_err(|e| ApiError::Decode(e.to_string()))
+    response.body.decode()
 }
 
 fn error_from(response: Response) -> ApiError {
-    match serde_json::from_value::<Status>(response.body) {
+    match response.body.decode::<Status>() {
         Ok(status) if status.code != 0 => ApiError::from_status(&status),
         _ => ApiError::Status {
             code: response.code,
@@ -66,7 +67,7 @@ impl<T: Transport> ApiClient for RestClient<T> {
     type Watch = RestWatch<T::Stream>;
 
     async fn server_healthz(&self) -> Result<(), ApiError> {
-        self.call::<Value>(Request::new(Method::Get, "/healthz"))
+        self.call::<IgnoredAny>(Request::new(Method::Get, "/healthz"))
             .await
             .map(|_| ())
     }
@@ -84,11 +85,11 @@ impl<T: Transport> ApiClient for RestClient<T> {
         self.call(Request::new(Method::Get, path)).await
     }
 
-    async fn list(
+    async fn list_as<K: ApiObject>(
         &self,
         resource: &ResourceRef,
         params: &ListParams,
-    ) -> Result<ObjectList<DynamicObject>, ApiError> {
+    ) -> Result<ObjectList<K>, ApiError> {
         let request = Request::new(
             Method::Get,
             resource.collection_path(params.namespace.as_deref()),
@@ -125,12 +126,12 @@ impl<T: Transport> ApiClient for RestClient<T> {
         }
     }
 
-    async fn get(
+    async fn get_as<K: ApiObject>(
         &self,
         resource: &ResourceRef,
         namespace: Option<&str>,
         name: &str,
-    ) -> Result<DynamicObject, ApiError> {
+    ) -> Result<K, ApiError> {
         self.call(Request::new(
             Method::Get,
             resource.object_path(namespace, name),
@@ -138,24 +139,25 @@ impl<T: Transport> ApiClient for RestClient<T> {
         .await
     }
 
-    async fn create(
+    async fn create<K: ApiObject>(
         &self,
         resource: &ResourceRef,
-        object: &DynamicObject,
-    ) -> Result<DynamicObject, ApiError> {
-        let body = serde_json::to_value(object).map_err(|e| ApiError::Decode(e.to_string()))?;
-        let path = resource.collection_path(object.metadata.namespace.as_deref());
+        object: &K,
+    ) -> Result<K, ApiError> {
+        let body = Body::of(object)?;
+        let path = resource.collection_path(object.meta().namespace.as_deref());
         self.call(Request::new(Method::Post, path).body(body)).await
     }
 
-    async fn update(
+    async fn update<K: ApiObject>(
         &self,
         resource: &ResourceRef,
-        object: &DynamicObject,
-    ) -> Result<DynamicObject, ApiError> {
-        let body = serde_json::to_value(object).map_err(|e| ApiError::Decode(e.to_string()))?;
-        let name = object.metadata.name.as_deref().unwrap_or_default();
-        let path = resource.object_path(object.metadata.namespace.as_deref(), name);
+        object: &K,
+    ) -> Result<K, ApiError> {
+        let body = Body::of(object)?;
+        let metadata = object.meta();
+        let name = metadata.name.as_deref().unwrap_or_default();
+        let path = resource.object_path(metadata.namespace.as_deref(), name);
         self.call(Request::new(Method::Put, path).body(body)).await
     }
 
@@ -165,7 +167,7 @@ impl<T: Transport> ApiClient for RestClient<T> {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<(), ApiError> {
-        self.call::<Value>(Request::new(
+        self.call::<IgnoredAny>(Request::new(
             Method::Delete,
             resource.object_path(namespace, name),
         ))
@@ -182,8 +184,6 @@ pub struct RestWatch<S> {
 impl<S: FrameStream> WatchStream for RestWatch<S> {
     async fn next(&mut self) -> Option<Result<WatchEvent<DynamicObject>, ApiError>> {
         let frame = self.frames.next_frame().await?;
-        Some(frame.and_then(|value| {
-            serde_json::from_value(value).map_err(|e| ApiError::Decode(e.to_string()))
-        }))
+        Some(frame.and_then(|frame| frame.decode()))
     }
 }

@@ -7,11 +7,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde_json::Value;
 use stallsim_net::TcpStream;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::{ApiError, FrameStream, Request, Response, Transport, STREAM_END};
+use crate::{ApiError, Body, FrameStream, Request, Response, Transport, STREAM_END};
 
 /// Reaches the API server host `server` on `port` across the simulated network.
 ///
@@ -60,7 +59,8 @@ impl TurmoilTransport {
         line.push(b'\n');
         let mut connection = self.checkout().await?;
         connection.write_all(&line).await.map_err(unavailable)?;
-        // Straight from the line into the head: no intermediate value tree.
+        // Straight from the line into the head, its body kept as text for
+        // the caller to read into its own type.
         let mut line = String::new();
         match connection.read_line(&mut line).await {
             Ok(0) => Err(ApiError::Unavailable(
@@ -80,12 +80,12 @@ fn unavailable(error: std::io::Error) -> ApiError {
     ApiError::Unavailable(error.to_string())
 }
 
-/// The next JSON line; `None` once the server closed the connection.
-async fn read_value(connection: &mut Connection) -> Option<Result<Value, ApiError>> {
+/// The next line, as read; `None` once the server closed the connection.
+async fn read_frame_line(connection: &mut Connection) -> Option<Result<String, ApiError>> {
     let mut line = String::new();
     match connection.read_line(&mut line).await {
         Ok(0) => None,
-        Ok(_) => Some(serde_json::from_str(&line).map_err(|e| ApiError::Decode(e.to_string()))),
+        Ok(_) => Some(Ok(line)),
         Err(error) => Some(Err(unavailable(error))),
     }
 }
@@ -130,20 +130,31 @@ pub struct TurmoilFrames {
 }
 
 impl FrameStream for TurmoilFrames {
-    async fn next_frame(&mut self) -> Option<Result<Value, ApiError>> {
+    async fn next_frame(&mut self) -> Option<Result<Body, ApiError>> {
         let connection = self.connection.as_mut()?;
-        let frame = read_value(connection).await;
-        match frame {
-            Some(Ok(value)) if value == STREAM_END => {
-                let connection = self.connection.take().expect("checked above");
-                check_in(&self.idle, connection);
+        match read_frame_line(connection).await {
+            Some(Ok(line)) if line.trim_end() == STREAM_END => {
+                if let Some(connection) = self.connection.take() {
+                    check_in(&self.idle, connection);
+                }
                 None
             }
-            Some(Ok(value)) => Some(Ok(value)),
+            Some(Ok(line)) => match Body::parse(&line) {
+                Ok(frame) => Some(Ok(frame)),
+                // Not a frame: the stream cannot be read on, and goes.
+                Err(error) => {
+                    self.connection = None;
+                    Some(Err(ApiError::Decode(error.to_string())))
+                }
+            },
             // Closed or broken: the connection goes with the stream.
-            other => {
+            Some(Err(error)) => {
                 self.connection = None;
-                other
+                Some(Err(error))
+            }
+            None => {
+                self.connection = None;
+                None
             }
         }
     }

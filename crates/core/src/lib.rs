@@ -6,7 +6,8 @@
 //!   scope) and its REST paths;
 //! - [`Request`] and [`Response`]: HTTP's shape (method, path, query;
 //!   status code and JSON body), framed one JSON document per line on the
-//!   simulated network's JSON-line face;
+//!   simulated network's JSON-line face; a [`Body`] is JSON text, written
+//!   from the sender's type and read into the reader's;
 //! - [`ApiError`]: what can go wrong, and its mapping to and from a
 //!   Kubernetes `Status`;
 //! - [`Transport`] and [`FrameStream`]: the seam a request travels through
@@ -15,11 +16,13 @@
 //! `stallsim-client` depends on it and re-exports it; `stallsim-apiserver`
 //! depends on it instead of on the client.
 
+mod body;
 mod error;
 mod resource;
 mod transport;
 mod wire;
 
+pub use body::Body;
 pub use error::ApiError;
 pub use resource::ResourceRef;
 pub use transport::{FrameStream, Transport};

@@ -1,9 +1,7 @@
 //! How requests travel: the seam where the simulated network or an
 //! in-process call plugs in under stallsim-client's `RestClient`.
 
-use serde_json::Value;
-
-use crate::{ApiError, Request, Response};
+use crate::{ApiError, Body, Request, Response};
 
 /// Carries requests to an API server and brings answers back.
 ///
@@ -21,8 +19,9 @@ pub trait Transport {
     async fn stream(&self, request: Request) -> Result<(Response, Option<Self::Stream>), ApiError>;
 }
 
-/// The frames after a streaming answer's head; `None` once the stream ends.
+/// The frames after a streaming answer's head, each one JSON document;
+/// `None` once the stream ends.
 #[allow(async_fn_in_trait)]
 pub trait FrameStream {
-    async fn next_frame(&mut self) -> Option<Result<Value, ApiError>>;
+    async fn next_frame(&mut self) -> Option<Result<Body, ApiError>>;
 }

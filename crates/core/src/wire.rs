@@ -4,15 +4,19 @@
 //!
 //! A connection carries any number of requests, one after the other, each
 //! answered in order (HTTP/1.1's keep-alive). A watch answers with one
-//! [`Response`] line (code 200, no body) followed by one
-//! `{"type": ..., "object": ...}` line per event, and a [`STREAM_END`] line
+//! [`Response`] line (code 200, a `null` body) followed by one
+//! `{"object": ..., "type": ...}` line per event, and a [`STREAM_END`] line
 //! when the server ends the stream; the connection then carries the next
 //! request. A client that leaves a watch early closes the connection.
+//!
+//! Bodies are [`Body`]s: JSON text written from the sender's type and read
+//! into the reader's, never a `serde_json::Value` between them.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+
+use crate::Body;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -27,7 +31,7 @@ pub enum Method {
 
 /// The line (`null`) that ends a watch's stream, as HTTP/1.1's last chunk
 /// ends a chunked body; no event is `null`.
-pub const STREAM_END: Value = Value::Null;
+pub const STREAM_END: &str = "null";
 
 /// One request, as HTTP would carry it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,7 +41,7 @@ pub struct Request {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub query: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
+    pub body: Option<Body>,
 }
 
 impl Request {
@@ -55,8 +59,8 @@ impl Request {
         self
     }
 
-    pub fn body(mut self, body: Value) -> Self {
-        self.body = Some(body);
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = Some(body.into());
         self
     }
 
@@ -68,17 +72,25 @@ impl Request {
     }
 }
 
-/// One answer: an HTTP status code and a JSON body (`Null` for a watch head).
+/// One answer: an HTTP status code and a JSON body (`null` for a watch head).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Response {
     pub code: u16,
-    #[serde(default)]
-    pub body: Value,
+    #[serde(default = "Body::null")]
+    pub body: Body,
 }
 
 impl Response {
-    pub fn ok(body: Value) -> Self {
-        Response { code: 200, body }
+    pub fn ok(body: impl Into<Body>) -> Self {
+        Response {
+            code: 200,
+            body: body.into(),
+        }
+    }
+
+    /// The `200` head of a watch: a `null` body, the frames follow.
+    pub fn watch_head() -> Self {
+        Response::ok(Body::null())
     }
 
     pub fn is_success(&self) -> bool {

@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
-use stallsim_client::{
-    from_dynamic, ApiClient, ApiError, ListParams, RestClient, TurmoilTransport,
-};
+use stallsim_client::{ApiClient, ApiError, ListParams, RestClient, TurmoilTransport};
 
 use crate::kubelet::APP_LABEL;
 use crate::trace::{Recorder, WorldEvent};
@@ -103,11 +101,10 @@ impl DeletionFlow {
             label_selector: Some(format!("{}={}", APP_LABEL.0, APP_LABEL.1)),
         };
         let pods = client
-            .list(&stallsim_apiserver::pod_resource(), &params)
+            .list_as::<Pod>(&stallsim_apiserver::pod_resource(), &params)
             .await?;
         let mut ready = 0;
-        for object in &pods.items {
-            let pod: Pod = from_dynamic(object)?;
+        for pod in pods.items {
             // A pod being deleted (Terminating, as an evicted pod on a lost
             // node stays) is not available to a ReplicaSet, whatever its
             // last Ready condition said.

@@ -17,9 +17,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use stallsim_client::{
-    from_dynamic, to_dynamic, ApiClient, ApiError, RestClient, TurmoilTransport,
-};
+use stallsim_client::{ApiClient, ApiError, RestClient, TurmoilTransport};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -267,13 +265,12 @@ impl PodPublisher {
         for _ in 0..2 {
             let result = match self
                 .client
-                .get(&resource, Some(&self.namespace), &self.name)
+                .get_as::<Pod>(&resource, Some(&self.namespace), &self.name)
                 .await
             {
-                Ok(object) => {
-                    let mut pod: Pod = from_dynamic(&object)?;
+                Ok(mut pod) => {
                     pod.status = Some(status.clone());
-                    self.client.update(&resource, &to_dynamic(&pod)?).await
+                    self.client.update(&resource, &pod).await
                 }
                 Err(ApiError::NotFound(_)) => {
                     let pod = Pod {
@@ -288,7 +285,7 @@ impl PodPublisher {
                         spec: None,
                         status: Some(status.clone()),
                     };
-                    self.client.create(&resource, &to_dynamic(&pod)?).await
+                    self.client.create(&resource, &pod).await
                 }
                 Err(error) => Err(error),
             };

@@ -140,7 +140,7 @@ mod tests {
     use stallsim_apiserver::{
         crd_resource, ApiServer, ApiServerConfig, CrdSpec, InProcessTransport,
     };
-    use stallsim_client::{to_dynamic, RestClient};
+    use stallsim_client::RestClient;
 
     use super::*;
     use crate::{Gvk, ReflectorConfig, RestMapper};
@@ -176,7 +176,7 @@ mod tests {
             let creator = client.clone();
             tokio::task::spawn_local(async move {
                 tokio::time::sleep(Duration::from_secs(100)).await;
-                let crd = to_dynamic(&CrdSpec::alertmanager().to_crd()).unwrap();
+                let crd = CrdSpec::alertmanager().to_crd();
                 creator.create(&crd_resource(), &crd).await.unwrap();
             });
             let cache = Rc::new(Cache::new(

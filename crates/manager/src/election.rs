@@ -11,7 +11,7 @@ use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use rand::{rngs::SmallRng, SeedableRng};
-use stallsim_client::{from_dynamic, to_dynamic, ApiClient, ApiError, ResourceRef};
+use stallsim_client::{ApiClient, ApiError, ResourceRef};
 use tokio::time::Instant;
 
 use crate::backoff::jitter;
@@ -141,18 +141,15 @@ impl<C: ApiClient> LeaderElector<C> {
             return;
         }
         self.is_leader = false;
-        let Ok(object) = self
+        let Ok(mut lease) = self
             .client
-            .get(
+            .get_as::<Lease>(
                 &lease_resource(),
                 Some(&self.namespace),
                 &self.config.lease_name,
             )
             .await
         else {
-            return;
-        };
-        let Ok(mut lease) = from_dynamic::<Lease>(&object) else {
             return;
         };
         let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
@@ -164,10 +161,8 @@ impl<C: ApiClient> LeaderElector<C> {
         spec.lease_duration_seconds = Some(1);
         spec.acquire_time = Some(now.clone());
         spec.renew_time = Some(now);
-        if let Ok(object) = to_dynamic(&lease) {
-            if self.client.update(&lease_resource(), &object).await.is_ok() {
-                self.sink.record(ManagerEvent::LeaseReleased);
-            }
+        if self.client.update(&lease_resource(), &lease).await.is_ok() {
+            self.sink.record(ManagerEvent::LeaseReleased);
         }
     }
 
@@ -186,10 +181,10 @@ impl<C: ApiClient> LeaderElector<C> {
         let resource = lease_resource();
         let current = match self
             .client
-            .get(&resource, Some(&self.namespace), &self.config.lease_name)
+            .get_as::<Lease>(&resource, Some(&self.namespace), &self.config.lease_name)
             .await
         {
-            Ok(object) => from_dynamic::<Lease>(&object)?,
+            Ok(lease) => lease,
             Err(ApiError::NotFound(_)) => {
                 let lease = Lease {
                     metadata: ObjectMeta {
@@ -199,7 +194,7 @@ impl<C: ApiClient> LeaderElector<C> {
                     },
                     spec: Some(fresh.clone()),
                 };
-                self.client.create(&resource, &to_dynamic(&lease)?).await?;
+                self.client.create(&resource, &lease).await?;
                 self.observe(fresh);
                 return Ok(());
             }
@@ -223,9 +218,7 @@ impl<C: ApiClient> LeaderElector<C> {
             metadata: current.metadata,
             spec: Some(spec.clone()),
         };
-        self.client
-            .update(&resource, &to_dynamic(&updated)?)
-            .await?;
+        self.client.update(&resource, &updated).await?;
         self.observe(spec);
         Ok(())
     }

@@ -377,7 +377,7 @@ impl Transport for Unreachable {
 struct NoFrames;
 
 impl FrameStream for NoFrames {
-    async fn next_frame(&mut self) -> Option<Result<serde_json::Value, ApiError>> {
+    async fn next_frame(&mut self) -> Option<Result<stallsim_client::Body, ApiError>> {
         None
     }
 }

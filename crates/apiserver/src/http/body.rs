@@ -6,12 +6,12 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use serde_json::Value;
 
 use super::idle::InFlight;
 use crate::pump::FramePump;
+use crate::watch;
 
-type NextFrame = Pin<Box<dyn Future<Output = (FramePump, Option<Value>)>>>;
+type NextFrame = Pin<Box<dyn Future<Output = (FramePump, Option<watch::Frame>)>>>;
 
 /// The body of an answer: a JSON document, or a watch's events, one JSON
 /// document per line, until the watch ends.

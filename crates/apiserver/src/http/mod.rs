@@ -245,7 +245,7 @@ impl std::fmt::Debug for HttpFace {
 
 /// A whole answer: its code and its JSON body.
 fn respond(response: Response) -> hyper::Response<ReplyBody> {
-    let body = serde_json::to_vec(&response.body).unwrap_or_default();
+    let body = response.body.text().as_bytes().to_vec();
     let mut answer = hyper::Response::new(ReplyBody::full(body));
     *answer.status_mut() =
         StatusCode::from_u16(response.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -7,8 +7,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use serde_json::Value;
-use stallsim_core::{ApiError, Method, Request};
+use stallsim_core::{ApiError, Body, Method, Request};
 
 use crate::status::{
     bad_request, method_not_allowed, request_entity_too_large, unsupported_media_type,
@@ -100,10 +99,10 @@ pub(crate) async fn read(
             if !accepted.iter().any(|a| media_type.eq_ignore_ascii_case(a)) {
                 return Err(unsupported_media_type(media_type, &accepted.join(", ")));
             }
-            let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
+            let body: Body = serde_json::from_slice(&bytes).map_err(|error| {
                 bad_request(format!("the request body is not valid JSON: {error}"))
             })?;
-            Some(value)
+            Some(body)
         }
         Method::Get | Method::Delete => None,
     };

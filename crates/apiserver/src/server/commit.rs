@@ -1,45 +1,65 @@
 //! The one path every write takes: a new resourceVersion, the store, and
 //! the change published to watches and history.
 
-use serde_json::{Map, Value};
+use std::rc::Rc;
+
 use stallsim_core::{ApiError, ResourceRef};
 
 use super::ApiServer;
 use crate::history::{Change, ChangeKind};
-use crate::object::{map_bytes, set_resource_version, value_bytes, ObjectKey, ResourceKey};
+use crate::object::{Object, ObjectKey, ResourceKey, Stored};
 use crate::status::insufficient_storage;
 
 /// What a write does to one object.
 pub(super) enum Write {
-    /// Stores a new object.
-    Create(Value),
-    /// Replaces `previous` with `object`.
-    Update { object: Value, previous: Value },
+    /// Stores a new object, stamped by [`ApiServer::stamp`].
+    Create(Rc<Stored>),
+    /// Replaces `previous` with `object`, stamped by [`ApiServer::stamp`].
+    Update {
+        object: Rc<Stored>,
+        previous: Rc<Stored>,
+    },
     /// Removes the object (taken out of the store already, or still in it).
-    Delete(Value),
+    Delete(Rc<Stored>),
 }
 
 impl ApiServer {
-    /// Commits one write at the next resourceVersion: stamps the object
-    /// with it, stores it (or removes it), and publishes the change to the
-    /// watches that see it and to the history. Answers the object as
-    /// committed (a deleted one carries the deletion's version).
-    pub(super) fn commit(&mut self, resource: &ResourceKey, at: ObjectKey, write: Write) -> Value {
-        self.resource_version += 1;
-        let resource_version = self.resource_version;
-        let (kind, mut object, previous) = match write {
+    /// `object` stamped with the resourceVersion the next commit makes,
+    /// and written as JSON: what a create or an update stores, once its
+    /// room is checked ([`ApiServer::check_room`]).
+    pub(super) fn stamp(&self, mut object: Object) -> Result<Rc<Stored>, ApiError> {
+        object.meta_mut().resource_version = Some((self.resource_version + 1).to_string());
+        Stored::new(object)
+    }
+
+    /// Commits one write at the next resourceVersion: stores the object
+    /// (or removes it), and publishes the change to the watches that see
+    /// it and to the history. Answers the object as committed (a deleted
+    /// one carries the deletion's version).
+    pub(super) fn commit(
+        &mut self,
+        resource: &ResourceKey,
+        at: ObjectKey,
+        write: Write,
+    ) -> Result<Rc<Stored>, ApiError> {
+        let (kind, object, previous) = match write {
             Write::Create(object) => (ChangeKind::Added, object, None),
             Write::Update { object, previous } => (ChangeKind::Modified, object, Some(previous)),
             Write::Delete(object) => {
-                let previous = object.clone();
-                (ChangeKind::Deleted, object, Some(previous))
+                let deleted = self.stamp(object.object()?.into_owned())?;
+                (ChangeKind::Deleted, deleted, Some(object))
             }
         };
-        set_resource_version(&mut object, resource_version);
-        let object_bytes = value_bytes(&object);
-        let previous_bytes = previous.as_ref().map_or(0, value_bytes);
+        self.resource_version += 1;
+        let resource_version = self.resource_version;
+        debug_assert_eq!(
+            object.meta().resource_version.as_deref(),
+            Some(resource_version.to_string().as_str()),
+            "an object is stamped for the commit that stores it"
+        );
+        let previous_bytes = previous.as_ref().map_or(0, |p| p.bytes);
         let stored_bytes = match kind {
-            ChangeKind::Added | ChangeKind::Modified => object_bytes,
+            ChangeKind::Added | ChangeKind::Modified => object.bytes,
             ChangeKind::Deleted => 0,
         };
         self.objects_bytes = (self.objects_bytes + stored_bytes).saturating_sub(previous_bytes);
@@ -48,7 +68,7 @@ impl ApiServer {
                 self.objects
                     .entry(resource.clone())
                     .or_default()
-                    .insert(at, object.clone());
+                    .insert(at, Rc::clone(&object));
             }
             ChangeKind::Deleted => {
                 if let Some(objects) = self.objects.get_mut(resource) {
@@ -63,12 +83,11 @@ impl ApiServer {
             resource_version,
             resource: resource.clone(),
             kind,
-            object: object.clone(),
+            bytes: object.bytes + previous_bytes,
+            object: Rc::clone(&object),
             previous,
-            object_bytes,
-            bytes: object_bytes + previous_bytes,
         });
-        object
+        Ok(object)
     }
 
     /// Whether the store has room for `object` in place of `previous`;
@@ -76,11 +95,11 @@ impl ApiServer {
     /// the [`MemoryBounds`](crate::MemoryBounds).
     pub(super) fn check_room(
         &self,
-        previous: Option<&Value>,
-        object: &Map<String, Value>,
+        previous: Option<&Stored>,
+        object: &Stored,
     ) -> Result<(), ApiError> {
-        let after = (self.objects_bytes + map_bytes(object))
-            .saturating_sub(previous.map_or(0, value_bytes));
+        let after =
+            (self.objects_bytes + object.bytes).saturating_sub(previous.map_or(0, |p| p.bytes));
         let objects_bytes_max = self.bounds.objects_bytes_max();
         if after > objects_bytes_max {
             return Err(insufficient_storage(after, objects_bytes_max));
@@ -89,7 +108,7 @@ impl ApiServer {
     }
 
     /// The stored object at `at`, if any.
-    pub(super) fn stored(&self, resource: &ResourceRef, at: &ObjectKey) -> Option<&Value> {
+    pub(super) fn stored(&self, resource: &ResourceRef, at: &ObjectKey) -> Option<&Rc<Stored>> {
         self.objects.get(&ResourceKey::of(resource))?.get(at)
     }
 }

@@ -3,18 +3,19 @@
 
 use std::time::Duration;
 
+use std::rc::Rc;
+
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use serde_json::{json, Map, Value};
 use stallsim_core::{ApiError, ResourceRef, Response};
 
 use super::commit::Write;
 use super::ApiServer;
 use crate::crd::{
-    established_status, is_marked_for_deletion, mark_for_deletion,
-    mark_instance_deletion_in_progress, parse_crd, ParsedCrd,
+    is_marked_for_deletion, mark_for_deletion, mark_instance_deletion_in_progress, parse_crd,
+    ParsedCrd,
 };
 use crate::lifecycle::{CustomResource, Phase};
-use crate::object::{metadata_mut, time_at, ObjectKey, ResourceKey};
+use crate::object::{time_at, Object, ObjectKey, ResourceKey, Stored};
 use crate::resources::crd_resource;
 use crate::status::{invalid, object_not_found};
 
@@ -24,12 +25,16 @@ impl ApiServer {
     pub(super) fn check_crd(
         &self,
         resource: &ResourceRef,
-        object: &Map<String, Value>,
+        object: &Object,
     ) -> Result<Option<ParsedCrd>, ApiError> {
-        if !is_crd_resource(resource) {
+        let Object::Crd(crd) = object else {
             return Ok(None);
-        }
-        let parsed = parse_crd(&Value::Object(object.clone()))?;
+        };
+        debug_assert!(
+            is_crd_resource(resource),
+            "only the CRD resource holds CRDs"
+        );
+        let parsed = parse_crd(crd)?;
         let key = ResourceKey::of(&parsed.resource);
         if self.builtins.iter().any(|b| ResourceKey::of(b) == key) {
             return Err(invalid(format!(
@@ -40,18 +45,10 @@ impl ApiServer {
         Ok(Some(parsed))
     }
 
-    /// Serves a created or updated CRD's resource at once and marks it
-    /// established. A CRD created anew gets new storage: the watches of its
-    /// removed namesake end now.
-    pub(super) fn serve_crd(
-        &mut self,
-        name: &str,
-        parsed: &ParsedCrd,
-        object: &mut Map<String, Value>,
-        now: Duration,
-    ) {
-        let status = established_status(&parsed.crd, time_at(now));
-        object.insert("status".to_string(), json!(status));
+    /// Serves a created or updated CRD's resource at once (its object is
+    /// stored established). A CRD created anew gets new storage: the
+    /// watches of its removed namesake end now.
+    pub(super) fn serve_crd(&mut self, name: &str, parsed: ParsedCrd) {
         if let Some(old) = self.custom.remove(name) {
             if matches!(old.phase, Phase::Removed { .. }) {
                 let key = ResourceKey::of(&old.resource);
@@ -60,16 +57,7 @@ impl ApiServer {
         }
         self.custom.insert(
             name.to_string(),
-            CustomResource::established(
-                parsed.resource.clone(),
-                parsed
-                    .crd
-                    .spec
-                    .names
-                    .short_names
-                    .clone()
-                    .unwrap_or_default(),
-            ),
+            CustomResource::established(parsed.resource, parsed.short_names),
         );
     }
 
@@ -82,8 +70,8 @@ impl ApiServer {
         let stored = self
             .stored(&crd_resource(), &at)
             .ok_or_else(|| object_not_found(&crd_resource(), name))?;
-        if is_marked_for_deletion(&decode_crd(stored)?) {
-            return Ok(Response::ok(stored.clone()));
+        if is_marked_for_deletion(crd_of(stored)?) {
+            return Ok(Response::ok(stored.json.clone()));
         }
         let object = self.rewrite_crd(name, |crd| mark_for_deletion(crd, time_at(now)))?;
         let next_step_at = now.saturating_add(self.config.crd_finalizer_delay);
@@ -93,7 +81,7 @@ impl ApiServer {
                 cleaning: false,
             };
         }
-        Ok(Response::ok(object))
+        Ok(Response::ok(object.json.clone()))
     }
 
     /// One step of a deleted CRD's life, due at `at`.
@@ -165,7 +153,8 @@ impl ApiServer {
         let Some((at, object)) = objects.pop_first() else {
             return;
         };
-        self.commit(key, at, Write::Delete(object));
+        // A deletion is written from the stored object, which always serializes.
+        let _ = self.commit(key, at, Write::Delete(object));
     }
 
     /// Removes a CRD object whose finalizer is done: a `DELETED` event
@@ -178,7 +167,8 @@ impl ApiServer {
             .get_mut(&key)
             .and_then(|objects| objects.remove(&at));
         if let Some(object) = removed {
-            self.commit(&key, at, Write::Delete(object));
+            // A deletion is written from the stored object, which always serializes.
+            let _ = self.commit(&key, at, Write::Delete(object));
         }
     }
 
@@ -188,44 +178,44 @@ impl ApiServer {
         &mut self,
         name: &str,
         edit: impl FnOnce(&mut CustomResourceDefinition),
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Rc<Stored>, ApiError> {
         let resource = crd_resource();
         let at: ObjectKey = (String::new(), name.to_string());
-        let previous = self
-            .stored(&resource, &at)
-            .ok_or_else(|| object_not_found(&resource, name))?
-            .clone();
-        let mut crd = decode_crd(&previous)?;
+        let previous = Rc::clone(
+            self.stored(&resource, &at)
+                .ok_or_else(|| object_not_found(&resource, name))?,
+        );
+        let mut crd = crd_of(&previous)?.clone();
         edit(&mut crd);
-        let object = serde_json::to_value(&crd).map_err(|e| ApiError::Decode(e.to_string()))?;
-        Ok(self.commit(
+        let object = self.stamp(Object::Crd(crd))?;
+        self.commit(
             &ResourceKey::of(&resource),
             at,
             Write::Update { object, previous },
-        ))
+        )
     }
 }
 
-pub(super) fn decode_crd(object: &Value) -> Result<CustomResourceDefinition, ApiError> {
-    serde_json::from_value(object.clone()).map_err(|e| ApiError::Decode(e.to_string()))
+/// The CRD a stored object of the CRD resource is.
+fn crd_of(stored: &Stored) -> Result<&CustomResourceDefinition, ApiError> {
+    match stored.typed() {
+        Some(Object::Crd(crd)) => Ok(crd),
+        _ => Err(ApiError::Decode(
+            "a stored CustomResourceDefinition is not one".to_string(),
+        )),
+    }
 }
 
 /// An update of a CRD marked for deletion keeps what the deletion set: the
 /// server owns the deletion timestamp, status is a subresource, and the fake
 /// keeps the finalizer to its own finalizer.
-pub(super) fn keep_deletion_marks(previous: &Map<String, Value>, object: &mut Map<String, Value>) {
-    let previous_metadata = previous.get("metadata");
-    let metadata = metadata_mut(object);
-    for kept in ["deletionTimestamp", "finalizers"] {
-        match previous_metadata.and_then(|m| m.get(kept)) {
-            Some(value) => metadata.insert(kept.to_string(), value.clone()),
-            None => metadata.remove(kept),
-        };
-    }
-    match previous.get("status") {
-        Some(status) => object.insert("status".to_string(), status.clone()),
-        None => object.remove("status"),
-    };
+pub(super) fn keep_deletion_marks(
+    previous: &CustomResourceDefinition,
+    object: &mut CustomResourceDefinition,
+) {
+    object.metadata.deletion_timestamp = previous.metadata.deletion_timestamp.clone();
+    object.metadata.finalizers = previous.metadata.finalizers.clone();
+    object.status = previous.status.clone();
 }
 
 pub(super) fn is_crd_resource(resource: &ResourceRef) -> bool {

@@ -18,8 +18,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use serde_json::Value;
-use stallsim_core::{Method, Request, ResourceRef, Response};
+use stallsim_core::{Request, ResourceRef, Response};
 use tokio::sync::Notify;
 
 use crate::bounds::MemoryBounds;
@@ -28,7 +27,7 @@ use crate::crd::CrdSpec;
 use crate::history::History;
 use crate::lifecycle::CustomResource;
 use crate::load::{ClientId, ClientLoad, RequestLoad, ServerLoad};
-use crate::object::{ObjectKey, ResourceKey};
+use crate::object::{Object, ObjectKey, ResourceKey, Stored};
 use crate::resources::{builtin_resources, crd_resource};
 use crate::status::failure;
 use crate::watch::{WatchFeed, Watcher};
@@ -65,7 +64,8 @@ pub struct ApiServer {
     /// Custom resources by CRD name, from the CRD's creation until nothing
     /// is left of them (not served, not listed, no watches).
     custom: BTreeMap<String, CustomResource>,
-    objects: BTreeMap<ResourceKey, BTreeMap<ObjectKey, Value>>,
+    /// Every stored object, shared with the history and the watch frames.
+    objects: BTreeMap<ResourceKey, BTreeMap<ObjectKey, Rc<Stored>>>,
     history: History,
     watchers: Vec<Watcher>,
     bounds: MemoryBounds,
@@ -162,14 +162,11 @@ impl ApiServer {
     /// (with the events and version bump that go with it). Nothing changes
     /// when a CRD of that name exists already.
     pub fn install_crd(&mut self, crd: &CrdSpec, now: Duration) {
-        let body = serde_json::to_value(crd.to_crd()).ok();
-        let request = Request {
-            method: Method::Post,
-            path: crd_resource().collection_path(None),
-            query: BTreeMap::new(),
-            body,
-        };
-        let _ = self.answer(request, now);
+        self.advance(now);
+        let object = Object::Crd(crd.to_crd());
+        // Refused only when the name is taken: then nothing changes.
+        let _ = self.create(&crd_resource(), None, object, now);
+        self.announce_due();
     }
 
     /// Answers one request. `now` is simulated time since the start of the

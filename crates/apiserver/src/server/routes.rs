@@ -2,16 +2,15 @@
 //! resources are served and discovered.
 
 use serde::Serialize;
-use serde_json::Value;
-use stallsim_core::{ApiError, Method, Request, ResourceRef, Response};
+use stallsim_core::{ApiError, Body, Method, Request, ResourceRef, Response};
 
 use super::{ApiServer, Reply};
 use crate::discovery::{self, Listed};
 use crate::lifecycle::CustomResource;
-use crate::object::{ObjectKey, ResourceKey};
+use crate::object::{Object, ObjectKey, ResourceKey};
 use crate::openapi;
 use crate::route::{Route, Target};
-use crate::status::{method_not_allowed, no_route};
+use crate::status::{bad_request, method_not_allowed, no_route};
 
 impl ApiServer {
     pub(super) fn route(&mut self, request: Request) -> Result<Reply, ApiError> {
@@ -29,7 +28,7 @@ impl ApiServer {
                 document(discovery::group_list(&self.discoverable()))
             }
             Route::Version => get_only().and_then(|()| document(discovery::version_info())),
-            Route::Healthz => get_only().and_then(|()| document(Value::String("ok".into()))),
+            Route::Healthz => get_only().and_then(|()| document("ok")),
             Route::Resources { group, version } => {
                 get_only()?;
                 let list = discovery::resource_list(&self.discoverable(), &group, &version)
@@ -54,7 +53,10 @@ impl ApiServer {
                         return self.watch(&resource, namespace, &request.query);
                     }
                     Method::Get => self.list(&resource, namespace, &request.query)?,
-                    Method::Post => self.create(&resource, ns, request.body, now)?,
+                    Method::Post => {
+                        let object = read_object(&resource, request.body.as_ref())?;
+                        self.create(&resource, ns, object, now)?
+                    }
                     Method::Put | Method::Delete | Method::Patch => {
                         return Err(method_not_allowed())
                     }
@@ -73,7 +75,10 @@ impl ApiServer {
                 let at: ObjectKey = (namespace.unwrap_or_default(), name);
                 let response = match method {
                     Method::Get => self.get(&resource, &at)?,
-                    Method::Put => self.update(&resource, at, request.body, now)?,
+                    Method::Put => {
+                        let object = read_object(&resource, request.body.as_ref())?;
+                        self.update(&resource, at, object, now)?
+                    }
                     Method::Delete => self.delete(&resource, &at, now)?,
                     Method::Patch => self.patch(&resource, at, request.body, now)?,
                     Method::Post => return Err(method_not_allowed()),
@@ -146,8 +151,14 @@ impl ApiServer {
     }
 }
 
-/// A discovery document as a `200` answer.
+/// A document (discovery, OpenAPI, health) as a `200` answer, written
+/// straight from its type.
 fn document(body: impl Serialize) -> Result<Reply, ApiError> {
-    let body = serde_json::to_value(body).map_err(|e| ApiError::Decode(e.to_string()))?;
-    Ok(Reply::Response(Response::ok(body)))
+    Ok(Reply::Response(Response::ok(Body::of(&body)?)))
+}
+
+/// The object a create or a replace carries; 400 without one.
+fn read_object(resource: &ResourceRef, body: Option<&Body>) -> Result<Object, ApiError> {
+    let body = body.ok_or_else(|| bad_request("the request body must be a JSON object"))?;
+    Object::read(resource, body)
 }

@@ -3,28 +3,49 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::rc::Rc;
 use std::time::Duration;
 
-use serde_json::{json, Map, Value};
-use stallsim_core::{ApiError, ResourceRef, Response};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde_json::Value;
+use stallsim_core::{ApiError, Body, ResourceRef, Response};
 
 use super::commit::Write;
 use super::crd_lifecycle::{is_crd_resource, keep_deletion_marks};
 use super::ApiServer;
 use crate::continuation::ContinueToken;
+use crate::crd::established_status;
 use crate::field_selector::FieldSelector;
 use crate::history::{Change, ChangeKind};
 use crate::lifecycle::CustomResource;
 use crate::merge_patch::merge_patch;
-use crate::object::{
-    desired_state, meta_str, metadata_mut, set_type, time_at, ObjectKey, ResourceKey,
-};
+use crate::object::{time_at, Object, ObjectKey, ResourceKey, Stored};
 use crate::selector::LabelSelector;
 use crate::status::{
     bad_request, create_forbidden_while_terminating, invalid, object_not_found,
     too_large_resource_version,
 };
 use crate::watch::WatchFilter;
+
+/// A LIST's answer, `{Kind}List`, its fields in key order: each item the
+/// JSON its object was stored with.
+#[derive(Serialize)]
+struct ListDocument<'a> {
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    items: Vec<&'a Body>,
+    kind: String,
+    metadata: ListMetadata,
+}
+
+#[derive(Serialize)]
+struct ListMetadata {
+    #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
+    continue_token: Option<String>,
+    #[serde(rename = "resourceVersion")]
+    resource_version: String,
+}
 
 impl ApiServer {
     /// LIST, a page at a time when the query sets `limit`: each page ends
@@ -75,24 +96,28 @@ impl ApiServer {
         let mut items = Vec::new();
         let mut last = None;
         let mut more = false;
-        for (at, object) in range.filter(|(_, object)| filter.matches(object)) {
+        for (at, object) in range.filter(|(_, object)| filter.matches(object.meta())) {
             if limit.is_some_and(|limit| items.len() == limit) {
                 more = true;
                 break;
             }
-            items.push(object.clone());
+            items.push(&object.json);
             last = Some(at);
         }
-        let mut metadata = json!({"resourceVersion": list_version.to_string()});
-        if let (true, Some(last)) = (more, last) {
-            metadata["continue"] = Value::String(ContinueToken::write(list_version, last));
-        }
-        Ok(Response::ok(json!({
-            "apiVersion": resource.api_version(),
-            "kind": format!("{}List", resource.kind),
-            "metadata": metadata,
-            "items": items,
-        })))
+        let continue_token = match (more, last) {
+            (true, Some(last)) => Some(ContinueToken::write(list_version, last)),
+            _ => None,
+        };
+        let list = ListDocument {
+            api_version: resource.api_version(),
+            items,
+            kind: format!("{}List", resource.kind),
+            metadata: ListMetadata {
+                continue_token,
+                resource_version: list_version.to_string(),
+            },
+        };
+        Ok(Response::ok(Body::of(&list)?))
     }
 
     /// A resource's objects as they were at `resource_version`: today's,
@@ -102,7 +127,7 @@ impl ApiServer {
         &self,
         resource: &ResourceKey,
         resource_version: u64,
-    ) -> Result<BTreeMap<ObjectKey, Value>, ApiError> {
+    ) -> Result<BTreeMap<ObjectKey, Rc<Stored>>, ApiError> {
         let mut objects = self.objects.get(resource).cloned().unwrap_or_default();
         let changes: Vec<&Change> = self
             .history
@@ -117,20 +142,13 @@ impl ApiServer {
             .filter(|change| &change.resource == resource)
             .collect();
         for change in changes.into_iter().rev() {
-            let at: ObjectKey = (
-                meta_str(&change.object, "namespace")
-                    .unwrap_or_default()
-                    .to_string(),
-                meta_str(&change.object, "name")
-                    .unwrap_or_default()
-                    .to_string(),
-            );
+            let at = change.object.key();
             match (&change.kind, &change.previous) {
                 (ChangeKind::Added, _) => {
                     objects.remove(&at);
                 }
                 (ChangeKind::Modified | ChangeKind::Deleted, Some(previous)) => {
-                    objects.insert(at, previous.clone());
+                    objects.insert(at, Rc::clone(previous));
                 }
                 (ChangeKind::Modified | ChangeKind::Deleted, None) => {}
             }
@@ -142,22 +160,24 @@ impl ApiServer {
         let object = self
             .stored(resource, at)
             .ok_or_else(|| object_not_found(resource, &at.1))?;
-        Ok(Response::ok(object.clone()))
+        Ok(Response::ok(object.json.clone()))
     }
 
+    /// POST: stores a new object under the name it carries (or one made
+    /// from its `generateName`), with a uid, a creation time and
+    /// generation 1. A CRD is served at once.
     pub(super) fn create(
         &mut self,
         resource: &ResourceRef,
         path_namespace: Option<&str>,
-        body: Option<Value>,
+        mut object: Object,
         now: Duration,
     ) -> Result<Response, ApiError> {
-        let mut object = body_object(body)?;
-        let namespace = resolve_namespace(resource, path_namespace, &object)?;
+        let namespace = resolve_namespace(resource, path_namespace, object.meta())?;
         let uid_number = self.uids_issued + 1;
-        let name = match field(&object, "name") {
+        let name = match non_empty(&object.meta().name) {
             Some(name) => name.to_string(),
-            None => match field(&object, "generateName") {
+            None => match non_empty(&object.meta().generate_name) {
                 Some(prefix) => format!("{prefix}{uid_number:05}"),
                 None => {
                     return Err(invalid(
@@ -179,48 +199,44 @@ impl ApiServer {
                 resource.qualified_name()
             )));
         }
-        let metadata = metadata_mut(&mut object);
-        metadata.insert("name".to_string(), Value::String(name.clone()));
-        match &namespace {
-            Some(ns) => metadata.insert("namespace".to_string(), Value::String(ns.clone())),
-            None => metadata.remove("namespace"),
-        };
+        let metadata = object.meta_mut();
+        metadata.name = Some(name.clone());
+        metadata.namespace = namespace;
         let crd = self.check_crd(resource, &object)?;
 
-        let metadata = metadata_mut(&mut object);
-        metadata.insert(
-            "uid".to_string(),
-            Value::String(format!("uid-{uid_number}")),
-        );
-        metadata.insert("creationTimestamp".to_string(), json!(time_at(now)));
-        metadata.insert("generation".to_string(), json!(1));
-        set_type(&mut object, resource);
+        let metadata = object.meta_mut();
+        metadata.uid = Some(format!("uid-{uid_number}"));
+        metadata.creation_timestamp = Some(time_at(now));
+        metadata.generation = Some(1);
+        object.set_type(resource);
+        if let Object::Crd(definition) = &mut object {
+            definition.status = Some(established_status(definition, time_at(now)));
+        }
+        let object = self.stamp(object)?;
         self.check_room(None, &object)?;
         self.uids_issued = uid_number;
         if let Some(parsed) = crd {
-            self.serve_crd(&name, &parsed, &mut object, now);
+            self.serve_crd(&name, parsed);
         }
-        let object = self.commit(
-            &ResourceKey::of(resource),
-            at,
-            Write::Create(Value::Object(object)),
-        );
+        let object = self.commit(&ResourceKey::of(resource), at, Write::Create(object))?;
         Ok(Response {
             code: 201,
-            body: object,
+            body: object.json.clone(),
         })
     }
 
+    /// PUT: replaces the object, if the `resourceVersion` it carries (if
+    /// any) is the stored one (409 otherwise); the uid and creation time
+    /// stay, the generation grows when the desired state changed.
     pub(super) fn update(
         &mut self,
         resource: &ResourceRef,
         at: ObjectKey,
-        body: Option<Value>,
+        mut object: Object,
         now: Duration,
     ) -> Result<Response, ApiError> {
-        let mut object = body_object(body)?;
         let name = at.1.clone();
-        if let Some(body_name) = field(&object, "name") {
+        if let Some(body_name) = non_empty(&object.meta().name) {
             if body_name != name {
                 return Err(bad_request(format!(
                     "the name of the object ({body_name}) does not match the name on the URL ({name})"
@@ -228,62 +244,53 @@ impl ApiServer {
             }
         }
         let path_namespace = resource.namespaced.then_some(at.0.as_str());
-        resolve_namespace(resource, path_namespace, &object)?;
-        let previous = self
-            .stored(resource, &at)
-            .ok_or_else(|| object_not_found(resource, &name))?
-            .clone();
-        let expected = field(&object, "resourceVersion").unwrap_or_default();
-        if !expected.is_empty() && Some(expected) != meta_str(&previous, "resourceVersion") {
+        resolve_namespace(resource, path_namespace, object.meta())?;
+        let previous = Rc::clone(
+            self.stored(resource, &at)
+                .ok_or_else(|| object_not_found(resource, &name))?,
+        );
+        let expected = non_empty(&object.meta().resource_version);
+        if expected
+            .is_some_and(|expected| Some(expected) != previous.meta().resource_version.as_deref())
+        {
             return Err(conflict(resource, &name));
         }
-        let metadata = metadata_mut(&mut object);
-        metadata.insert("name".to_string(), Value::String(name.clone()));
-        match path_namespace {
-            Some(ns) => metadata.insert("namespace".to_string(), Value::String(ns.to_string())),
-            None => metadata.remove("namespace"),
-        };
+        let metadata = object.meta_mut();
+        metadata.name = Some(name.clone());
+        metadata.namespace = path_namespace.map(str::to_string);
         let crd = self.check_crd(resource, &object)?;
 
-        let previous_object = previous.as_object().cloned().unwrap_or_default();
-        let generation = previous
-            .get("metadata")
-            .and_then(|m| m.get("generation"))
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let spec_changed = desired_state(&previous_object) != desired_state(&object);
-        let metadata = metadata_mut(&mut object);
-        for kept in ["uid", "creationTimestamp"] {
-            match previous.get("metadata").and_then(|m| m.get(kept)) {
-                Some(value) => metadata.insert(kept.to_string(), value.clone()),
-                None => metadata.remove(kept),
-            };
-        }
-        metadata.insert(
-            "generation".to_string(),
-            json!(generation + i64::from(spec_changed)),
-        );
-        set_type(&mut object, resource);
-        self.check_room(Some(&previous), &object)?;
-        if let Some(parsed) = crd {
-            if previous_object
-                .get("metadata")
-                .is_some_and(|m| m.get("deletionTimestamp").is_some())
-            {
-                keep_deletion_marks(&previous_object, &mut object);
-            } else {
-                self.serve_crd(&name, &parsed, &mut object, now);
+        let kept = previous.meta();
+        let generation = kept.generation.unwrap_or(1);
+        let spec_changed = !previous.object()?.same_desired_state(&object);
+        let metadata = object.meta_mut();
+        metadata.uid = kept.uid.clone();
+        metadata.creation_timestamp = kept.creation_timestamp.clone();
+        metadata.generation = Some(generation + i64::from(spec_changed));
+        object.set_type(resource);
+        let mut serve = None;
+        if let (Some(parsed), Object::Crd(definition)) = (crd, &mut object) {
+            match previous.typed() {
+                Some(Object::Crd(before)) if before.metadata.deletion_timestamp.is_some() => {
+                    keep_deletion_marks(before, definition);
+                }
+                _ => {
+                    definition.status = Some(established_status(definition, time_at(now)));
+                    serve = Some(parsed);
+                }
             }
+        }
+        let object = self.stamp(object)?;
+        self.check_room(Some(&previous), &object)?;
+        if let Some(parsed) = serve {
+            self.serve_crd(&name, parsed);
         }
         let object = self.commit(
             &ResourceKey::of(resource),
             at,
-            Write::Update {
-                object: Value::Object(object),
-                previous,
-            },
-        );
-        Ok(Response::ok(object))
+            Write::Update { object, previous },
+        )?;
+        Ok(Response::ok(object.json.clone()))
     }
 
     /// PATCH: the stored object with the merge patch applied, written as
@@ -293,21 +300,29 @@ impl ApiServer {
         &mut self,
         resource: &ResourceRef,
         at: ObjectKey,
-        body: Option<Value>,
+        body: Option<Body>,
         now: Duration,
     ) -> Result<Response, ApiError> {
-        let patch = Value::Object(body_object(body)?);
-        let mut object = self
+        let patch = match &body {
+            Some(body) if body.text().starts_with('{') => body.decode::<Value>()?,
+            _ => return Err(bad_request("the request body must be a JSON object")),
+        };
+        let stored = self
             .stored(resource, &at)
-            .ok_or_else(|| object_not_found(resource, &at.1))?
-            .clone();
-        let stored_version = meta_str(&object, "resourceVersion").map(str::to_string);
+            .ok_or_else(|| object_not_found(resource, &at.1))?;
+        let stored_version = stored.meta().resource_version.clone();
+        let mut object = stored.json.to_value();
         merge_patch(&mut object, &patch);
-        let asked_version = meta_str(&object, "resourceVersion").map(str::to_string);
+        let asked_version = object
+            .get("metadata")
+            .and_then(|metadata| metadata.get("resourceVersion"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if asked_version != stored_version {
             return Err(conflict(resource, &at.1));
         }
-        self.update(resource, at, Some(object), now)
+        let object = Object::from_value(resource, object)?;
+        self.update(resource, at, object, now)
     }
 
     pub(super) fn delete(
@@ -328,8 +343,8 @@ impl ApiServer {
             .get_mut(&key)
             .and_then(|objects| objects.remove(at))
             .ok_or_else(|| object_not_found(resource, &at.1))?;
-        let object = self.commit(&key, at.clone(), Write::Delete(object));
-        Ok(Response::ok(object))
+        let object = self.commit(&key, at.clone(), Write::Delete(object))?;
+        Ok(Response::ok(object.json.clone()))
     }
 
     /// Which objects a LIST or WATCH selects: the path's namespace, the
@@ -392,20 +407,9 @@ pub(super) fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
     ))
 }
 
-pub(super) fn body_object(body: Option<Value>) -> Result<Map<String, Value>, ApiError> {
-    match body {
-        Some(Value::Object(object)) => Ok(object),
-        _ => Err(bad_request("the request body must be a JSON object")),
-    }
-}
-
-/// A non-empty string field of the body's `metadata`.
-pub(super) fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    object
-        .get("metadata")?
-        .get(name)?
-        .as_str()
-        .filter(|s| !s.is_empty())
+/// A set, non-empty string field of metadata.
+fn non_empty(field: &Option<String>) -> Option<&str> {
+    field.as_deref().filter(|s| !s.is_empty())
 }
 
 /// The namespace an object is written to: the path's, else the body's; none
@@ -413,12 +417,12 @@ pub(super) fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'
 pub(super) fn resolve_namespace(
     resource: &ResourceRef,
     path_namespace: Option<&str>,
-    object: &Map<String, Value>,
+    metadata: &ObjectMeta,
 ) -> Result<Option<String>, ApiError> {
     if !resource.namespaced {
         return Ok(None);
     }
-    match (path_namespace, field(object, "namespace")) {
+    match (path_namespace, non_empty(&metadata.namespace)) {
         (Some(path), Some(body)) if path != body => Err(bad_request(
             "the namespace of the provided object does not match the namespace sent on the request",
         )),

@@ -4,15 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
 use stallsim_core::{ApiError, ResourceRef};
 
 use super::verbs::requested_version;
 use super::{ApiServer, Reply};
 use crate::history::Change;
-use crate::object::{value_bytes, ResourceKey};
+use crate::object::ResourceKey;
 use crate::status::{bad_request, too_large_resource_version};
-use crate::watch::{self, error_frame, frame, WatchRequest};
+use crate::watch::{self, error_frame, frame, status_frame, Frame, WatchRequest};
 
 impl ApiServer {
     /// WATCH: a feed that first carries the backlog (every object, from
@@ -47,9 +46,9 @@ impl ApiServer {
                 .get(&key)
                 .into_iter()
                 .flat_map(BTreeMap::values)
-                .filter(|object| filter.matches(object))
-                .map(|object| (frame("ADDED", object.clone()), value_bytes(object)))
-                .collect::<Vec<(Value, u64)>>())
+                .filter(|object| filter.matches(object.meta()))
+                .map(|object| (frame("ADDED", object), object.bytes))
+                .collect::<Vec<(Frame, u64)>>())
         } else if since > self.resource_version && initial_events {
             // Only a watch that asks for initial events waits for the
             // store to reach its version, and fails when it does not
@@ -57,15 +56,15 @@ impl ApiServer {
             // waitUntilWatchCacheFreshAndForceAllEvents; upstream waits
             // 3s for its cache to catch up with etcd, this store is its own
             // cache). A plain watch from ahead waits for changes past it.
-            Err(frame(
-                "ERROR",
-                too_large_resource_version(since, self.resource_version),
-            ))
+            Err(status_frame(too_large_resource_version(
+                since,
+                self.resource_version,
+            )))
         } else {
             match self.history.since(since) {
                 Ok(changes) => Ok(changes
                     .filter(|change| change.resource == key)
-                    .filter_map(|change| Some((filter.frame_for(change)?, change.object_bytes)))
+                    .filter_map(|change| Some((filter.frame_for(change)?, change.object.bytes)))
                     .collect()),
                 Err(oldest) => Err(error_frame(&ApiError::Expired(format!(
                     "too old resource version: {since} ({oldest})"

@@ -33,7 +33,7 @@ fn list(server: &mut ApiServer, path: &str, query: &[(&str, &str)]) -> (u16, Val
         request = request.query(key, *value);
     }
     let response = call(server, request, NOW);
-    (response.code, response.body)
+    (response.code, response.body.to_value())
 }
 
 fn names(body: &Value) -> Vec<String> {
@@ -201,7 +201,7 @@ fn a_write_past_the_byte_bound_is_507_and_a_delete_makes_room() {
     let response = call(&mut server, full, NOW);
     assert_eq!(reason(&response), "InsufficientStorage");
     assert!(
-        response.body["message"]
+        response.body.to_value()["message"]
             .as_str()
             .unwrap()
             .starts_with("etcdserver: mvcc: database space exceeded"),

@@ -107,26 +107,26 @@ fn core_versions_and_version_documents() {
         Request::new(Method::Get, "/api"),
         Duration::ZERO,
     );
-    assert_eq!(api.body["kind"], "APIVersions");
-    let versions: APIVersions = serde_json::from_value(api.body).unwrap();
+    assert_eq!(api.body.to_value()["kind"], "APIVersions");
+    let versions: APIVersions = api.body.decode().unwrap();
     assert_eq!(versions.versions, ["v1"]);
     let version = call(
         &mut server,
         Request::new(Method::Get, "/version"),
         Duration::ZERO,
     );
-    let info: Info = serde_json::from_value(version.body).unwrap();
+    let info: Info = version.body.decode().unwrap();
     assert_eq!((info.major.as_str(), info.minor.as_str()), ("1", "33"));
     let groups = call(
         &mut server,
         Request::new(Method::Get, "/apis"),
         Duration::ZERO,
     );
-    assert_eq!(groups.body["kind"], "APIGroupList");
+    assert_eq!(groups.body.to_value()["kind"], "APIGroupList");
     let resources = call(
         &mut server,
         Request::new(Method::Get, "/api/v1"),
         Duration::ZERO,
     );
-    assert_eq!(resources.body["kind"], "APIResourceList");
+    assert_eq!(resources.body.to_value()["kind"], "APIResourceList");
 }

@@ -290,7 +290,7 @@ fn a_connection_carries_requests_answered_in_order_and_watches_that_end_with_a_l
         let started = Instant::now();
         let head = next_line(&mut read).await;
         assert_eq!(head, json!({"code": 200, "body": null}));
-        assert_eq!(next_line(&mut read).await, STREAM_END);
+        assert_eq!(next_line(&mut read).await.to_string(), STREAM_END);
         assert!(started.elapsed() >= Duration::from_millis(900));
         write
             .write_all(concat!(r#"{"method":"GET","path":"/apis"}"#, "\n").as_bytes())

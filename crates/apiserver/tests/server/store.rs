@@ -6,7 +6,7 @@ use serde_json::json;
 use stallsim_apiserver::{pod_resource, ApiServer, ApiServerConfig, InProcessTransport};
 use stallsim_client::{ApiClient, ApiError, ListParams, Method, Request, ResourceRef, RestClient};
 
-use crate::support::{call, client, object, path_of, reason, run, rv, shared};
+use crate::support::{call, client, deployments, object, path_of, reason, run, rv, shared};
 
 #[test]
 fn resource_versions_strictly_increase_and_list_carries_the_current_one() {
@@ -73,22 +73,27 @@ fn a_list_is_a_kind_list_document() {
         Duration::ZERO,
     );
     assert_eq!(list.code, 200);
-    assert_eq!(list.body["kind"], "PodList");
-    assert_eq!(list.body["apiVersion"], "v1");
-    assert_eq!(list.body["metadata"]["resourceVersion"], "1");
-    assert_eq!(list.body["items"][0]["metadata"]["resourceVersion"], "1");
+    assert_eq!(list.body.to_value()["kind"], "PodList");
+    assert_eq!(list.body.to_value()["apiVersion"], "v1");
+    assert_eq!(list.body.to_value()["metadata"]["resourceVersion"], "1");
+    assert_eq!(
+        list.body.to_value()["items"][0]["metadata"]["resourceVersion"],
+        "1"
+    );
 }
 
 #[test]
 fn create_sets_uid_timestamp_and_generation_and_updates_keep_them() {
     let mut server = ApiServer::new(ApiServerConfig::default());
-    let pods = pod_resource();
+    let pods = deployments();
     let post = |name: &str| {
         let body = serde_json::to_value(object(&pods, Some("a"), name, &[])).unwrap();
         Request::new(Method::Post, pods.collection_path(Some("a"))).body(body)
     };
     call(&mut server, post("first"), Duration::from_secs(1));
-    let created = call(&mut server, post("second"), Duration::from_millis(90_700)).body;
+    let created = call(&mut server, post("second"), Duration::from_millis(90_700))
+        .body
+        .to_value();
     let metadata = &created["metadata"];
     assert_eq!(metadata["uid"], "uid-2");
     assert_eq!(metadata["creationTimestamp"], "2025-04-01T00:01:30Z");
@@ -100,7 +105,9 @@ fn create_sets_uid_timestamp_and_generation_and_updates_keep_them() {
     let mut relabelled = created.clone();
     relabelled["metadata"]["labels"] = json!({"tier": "x"});
     relabelled["metadata"]["uid"] = json!("forged");
-    let after_labels = call(&mut server, put(relabelled), Duration::from_secs(100)).body;
+    let after_labels = call(&mut server, put(relabelled), Duration::from_secs(100))
+        .body
+        .to_value();
     assert_eq!(after_labels["metadata"]["generation"], 1, "metadata only");
     assert_eq!(after_labels["metadata"]["uid"], "uid-2");
     assert_eq!(
@@ -110,7 +117,9 @@ fn create_sets_uid_timestamp_and_generation_and_updates_keep_them() {
 
     let mut respecced = after_labels.clone();
     respecced["spec"]["n"] = json!(7);
-    let after_spec = call(&mut server, put(respecced), Duration::from_secs(101)).body;
+    let after_spec = call(&mut server, put(respecced), Duration::from_secs(101))
+        .body
+        .to_value();
     assert_eq!(after_spec["metadata"]["generation"], 2);
 }
 
@@ -141,8 +150,11 @@ fn duplicate_create_is_already_exists() {
     let post = Request::new(Method::Post, pods.collection_path(Some("a"))).body(body);
     call(&mut server, post.clone(), Duration::ZERO);
     let answer = call(&mut server, post, Duration::ZERO);
-    assert_eq!((answer.code, reason(&answer)), (409, "AlreadyExists"));
-    assert_eq!(answer.body["kind"], "Status");
+    assert_eq!(
+        (answer.code, reason(&answer).as_str()),
+        (409, "AlreadyExists")
+    );
+    assert_eq!(answer.body.to_value()["kind"], "Status");
 }
 
 #[test]
@@ -150,7 +162,7 @@ fn stale_update_is_conflict_and_an_empty_version_is_unconditional() {
     run(async {
         let server = shared(ApiServerConfig::default());
         let api = client(&server);
-        let pods = pod_resource();
+        let pods = deployments();
         let created = api
             .create(&pods, &object(&pods, Some("a"), "p", &[]))
             .await
@@ -186,7 +198,7 @@ fn stale_update_is_conflict_and_an_empty_version_is_unconditional() {
         Request::new(Method::Put, pods.object_path(Some("a"), "p")).body(stale),
         Duration::ZERO,
     );
-    assert_eq!((answer.code, reason(&answer)), (409, "Conflict"));
+    assert_eq!((answer.code, reason(&answer).as_str()), (409, "Conflict"));
 }
 
 #[test]
@@ -266,7 +278,7 @@ fn namespaces_come_from_the_path_or_the_body() {
         Duration::ZERO,
     );
     assert_eq!(from_body.code, 201);
-    assert_eq!(from_body.body["metadata"]["namespace"], "a");
+    assert_eq!(from_body.body.to_value()["metadata"]["namespace"], "a");
 
     let no_namespace = serde_json::to_value(object(&pods, None, "q", &[])).unwrap();
     let from_path = call(
@@ -274,7 +286,7 @@ fn namespaces_come_from_the_path_or_the_body() {
         Request::new(Method::Post, pods.collection_path(Some("b"))).body(no_namespace.clone()),
         Duration::ZERO,
     );
-    assert_eq!(from_path.body["metadata"]["namespace"], "b");
+    assert_eq!(from_path.body.to_value()["metadata"]["namespace"], "b");
 
     let mismatch = call(
         &mut server,
@@ -297,13 +309,15 @@ fn namespaces_come_from_the_path_or_the_body() {
         Duration::ZERO,
     );
     assert_eq!(created.code, 201);
-    assert!(created.body["metadata"].get("namespace").is_none());
+    assert!(created.body.to_value()["metadata"]
+        .get("namespace")
+        .is_none());
     let fetched = call(
         &mut server,
         Request::new(Method::Get, "/api/v1/namespaces/garden"),
         Duration::ZERO,
     );
-    assert_eq!(fetched.body["metadata"]["name"], "garden");
+    assert_eq!(fetched.body.to_value()["metadata"]["name"], "garden");
 }
 
 #[test]
@@ -327,11 +341,59 @@ fn unknown_paths_and_methods_fail_with_a_status() {
     for (method, path, code, expected) in cases {
         let answer = call(&mut server, Request::new(method, path), Duration::ZERO);
         assert_eq!(
-            (answer.code, reason(&answer)),
+            (answer.code, reason(&answer).as_str()),
             (code, expected),
             "{method:?} {path}"
         );
-        assert_eq!(answer.body["kind"], "Status");
-        assert_eq!(answer.body["status"], "Failure");
+        assert_eq!(answer.body.to_value()["kind"], "Status");
+        assert_eq!(answer.body.to_value()["status"], "Failure");
     }
+}
+
+#[test]
+fn a_pod_is_stored_as_its_type_and_fields_it_does_not_have_are_dropped() {
+    // As kube-apiserver prunes unknown fields of a built-in kind; the
+    // kinds kept as JSON (custom resources among them) keep every field.
+    let mut server = ApiServer::new(ApiServerConfig::default());
+    let pods = pod_resource();
+    let pod = json!({
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "i"}], "n": 1},
+        "status": {"phase": "Running"},
+    });
+    let post = Request::new(Method::Post, pods.collection_path(Some("a"))).body(pod);
+    let created = call(&mut server, post, Duration::ZERO);
+    assert_eq!(created.code, 201);
+    let created = created.body.to_value();
+    assert_eq!(
+        created["spec"],
+        json!({"containers": [{"name": "c", "image": "i"}]})
+    );
+    assert_eq!(created["status"]["phase"], "Running");
+    assert_eq!(created["kind"], "Pod");
+
+    let wrong = json!({"metadata": {"name": "q"}, "spec": {"containers": "none"}});
+    let post = Request::new(Method::Post, pods.collection_path(Some("a"))).body(wrong);
+    let refused = call(&mut server, post, Duration::ZERO);
+    assert_eq!(
+        (refused.code, reason(&refused).as_str()),
+        (400, "BadRequest")
+    );
+    let message = refused.body.to_value()["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.starts_with("Pod in version \"v1\" cannot be handled as a Pod: "),
+        "{message}"
+    );
+
+    let deployments = deployments();
+    let kept = json!({"metadata": {"name": "d"}, "spec": {"n": 1}, "extra": [true]});
+    let post = Request::new(Method::Post, deployments.collection_path(Some("a"))).body(kept);
+    let created = call(&mut server, post, Duration::ZERO).body.to_value();
+    assert_eq!(
+        (created["spec"].clone(), created["extra"].clone()),
+        (json!({"n": 1}), json!([true]))
+    );
 }

@@ -43,6 +43,12 @@ pub fn client(server: &Rc<RefCell<ApiServer>>) -> RestClient<InProcessTransport>
     )
 }
 
+/// `apps/v1` deployments: a built-in kind the server keeps as JSON fields
+/// (it types only the kinds a run writes), so a test's spec can be anything.
+pub fn deployments() -> ResourceRef {
+    ResourceRef::new("apps", "v1", "deployments", "Deployment", true)
+}
+
 /// An object of `resource` with labels and a small spec.
 pub fn object(
     resource: &ResourceRef,
@@ -149,7 +155,7 @@ pub fn drain_feed(feed: &mut WatchFeed) -> (Vec<Value>, bool) {
     let mut frames = Vec::new();
     loop {
         match feed.try_recv() {
-            Ok(frame) => frames.push(frame),
+            Ok(frame) => frames.push(frame.to_value()),
             Err(TryRecvError::Empty) => return (frames, false),
             Err(TryRecvError::Disconnected) => return (frames, true),
         }
@@ -157,8 +163,11 @@ pub fn drain_feed(feed: &mut WatchFeed) -> (Vec<Value>, bool) {
 }
 
 /// The reason of a failure answer's `Status` body.
-pub fn reason(response: &Response) -> &str {
-    response.body["reason"].as_str().unwrap_or_default()
+pub fn reason(response: &Response) -> String {
+    response.body.to_value()["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A tiny deterministic generator for op sequences.

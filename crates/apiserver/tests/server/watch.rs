@@ -326,7 +326,7 @@ fn a_feed_reports_its_parameters() {
     assert_eq!(feed.timeout_seconds(), Some(290));
     assert!(feed.allows_bookmarks());
     assert_eq!(
-        feed.bookmark(7),
+        feed.bookmark(7).to_value(),
         json!({"type": "BOOKMARK", "object": {"apiVersion": "v1", "kind": "Pod", "metadata": {"resourceVersion": "7"}}})
     );
     let plain = open_watch(
