@@ -47,4 +47,6 @@ pub use stallsim_explore::{Exploration, Explore, Rate};
 pub use stallsim_harness::{
     format_duration, FlowOutcome, Report, Run, Stall, Verdict, WorldConfig,
 };
-pub use stallsim_scenario::{Draw, Drawn, Expect, ExpectedVerdict, ScenarioError};
+pub use stallsim_scenario::{
+    Draw, Drawn, Estimate, Expect, ExpectedVerdict, ScenarioError, ESTIMATES,
+};

@@ -37,6 +37,13 @@ enum Command {
     /// differs across them. Exit 0 when no run stalled, 1 when some did, 2
     /// on bad input.
     Window(cli::window::Args),
+    /// Whether a verdict holds for every plausible value of the model's
+    /// estimated constants: each moved alone across its plausible range
+    /// (every other draw held at the seed's), each change of verdict
+    /// bisected to the tick and explained by the first key event that
+    /// differs across it. Exit 0 when robust to all, 1 when it rests on
+    /// one, 2 on bad input.
+    Sensitivity(cli::sensitivity::Args),
     /// Reduce a run that breaks the property (the file's `expect`, else
     /// `converges`) to what it needs: faults dropped while it still fails,
     /// ranged times moved toward their least value, to the tick. Prints the
@@ -87,6 +94,7 @@ fn main() -> ExitCode {
     ExitCode::from(match cli.command {
         Command::Run(args) => cli::run::run(args),
         Command::Window(args) => cli::window::run(args),
+        Command::Sensitivity(args) => cli::sensitivity::run(args),
         Command::Shrink(args) => cli::shrink::run(args),
         Command::Matrix(args) => cli::matrix::run(args),
         Command::Test(args) => cli::test::run(args),

@@ -5,11 +5,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use stallsim_explore::{
-    matrix, shrink, stall_window, systematic, Explore, Matrix, MatrixQuery, Shrunk, Systematic,
-    SystematicQuery, Window, WindowQuery,
+    matrix, sensitivity, shrink, stall_window, systematic, Explore, Matrix, MatrixQuery,
+    Sensitivity, SensitivityQuery, Shrunk, Systematic, SystematicQuery, Window, WindowQuery,
 };
 use stallsim_harness::{Run, WorldConfig};
-use stallsim_scenario::{Draw, Drawn, Expect};
+use stallsim_scenario::{Draw, Drawn, Estimate, Expect};
 
 use crate::Error;
 
@@ -102,6 +102,18 @@ impl Scenario {
         self.file.world_with(seed, times)
     }
 
+    /// The estimated constants the file leaves unset, which
+    /// [`Scenario::world_estimated`] draws (see `stallsim_scenario::ESTIMATES`).
+    pub fn estimated(&self) -> &[&'static Estimate] {
+        self.file.estimated()
+    }
+
+    /// The world of `seed` with every estimated constant the file leaves
+    /// unset drawn from its plausible range too, under the seed.
+    pub fn world_estimated(&self, seed: u64) -> Drawn {
+        self.file.world_estimated(seed)
+    }
+
     /// Runs the world of `seed` to its end and judges it.
     pub fn run(&self, seed: u64) -> Run {
         stallsim_harness::run(&self.world(seed).config)
@@ -173,5 +185,40 @@ impl Scenario {
     /// is fixed instead of being skipped.
     pub fn regression_text(&self, seed: u64) -> Result<String, Error> {
         Ok(self.file.regression_text(seed)?)
+    }
+
+    /// [`regression_text`](Self::regression_text) for the run of
+    /// [`Scenario::world_estimated`] with `seed`: each estimated constant's
+    /// draw written as a field, so the saved file replays the run without
+    /// `--estimates`.
+    pub fn regression_text_estimated(&self, seed: u64) -> Result<String, Error> {
+        Ok(self.file.regression_text_estimated(seed)?)
+    }
+
+    /// The file made self-contained for the run of
+    /// [`Scenario::world_estimated`] with `seed`: as
+    /// [`Scenario::fixed_text`], and each estimated constant's draw written
+    /// as a field.
+    pub fn fixed_text_estimated(&self, seed: u64) -> Result<String, Error> {
+        Ok(self.file.fixed_text_estimated(seed)?)
+    }
+
+    /// Whether the verdict of the run with `query.seed` holds for every
+    /// plausible value of each estimated constant, moved alone, or rests
+    /// on some, and where: each change of verdict bisected to the tick and
+    /// explained by the first key event that differs across it.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), stallsim::Error> {
+    /// let s = stallsim::Scenario::from_file("scenarios/crds-deleted-before-start.yaml")?;
+    /// let query = stallsim::explore::SensitivityQuery { seed: s.seed(), grid_points: 2, jobs: 2 };
+    /// let found = s.sensitivity(&query);
+    /// assert_eq!(found.verdict, "converges");
+    /// assert_eq!(found.constants.len(), stallsim::explore::estimates_count());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sensitivity(&self, query: &SensitivityQuery) -> Sensitivity {
+        sensitivity(&self.file, query)
     }
 }

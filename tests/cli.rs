@@ -62,7 +62,8 @@ fn run_json_reports_each_replicas_requests_by_class() {
         .iter()
         .map(|r| r["replica"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["grm-0", "grm-1"]);
+    // The lost pod's replacement is a pod of its own, with requests of its own.
+    assert_eq!(names, ["grm-0", "grm-1", "grm-0-66c7c"]);
     let total: u64 = replicas
         .iter()
         .flat_map(|r| ["list", "watch", "lease", "other"].map(|c| r[c]["total"].as_u64().unwrap()))
@@ -721,4 +722,58 @@ fn a_backoff_that_never_grows_breaks_the_incidents_list_bound() {
         )),
         "{text}"
     );
+}
+
+#[test]
+fn sensitivity_prints_a_row_for_every_estimated_constant_and_exits_0_when_robust() {
+    let output = stallsim(&[
+        "sensitivity",
+        "scenarios/grm-deletion-stall.yaml",
+        "--jobs",
+        "2",
+    ]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "robust: {text}");
+    assert!(
+        text.contains("verdict:  stall with every constant as written; robust to the "),
+        "{text}"
+    );
+    for estimate in stallsim::ESTIMATES {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("{} ", estimate.name()))),
+            "no row for {}: {text}",
+            estimate.name()
+        );
+    }
+    let json = stallsim(&[
+        "sensitivity",
+        "scenarios/crds-deleted-before-start.yaml",
+        "--json",
+    ]);
+    let found: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(found["verdict"], "converges");
+    assert_eq!(
+        found["constants"].as_array().unwrap().len(),
+        stallsim::ESTIMATES.len()
+    );
+    let missing = stallsim(&["sensitivity", "scenarios/no-such-file.yaml"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn run_says_what_its_verdict_rests_on_when_asked() {
+    let output = stallsim(&["run", "scenarios/grm-deletion-stall.yaml", "--sensitivity"]);
+    let text = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("estimates: "))
+        .unwrap_or_else(|| panic!("no estimates line: {text}"));
+    assert!(
+        line.contains("robust to the 5 estimated constants"),
+        "{line}"
+    );
+    let plain = stdout(&stallsim(&["run", "scenarios/grm-deletion-stall.yaml"]));
+    assert!(!plain.contains("estimates: "), "only when asked: {plain}");
 }

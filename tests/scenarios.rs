@@ -219,6 +219,7 @@ scenario_tests! {
     incident_stalls => "grm-deletion-stall.yaml",
     ranged_liveness_deadline_converges => "grm-deletion-stall-fixed-ranged.yaml",
     graceful_restart_hands_over_to_a_stale_replica => "graceful-restart-hands-over-to-stale-replica.yaml",
+    graceful_restart_race_rests_on_process_start => "graceful-restart-race-rests-on-process-start.yaml",
     liveness_deadline_converges => "grm-deletion-stall-fixed.yaml",
     liveness_deadline_leaders_stall_in_turn => "fixed-leaders-stall-in-turn.yaml",
     deletion_before_start_converges => "crds-deleted-before-start.yaml",

@@ -40,12 +40,15 @@ fn the_incident_picture_shows_the_lanes_the_deletion_the_stall_and_the_timeout()
         ">grm-0</text>",
         ">grm-1</text>",
         ">deletion flow</text>",
-        "CRDs deleted at 1m0.016s",
+        "CRDs deleted at 1m0.017s",
         "STALL: informer monitoring.coreos.com/v1, Kind=Prometheus never syncs",
-        "wait ≤ 5m: timed out",
-        "leader from 1m5.499s",
+        "leader from 1m5.510s",
         "LIST monitoring.coreos.com/v1, Kind=Prometheus failed: NotFound",
-        "container restarted (restart #1)",
+        // grm-0's node is lost; the ReplicaSet's new pod gets a lane of its own.
+        ">node lost</text>",
+        "pod evicted: Terminating, its node unreachable",
+        ">grm-0-66c7c</text>",
+        ">replaces grm-0</text>",
     ] {
         assert!(text.contains(shown), "the picture lacks `{shown}`");
     }
@@ -77,13 +80,16 @@ fn the_report_has_the_verdict_the_replay_the_events_and_a_mermaid_timeline() {
         "{text}"
     );
     for shown in [
-        "verdict:  STALL: grm-1 not ready since 1m33.062s",
+        "verdict:  STALL: grm-1 not ready since 1m33.067s",
         "cargo run --release -- run scenarios/grm-deletion-stall.yaml --seed 1",
         "```mermaid\n",
         "gantt\n",
         "    section grm-1\n",
-        "    CRDs deleted :milestone, crit, 60016, 60016\n",
-        "| 1m5.499s | grm-1 | became leader |",
+        "    CRDs deleted :milestone, crit, 60017, 60017\n",
+        "| 1m5.510s | grm-1 | became leader |",
+        "    section grm-0-66c7c (replaces grm-0)\n",
+        "    node lost :milestone, crit, 50000, 50000\n",
+        "| 6m39.543s | grm-0-66c7c | pod created by the ReplicaSet to replace grm-0 |",
     ] {
         assert!(text.contains(shown), "the report lacks `{shown}`:\n{text}");
     }
@@ -185,7 +191,7 @@ fn logs_are_off_by_default_stamped_when_on_and_change_no_trace() {
     let log = String::from_utf8_lossy(&logged.stderr);
     // Simulated time, the component, the replica.
     assert!(
-        log.lines().any(|line| line.starts_with("   1m5.499s")
+        log.lines().any(|line| line.starts_with("   1m5.510s")
             && line.contains("stallsim_manager::election: became leader replica=\"grm-1_")),
         "{log}"
     );

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use stallsim::explore::{jobs_default, FoundFailure, RunRecord, Shard, WindowQuery, RUNS_DEFAULT};
+use stallsim::explore::{
+    jobs_default, Estimates, FoundFailure, RunRecord, Shard, WindowQuery, RUNS_DEFAULT,
+};
 
 use super::progress::{Length, Progress};
 use super::save::{self, SAVED_FILES_MAX};
@@ -61,6 +63,30 @@ pub struct Args {
     /// before changes are refined.
     #[arg(long, default_value_t = window::GRID_POINTS_DEFAULT, value_parser = clap::value_parser!(u32).range(2..=1000))]
     grid: u32,
+    /// The model's estimated constants: `as-written` (the file's values,
+    /// else the model's defaults) or `plausible` (each one the file leaves
+    /// unset drawn per run from its plausible range, docs/model.md), so
+    /// the rates cover the model's own uncertainty.
+    #[arg(long, value_enum, default_value_t = EstimatesArg::AsWritten, conflicts_with = "systematic")]
+    estimates: EstimatesArg,
+}
+
+/// `--estimates`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EstimatesArg {
+    /// The file's values, else the model's defaults.
+    AsWritten,
+    /// Each one the file leaves unset drawn per run from its plausible range.
+    Plausible,
+}
+
+impl From<EstimatesArg> for Estimates {
+    fn from(arg: EstimatesArg) -> Estimates {
+        match arg {
+            EstimatesArg::AsWritten => Estimates::AsWritten,
+            EstimatesArg::Plausible => Estimates::Plausible,
+        }
+    }
 }
 
 /// `--for`: a Go-style duration above zero.
@@ -118,6 +144,7 @@ pub fn run(args: Args) -> u8 {
         .seed(first_seed)
         .shard(shard)
         .jobs(jobs)
+        .estimates(args.estimates.into())
         .interrupt(&interrupt);
     let explore = match args.for_ {
         Some(_) => explore.until(&until),
@@ -141,7 +168,8 @@ pub fn run(args: Args) -> u8 {
     });
     let mut seen = |record: &RunRecord| progress.seen(record);
     let name = scenario.name();
-    let draw = |found: &FoundFailure<'_>| save::draw(found, &scenario, &name, &save_dir);
+    let estimates = Estimates::from(args.estimates);
+    let draw = |found: &FoundFailure<'_>| save::draw(found, &scenario, &name, &save_dir, estimates);
     let explored = explore
         .on_run(&mut seen)
         .run_keeping(SAVED_FILES_MAX, &draw);

@@ -31,6 +31,9 @@ struct ShardFile {
     planned: Option<u64>,
     interrupted: bool,
     property: Property,
+    /// Absent in summaries of stallsim before estimates could be drawn.
+    #[serde(default)]
+    estimates: Vec<String>,
     shard: Option<String>,
     tally: Tally,
     saved: SavedFiles,
@@ -133,6 +136,7 @@ fn read(file: &Path) -> Result<(Exploration, SavedFiles), String> {
         planned: shard.planned,
         interrupted: shard.interrupted,
         shard: spec,
+        estimates: shard.estimates,
         property: shard.property,
         tally: shard.tally,
     };

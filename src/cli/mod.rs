@@ -12,6 +12,7 @@ mod modeline;
 mod progress;
 pub mod run;
 mod save;
+pub mod sensitivity;
 pub mod serve;
 pub mod shrink;
 mod summary;

@@ -31,6 +31,16 @@ pub struct Args {
     /// class) as one JSON document instead of text.
     #[arg(long)]
     json: bool,
+    /// End the verdict with whether it holds for every plausible value of
+    /// the model's estimated constants, or which it rests on and where
+    /// (as `stallsim sensitivity`: tens of runs, seconds on a core).
+    #[arg(long)]
+    sensitivity: bool,
+    /// The estimated constants: `as-written`, or `plausible` (each one the
+    /// file leaves unset drawn from its plausible range under the seed, as
+    /// `explore --estimates plausible` draws them).
+    #[arg(long, value_enum, default_value_t = super::explore::EstimatesArg::AsWritten)]
+    estimates: super::explore::EstimatesArg,
 }
 
 /// Runs `stallsim run`; returns the exit code.
@@ -39,7 +49,11 @@ pub fn run(args: Args) -> u8 {
     let Some(scenario) = super::load_scenario(file) else {
         return exit::BAD_INPUT;
     };
-    let drawn = scenario.world(args.seed.unwrap_or(scenario.seed()));
+    let seed = args.seed.unwrap_or(scenario.seed());
+    let drawn = match args.estimates {
+        super::explore::EstimatesArg::AsWritten => scenario.world(seed),
+        super::explore::EstimatesArg::Plausible => scenario.world_estimated(seed),
+    };
     let config = &drawn.config;
     // A trace that cannot be written fails before the run, not after it.
     let trace_path = args.trace.as_deref();
@@ -82,6 +96,15 @@ pub fn run(args: Args) -> u8 {
             return exit::BAD_INPUT;
         }
     }
+    // Asked for only: tens of runs, 64 and 2.8s of one core for the
+    // incident, well over the second a verdict line may cost unasked.
+    let sensitivity = args.sensitivity.then(|| {
+        scenario.sensitivity(&stallsim::explore::SensitivityQuery {
+            seed,
+            grid_points: stallsim::explore::SENSITIVITY_GRID_POINTS_DEFAULT,
+            jobs: stallsim::explore::jobs_default(),
+        })
+    });
     if args.json {
         match serde_json::to_string_pretty(&run.report) {
             Ok(json) => println!("{json}"),
@@ -91,16 +114,34 @@ pub fn run(args: Args) -> u8 {
             }
         }
     } else {
-        print!(
-            "{}",
-            stallsim::show::run_text(file, config, &drawn.draws, &run)
-        );
+        let text = stallsim::show::run_text(file, config, &drawn.draws, &run);
+        match &sensitivity {
+            // After the verdict's lines, before the flow's.
+            Some(found) => print!("{}", with_sensitivity(&text, &found.summary())),
+            None => print!("{text}"),
+        }
     }
     match run.report.verdict {
         Verdict::Converges => exit::CONVERGES,
         Verdict::Stall(_) => exit::STALL,
         Verdict::Inconclusive { .. } => exit::INCONCLUSIVE,
     }
+}
+
+/// `text` with the sensitivity line after the verdict's lines (before
+/// `flow:` or `restarts:`).
+fn with_sensitivity(text: &str, summary: &str) -> String {
+    let mut out = String::new();
+    let mut placed = false;
+    for line in text.lines() {
+        if !placed && (line.starts_with("flow:") || line.starts_with("restarts:")) {
+            out.push_str(&format!("estimates: {summary}\n"));
+            placed = true;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// The run as JSON lines: what ran, every event, the verdict.

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use stallsim::explore::{FailedRun, FoundFailure};
+use stallsim::explore::{Estimates, FailedRun, FoundFailure};
 use stallsim::show::replay_command;
 use stallsim::Scenario;
 
@@ -55,7 +55,13 @@ pub struct Drawn {
 
 /// Draws what is saved of `found`, a failing run of `scenario` whose file
 /// will go to `dir`: called in the worker that ran it.
-pub fn draw(found: &FoundFailure<'_>, scenario: &Scenario, name: &str, dir: &Path) -> Drawn {
+pub fn draw(
+    found: &FoundFailure<'_>,
+    scenario: &Scenario,
+    name: &str,
+    dir: &Path,
+    estimates: Estimates,
+) -> Drawn {
     let seed = found.seed;
     let path = dir.join(file_name(name, seed));
     // The modeline is rewritten relative to `dir`, which must exist for
@@ -65,13 +71,16 @@ pub fn draw(found: &FoundFailure<'_>, scenario: &Scenario, name: &str, dir: &Pat
         verdict: found.record.verdict_words.clone(),
         why: found.record.mismatches.clone(),
     };
-    let text = scenario
-        .regression_text(seed)
-        .map_err(|e| e.to_string())
-        .map(|text| {
-            let from = scenario.path().parent().unwrap_or(Path::new("."));
-            header(scenario.path(), seed, &failed, &path) + &modeline::retarget(&text, from, dir)
-        });
+    // With drawn estimates, the file names each as a field: it replays
+    // the run without `--estimates`.
+    let fixed = match estimates {
+        Estimates::AsWritten => scenario.regression_text(seed),
+        Estimates::Plausible => scenario.regression_text_estimated(seed),
+    };
+    let text = fixed.map_err(|e| e.to_string()).map(|text| {
+        let from = scenario.path().parent().unwrap_or(Path::new("."));
+        header(scenario.path(), seed, &failed, &path) + &modeline::retarget(&text, from, dir)
+    });
     // Its timeline picture, `<name>-seed-<N>.svg`, names the saved file.
     let svg = stallsim::show::svg(&path, &found.drawn.config, found.run);
     Drawn { path, text, svg }

@@ -35,6 +35,9 @@ pub struct Summary {
     /// `I/N` when this summary covers one shard of the runs (`merge`
     /// combines the shards into the unsharded summary).
     pub shard: Option<String>,
+    /// The estimated constants each run drew from its plausible range
+    /// (`--estimates plausible`); empty: as the file writes them.
+    pub estimates: Vec<String>,
     pub property: Property,
     pub held: u64,
     pub failed: u64,
@@ -86,7 +89,14 @@ impl Summary {
                 seed: *seed,
                 verdict: failed.verdict.clone(),
                 why: failed.why.clone(),
-                replay: replay_command(&exploration.file, *seed),
+                replay: if exploration.estimates.is_empty() {
+                    replay_command(&exploration.file, *seed)
+                } else {
+                    format!(
+                        "{} --estimates plausible",
+                        replay_command(&exploration.file, *seed)
+                    )
+                },
             })
             .collect();
         Summary {
@@ -108,6 +118,7 @@ impl Summary {
             planned: exploration.planned,
             interrupted: exploration.interrupted,
             shard: exploration.shard.map(|shard| shard.to_string()),
+            estimates: exploration.estimates,
             property: exploration.property,
             tally: exploration.tally,
         }
@@ -154,6 +165,20 @@ impl Summary {
             "property: {} ({from}); held in {} of {} runs",
             self.property.expect, self.held, self.runs
         );
+        if !self.estimates.is_empty() {
+            let names: Vec<&str> = self
+                .estimates
+                .iter()
+                .map(|f| f.rsplit('.').next().unwrap_or(f))
+                .collect();
+            let _ = writeln!(
+                out,
+                "estimates: {} estimated constants drawn per run from their plausible ranges \
+                 (docs/model.md): {}; the rates cover the model's own uncertainty",
+                names.len(),
+                names.join(", ")
+            );
+        }
         let _ = writeln!(out, "verdicts: (count, rate, 95% Wilson interval)");
         for (verdict, rate) in self.verdicts.each() {
             let _ = writeln!(

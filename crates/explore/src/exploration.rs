@@ -27,6 +27,9 @@ pub struct Exploration {
     pub interrupted: bool,
     /// The shard it covers, when it covers one shard of the runs.
     pub shard: Option<Shard>,
+    /// The estimated constants each run drew from its plausible range
+    /// (`Estimates::Plausible`); empty when every run took them as written.
+    pub estimates: Vec<String>,
     /// What every run was held to.
     pub property: Property,
     /// What the runs came to, kept flat.

@@ -37,7 +37,20 @@ pub struct Explore<'a> {
     jobs: Option<usize>,
     property: Option<Expect>,
     mitigations: Option<Mitigations>,
+    estimates: Estimates,
     on_run: Option<&'a mut (dyn FnMut(&RunRecord) + 'a)>,
+}
+
+/// Which values the model's estimated constants take in each run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Estimates {
+    /// As the file writes them, else the model's defaults.
+    #[default]
+    AsWritten,
+    /// Each one the file leaves unset drawn from its plausible range under
+    /// the run's seed (`Scenario::world_estimated`), so that a rate covers
+    /// the model's own uncertainty.
+    Plausible,
 }
 
 /// A run that did not hold the property, as a worker hands it to the
@@ -67,6 +80,7 @@ impl<'a> Explore<'a> {
             jobs: None,
             property: None,
             mitigations: None,
+            estimates: Estimates::AsWritten,
             on_run: None,
         }
     }
@@ -124,6 +138,12 @@ impl<'a> Explore<'a> {
         self
     }
 
+    /// Which values the estimated constants take (default: as written).
+    pub fn estimates(mut self, estimates: Estimates) -> Self {
+        self.estimates = estimates;
+        self
+    }
+
     /// Hands each run's record to `seen` as it finishes (in any order), on
     /// the calling thread: for a progress bar.
     pub fn on_run(mut self, seen: &'a mut (dyn FnMut(&RunRecord) + 'a)) -> Self {
@@ -170,11 +190,15 @@ impl<'a> Explore<'a> {
         };
         let scenario = self.scenario;
         let mitigations = self.mitigations;
+        let estimates = self.estimates;
         // Seeds at or above this are not drawn: `keep_max` lower ones failed.
         let cutoff = AtomicU64::new(if keep_max == 0 { 0 } else { u64::MAX });
         let work = |taken: u64| {
             let seed = plan.seed(taken)?;
-            let mut drawn = scenario.world(seed);
+            let mut drawn = match estimates {
+                Estimates::AsWritten => scenario.world(seed),
+                Estimates::Plausible => scenario.world_estimated(seed),
+            };
             if let Some(mitigations) = &mitigations {
                 drawn.config.manager.mitigations = mitigations.clone();
             }
@@ -223,6 +247,14 @@ impl<'a> Explore<'a> {
             },
             interrupted: interrupt(),
             shard: (plan.shard() != Shard::WHOLE).then_some(plan.shard()),
+            estimates: match estimates {
+                Estimates::AsWritten => Vec::new(),
+                Estimates::Plausible => scenario
+                    .estimated()
+                    .iter()
+                    .map(|e| e.field.to_string())
+                    .collect(),
+            },
             property: match from_file {
                 Some(from_file) => Property::new(&property, from_file),
                 None => Property::given(&property),

@@ -9,8 +9,10 @@
 //! under each candidate fix. Beside sampling: where in its ranges a
 //! scenario stalls ([`stall_window`]), the least a failing run needs to
 //! fail ([`shrink`]), the order in which a run's key events happened
-//! ([`ordering`]), to count coverage, and every order the ranges can force
-//! them into ([`systematic`]).
+//! ([`ordering`]), to count coverage, every order the ranges can force
+//! them into ([`systematic`]), and whether a verdict holds for every
+//! plausible value of the model's estimated constants ([`sensitivity`]);
+//! an exploration can draw those constants too ([`Estimates::Plausible`]).
 //!
 //! Architecture invariant: this crate runs worlds and reads scenarios, but
 //! never reads arguments, the wall clock or the terminal, and never
@@ -28,6 +30,7 @@ mod ordering;
 mod plan;
 mod pool;
 mod property;
+mod sensitivity;
 mod shrink;
 mod stats;
 mod systematic;
@@ -36,13 +39,17 @@ mod window;
 
 pub use check::{check_seeds, Checked};
 pub use exploration::{ApiLoad, DeletionToReady, Exploration, Ordering, Restarts, Verdicts};
-pub use explore::{Explore, FoundFailure, Stop};
+pub use explore::{Estimates, Explore, FoundFailure, Stop};
 pub use matrix::{matrix, matrix_fixes, Finding, Fix, Matrix, MatrixQuery, MatrixRow};
 pub use merge::MergeError;
 pub use ordering::{milestones, ordering};
 pub use plan::{Budget, Plan, PlanError, Shard, RUNS_DEFAULT};
 pub use pool::jobs_default;
 pub use property::{describe, property_of, Property};
+pub use sensitivity::{
+    estimates_count, sensitivity, Constant, Edge as SensitivityEdge, Moved,
+    Segment as SensitivitySegment, Sensitivity, SensitivityQuery, SENSITIVITY_GRID_POINTS_DEFAULT,
+};
 pub use shrink::{shrink, Shrunk};
 pub use stats::{wilson_95, Rate};
 pub use systematic::{

@@ -58,7 +58,7 @@ impl fmt::Display for MergeError {
             MergeError::Empty => write!(f, "no shard to merge; expected every shard of the exploration once"),
             MergeError::NotSameExploration { shard } => write!(
                 f,
-                "shard #{} is not a shard of the same exploration as the first (scenario, file, property, first seed and runs must match)",
+                "shard #{} is not a shard of the same exploration as the first (scenario, file, property, estimates, first seed and runs must match)",
                 shard + 1
             ),
             MergeError::Whole { shard } => write!(
@@ -99,6 +99,7 @@ impl Exploration {
             s.scenario != first.scenario
                 || s.file != first.file
                 || s.property != first.property
+                || s.estimates != first.estimates
                 || s.first_seed != first.first_seed
                 || s.planned != first.planned
         }) {
@@ -118,6 +119,7 @@ impl Exploration {
             planned: first.planned,
             interrupted: shards.iter().any(|s| s.interrupted),
             shard: None,
+            estimates: first.estimates.clone(),
             property: first.property.clone(),
             tally,
         })

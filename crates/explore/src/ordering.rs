@@ -44,6 +44,10 @@ pub fn milestones(run: &Run) -> Vec<(String, u64)> {
             What::World(WorldEvent::ContainerStarted { restarts }) if *restarts > 0 => {
                 Some(format!("{source} restarts"))
             }
+            What::World(WorldEvent::NodeLost) => Some(format!("{source} loses its node")),
+            What::World(WorldEvent::ReplacementCreated { replaces }) => {
+                Some(format!("{source} replaces {replaces}"))
+            }
             _ => None,
         };
         // A LIST is one milestone, whatever its outcome: the first counts.

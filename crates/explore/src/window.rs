@@ -191,7 +191,7 @@ impl Probe<'_> {
 /// The events that decide a race, in order, without their times: CRD
 /// deletions, discoveries, elections, each informer's creation and the
 /// outcome of its first LIST, container starts and stops.
-fn key_events(run: &Run) -> Vec<String> {
+pub(crate) fn key_events(run: &Run) -> Vec<String> {
     let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
     let mut out = Vec::new();
     for event in &run.trace {
@@ -225,6 +225,10 @@ fn key_events(run: &Run) -> Vec<String> {
             What::World(WorldEvent::ContainerKilled { .. } | WorldEvent::StopRequested { .. }) => {
                 Some("container stops".to_string())
             }
+            What::World(WorldEvent::NodeLost) => Some("loses its node".to_string()),
+            What::World(WorldEvent::ReplacementCreated { replaces }) => {
+                Some(format!("is created to replace {replaces}"))
+            }
             What::World(WorldEvent::TaskPanicked { message, .. }) => {
                 Some(format!("model error: a task panicked: {message}"))
             }
@@ -253,9 +257,13 @@ fn stalls(run: &Run) -> bool {
 }
 
 /// The first key event, without its time, that differs between two runs.
-fn first_difference(holding: &Run, stalling: &Run) -> (Option<String>, Option<String>) {
-    let (a, b) = (key_events(holding), key_events(stalling));
-    let at = a.iter().zip(&b).position(|(x, y)| x != y);
+pub(crate) fn first_difference(holding: &Run, stalling: &Run) -> (Option<String>, Option<String>) {
+    first_difference_of(&key_events(holding), &key_events(stalling))
+}
+
+/// The first of two runs' key events (see [`key_events`]) that differs.
+pub(crate) fn first_difference_of(a: &[String], b: &[String]) -> (Option<String>, Option<String>) {
+    let at = a.iter().zip(b).position(|(x, y)| x != y);
     match at {
         Some(i) => (Some(a[i].clone()), Some(b[i].clone())),
         None => (None, None),

@@ -61,7 +61,8 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
             }
             WorldEvent::StopRequested { .. }
             | WorldEvent::ContainerKilled { .. }
-            | WorldEvent::ContainerExited => {
+            | WorldEvent::ContainerExited
+            | WorldEvent::NodeLost => {
                 running.insert(replica, false);
                 if let Some(since) = open.remove(replica) {
                     note(replica, since, at);
@@ -94,18 +95,17 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
             })
         }
     };
-    let restarts = config
-        .replicas
-        .iter()
-        .map(|r| {
+    let restarts = pods_of(config, trace)
+        .into_iter()
+        .map(|pod| {
             let starts = trace
                 .iter()
                 .filter(|e| {
-                    e.source == r.name
+                    e.source == pod
                         && matches!(e.what, What::World(WorldEvent::ContainerStarted { .. }))
                 })
                 .count() as u32;
-            (r.name.clone(), starts.saturating_sub(1))
+            (pod, starts.saturating_sub(1))
         })
         .collect();
     Report {
@@ -119,6 +119,22 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         api_requests: Default::default(),
         api_by_replica: Vec::new(),
     }
+}
+
+/// Every pod of the run: the replicas' first pods, then each pod the
+/// ReplicaSet created to replace a lost one, in the order created.
+pub fn pods_of(config: &WorldConfig, trace: &[TraceEvent]) -> Vec<String> {
+    let mut pods: Vec<String> = config.replicas.iter().map(|r| r.name.clone()).collect();
+    for event in trace {
+        if matches!(
+            event.what,
+            What::World(WorldEvent::ReplacementCreated { .. })
+        ) && !pods.contains(&event.source)
+        {
+            pods.push(event.source.clone());
+        }
+    }
+    pods
 }
 
 /// The sentence for the first host that broke the model, if one did.
@@ -173,6 +189,25 @@ fn undecided(
                 replica.name,
                 format_duration(replica.start_at)
             )),
+        }
+    }
+    // A replacement the ReplicaSet created must start too, and the bound
+    // run out after it.
+    for event in trace {
+        if let What::World(WorldEvent::ReplacementCreated { replaces }) = &event.what {
+            let started = trace.iter().find(|e| {
+                e.source == event.source
+                    && matches!(e.what, What::World(WorldEvent::ContainerStarted { .. }))
+            });
+            match started {
+                Some(start) => saw(start.at(), format!("{} started", event.source)),
+                None => reasons.push(format!(
+                    "{}, created at {} to replace {replaces}, never started before the end of the run at {}",
+                    event.source,
+                    format_duration(event.at()),
+                    format_duration(ended)
+                )),
+            }
         }
     }
     if let Some(flow) = &config.flow {

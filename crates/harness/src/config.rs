@@ -36,6 +36,8 @@ pub struct WorldConfig {
     pub client: ClientKind,
     /// The kubelet's probes and crash-loop backoff.
     pub kubelet: KubeletConfig,
+    /// What follows a lost node: NotReady, eviction, a replacement pod.
+    pub node_lifecycle: NodeLifecycleConfig,
     /// The deletion flow, if the world has one.
     pub flow: Option<DeletionFlowConfig>,
     /// Faults injected at set times.
@@ -68,6 +70,7 @@ impl Default for WorldConfig {
             manager: ManagerConfig::default(),
             client: ClientKind::default(),
             kubelet: KubeletConfig::default(),
+            node_lifecycle: NodeLifecycleConfig::default(),
             flow: None,
             faults: Vec::new(),
             checker: CheckerConfig::default(),
@@ -232,6 +235,51 @@ impl Default for KubeletConfig {
     }
 }
 
+/// What a cluster does about a node that stopped (`FaultAction::NodeLoss`):
+/// the node lifecycle controller of kube-controller-manager marks it
+/// NotReady once its kubelet has not been heard of for the grace period,
+/// and its pods not Ready; after their toleration of the `unreachable`
+/// taint the pods are evicted (deleted, and Terminating for as long as the
+/// node does not answer); the ReplicaSet replaces each with a new pod,
+/// scheduled on another node.
+///
+/// Kubernetes v1.32 (the line of the client-go Gardener vendored in April
+/// 2025) unless said otherwise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NodeLifecycleConfig {
+    /// `--node-monitor-grace-period` of kube-controller-manager: 50s since
+    /// Kubernetes v1.32 (kubernetes PR 126287; 40s before, and 40s in the
+    /// clusters Gardener v1.117 sets up, `controllermanager.go`).
+    pub node_monitor_grace_period: Duration,
+    /// `--node-monitor-period`: how often the controller checks, 5s
+    /// (`NodeMonitorPeriod` in kube-controller-manager's defaults).
+    pub node_monitor_period: Duration,
+    /// How often a kubelet renews its node Lease: a quarter of the lease's
+    /// 40s (`nodeLeaseRenewIntervalFraction` in pkg/kubelet/kubelet.go).
+    pub node_lease_renew_interval: Duration,
+    /// The pod's toleration of `node.kubernetes.io/unreachable:NoExecute`:
+    /// 300s, which the DefaultTolerationSeconds admission plugin adds to
+    /// every pod that names none.
+    pub toleration: Duration,
+    /// From a replacement pod's creation to the container runtime starting
+    /// its container: the scheduler's binding, the new node's kubelet
+    /// syncing the pod and mounting its volumes, the image pull if the
+    /// node lacks the image. No upstream constant (estimated).
+    pub scheduling_delay: Duration,
+}
+
+impl Default for NodeLifecycleConfig {
+    fn default() -> Self {
+        NodeLifecycleConfig {
+            node_monitor_grace_period: Duration::from_secs(50),
+            node_monitor_period: Duration::from_secs(5),
+            node_lease_renew_interval: Duration::from_secs(10),
+            toleration: Duration::from_secs(300),
+            scheduling_delay: Duration::from_secs(5),
+        }
+    }
+}
+
 /// Gardener's deletion flow: delete the CRDs, then wait for the resource
 /// manager deployment to be ready; a failed wait is retried later.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -287,6 +335,15 @@ pub enum FaultAction {
         /// The replica.
         replica: String,
     },
+    /// The replica's node is lost for good: the process dies without
+    /// releasing the lease, its probes and pod status stop; the node
+    /// lifecycle controller marks the node NotReady and the pod not Ready
+    /// ([`NodeLifecycleConfig`]), evicts it after its toleration, and the
+    /// ReplicaSet starts a replacement pod under a new name.
+    NodeLoss {
+        /// The replica.
+        replica: String,
+    },
     /// The replica cannot reach the API server, or be reached, for `duration`.
     Partition {
         /// The replica.
@@ -302,13 +359,15 @@ impl FaultAction {
         match self {
             FaultAction::Kill { replica, .. }
             | FaultAction::Restart { replica }
+            | FaultAction::NodeLoss { replica }
             | FaultAction::Partition { replica, .. } => replica,
         }
     }
 }
 
 /// `kill grm-0`, `kill grm-0, down for 2m0.000s`, `restart grm-1`,
-/// `partition grm-1 for 30.000s`: as traces and verdicts name a fault.
+/// `node loss of grm-0`, `partition grm-1 for 30.000s`: as traces and
+/// verdicts name a fault.
 impl std::fmt::Display for FaultAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -317,6 +376,7 @@ impl std::fmt::Display for FaultAction {
                 write!(f, "kill {replica}, down for {}", format_duration(*down))
             }
             FaultAction::Restart { replica } => write!(f, "restart {replica}"),
+            FaultAction::NodeLoss { replica } => write!(f, "node loss of {replica}"),
             FaultAction::Partition { replica, duration } => {
                 write!(f, "partition {replica} for {}", format_duration(*duration))
             }

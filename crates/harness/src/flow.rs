@@ -105,12 +105,17 @@ impl DeletionFlow {
             .await?;
         let mut ready = 0;
         for pod in pods.items {
-            let is_ready = pod
-                .status
-                .and_then(|s| s.conditions)
-                .unwrap_or_default()
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True");
+            // A pod being deleted (Terminating, as an evicted pod on a lost
+            // node stays) is not available to a ReplicaSet, whatever its
+            // last Ready condition said.
+            let terminating = pod.metadata.deletion_timestamp.is_some();
+            let is_ready = !terminating
+                && pod
+                    .status
+                    .and_then(|s| s.conditions)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == "True");
             ready += u32::from(is_ready);
         }
         Ok(ready)

@@ -21,7 +21,7 @@ use stallsim_client::{ApiClient, ApiError, RestClient, TurmoilTransport};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::pods::Pods;
+use crate::pods::{ContainerState, Pods};
 use crate::replica::probe;
 use crate::ticks::next_tick;
 use crate::trace::{Probe, Recorder, WorldEvent};
@@ -99,8 +99,13 @@ impl Kubelet {
         std::future::pending::<()>().await
     }
 
-    /// Follows one pod's containers: probes each start until it stops.
+    /// Follows one pod's containers, from when it is bound to a node:
+    /// probes each start until it stops, until the node is lost (its
+    /// kubelet with it: nothing is probed or published again).
     async fn supervise(self: Rc<Self>, name: String, client: Client, clock: ProbeClock) {
+        if self.pods.scheduled(&name).wait_for(|s| *s).await.is_err() {
+            return;
+        }
         let mut state = self.pods.state(&name);
         let status = PodPublisher {
             client,
@@ -109,7 +114,14 @@ impl Kubelet {
         };
         let mut ready = false;
         loop {
-            let (generation, running) = *state.borrow_and_update();
+            let ContainerState {
+                generation,
+                running,
+                node_lost,
+            } = *state.borrow_and_update();
+            if node_lost {
+                return;
+            }
             if ready {
                 ready = false;
                 self.recorder
@@ -216,10 +228,11 @@ impl Kubelet {
     }
 }
 
-/// Resolves when the container of `generation` stopped or was replaced.
-async fn wait_change(state: &mut watch::Receiver<(u64, bool)>, generation: u64) {
+/// Resolves when the container of `generation` stopped or was replaced,
+/// or the node was lost.
+async fn wait_change(state: &mut watch::Receiver<ContainerState>, generation: u64) {
     let _ = state
-        .wait_for(|(g, running)| *g != generation || !running)
+        .wait_for(|s| s.generation != generation || !s.running || s.node_lost)
         .await;
 }
 

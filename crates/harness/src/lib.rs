@@ -15,6 +15,7 @@ mod clock;
 mod config;
 mod flow;
 mod kubelet;
+mod nodes;
 mod pods;
 mod replica;
 mod report;
@@ -25,7 +26,7 @@ mod trace;
 mod world;
 
 pub use baseline::run_empty;
-pub use checker::judge;
+pub use checker::{judge, pods_of};
 pub use clock::sim_now;
 pub use config::*;
 pub use report::*;

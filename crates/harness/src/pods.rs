@@ -1,8 +1,14 @@
-//! The container runtime's state of every replica: what runs, what is asked
-//! to stop, when a restart is due. Shared by the kubelet host (which asks for
-//! restarts) and the world's driver (which crashes and bounces hosts).
+//! The container runtime's state of every pod: what runs, what is asked to
+//! stop, when a restart is due, which pod is lost with its node and which
+//! replaces it. Shared by the kubelet host (which asks for restarts), the
+//! controller-manager host (which schedules replacements) and the world's
+//! driver (which crashes and bounces hosts).
+//!
+//! A pod belongs to a replica of the deployment (`replica`): the replica's
+//! first pod carries its name; a pod that replaces a lost one is another
+//! pod of the same replica, under a new name.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -13,6 +19,9 @@ use crate::CrashLoopConfig;
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Phase {
+    /// A replacement the ReplicaSet has not created yet: no node, no
+    /// container, nothing probes it.
+    Unscheduled,
     /// Not started yet; starts at the given time.
     Pending {
         start_at: Duration,
@@ -26,9 +35,24 @@ pub(crate) enum Phase {
     Waiting {
         restart_at: Duration,
     },
+    /// Its node is lost: nothing runs, restarts or reports again.
+    Lost,
+}
+
+/// What the kubelet follows of a pod's containers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ContainerState {
+    /// Incremented at every container start.
+    pub generation: u64,
+    /// A container of this generation runs.
+    pub running: bool,
+    /// The pod's node is lost: its kubelet is gone with it.
+    pub node_lost: bool,
 }
 
 pub(crate) struct Pod {
+    /// The replica of the deployment it is a pod of.
+    pub replica: String,
     pub phase: Phase,
     /// Incremented at every container start; probes of an older start stop.
     pub generation: u64,
@@ -37,8 +61,10 @@ pub(crate) struct Pod {
     /// The next restart's delay (CrashLoopBackOff); zero before the first.
     pub next_backoff: Duration,
     pub stop: watch::Sender<bool>,
-    /// `(generation, running)`, for the kubelet to follow starts and stops.
-    pub state: watch::Sender<(u64, bool)>,
+    /// For the kubelet to follow starts, stops and the node's loss.
+    pub state: watch::Sender<ContainerState>,
+    /// Bound to a node: the kubelet looks after it from then on.
+    pub scheduled: watch::Sender<bool>,
     /// A restart was scheduled and not reported yet.
     unannounced_restart: bool,
 }
@@ -47,23 +73,96 @@ pub(crate) struct Pod {
 #[derive(Clone, Default)]
 pub(crate) struct Pods {
     inner: Rc<RefCell<BTreeMap<String, Pod>>>,
+    /// Pod names in the order they were added.
+    order: Rc<RefCell<Vec<String>>>,
     /// Restarts the kubelet asked for, by pod name and reason.
     requests: Rc<RefCell<Vec<(String, String)>>>,
+    /// A host scheduled a pod since the driver last looked.
+    scheduled_since: Rc<Cell<bool>>,
 }
 
 impl Pods {
+    /// A replica's pod, bound to a node, starting at `start_at`.
     pub fn add(&self, name: &str, start_at: Duration) {
+        self.insert(name, name, Phase::Pending { start_at }, true);
+    }
+
+    /// A pod that will replace a lost pod of `replica` once the ReplicaSet
+    /// creates it ([`Pods::schedule`]).
+    pub fn add_replacement(&self, name: &str, replica: &str) {
+        self.insert(name, replica, Phase::Unscheduled, false);
+    }
+
+    fn insert(&self, name: &str, replica: &str, phase: Phase, scheduled: bool) {
         let pod = Pod {
-            phase: Phase::Pending { start_at },
+            replica: replica.to_string(),
+            phase,
             generation: 0,
             started_at: Duration::ZERO,
             restarts: 0,
             next_backoff: Duration::ZERO,
             stop: watch::Sender::new(false),
-            state: watch::Sender::new((0, false)),
+            state: watch::Sender::new(ContainerState {
+                generation: 0,
+                running: false,
+                node_lost: false,
+            }),
+            scheduled: watch::Sender::new(scheduled),
             unannounced_restart: false,
         };
         self.inner.borrow_mut().insert(name.to_string(), pod);
+        self.order.borrow_mut().push(name.to_string());
+    }
+
+    /// The pod that stands for `replica` now: its latest pod that exists
+    /// (scheduled), lost or not.
+    pub fn current(&self, replica: &str) -> Option<String> {
+        let pods = self.inner.borrow();
+        self.order
+            .borrow()
+            .iter()
+            .rev()
+            .find(|name| {
+                pods.get(*name)
+                    .is_some_and(|p| p.replica == replica && p.phase != Phase::Unscheduled)
+            })
+            .cloned()
+    }
+
+    /// The next replacement pod of `replica` not created yet.
+    pub fn next_replacement(&self, replica: &str) -> Option<String> {
+        let pods = self.inner.borrow();
+        self.order
+            .borrow()
+            .iter()
+            .find(|name| {
+                pods.get(*name)
+                    .is_some_and(|p| p.replica == replica && p.phase == Phase::Unscheduled)
+            })
+            .cloned()
+    }
+
+    /// The ReplicaSet created the pod and it is bound to a node: its
+    /// container starts at `start_at`.
+    pub fn schedule(&self, name: &str, start_at: Duration) {
+        self.with(name, |pod| {
+            pod.phase = Phase::Pending { start_at };
+            pod.scheduled.send_replace(true);
+        });
+        self.scheduled_since.set(true);
+    }
+
+    /// The pod's node is lost: its container is gone, and nothing about it
+    /// changes again.
+    pub fn lose(&self, name: &str) {
+        self.with(name, |pod| {
+            pod.phase = Phase::Lost;
+            pod.unannounced_restart = false;
+            pod.state.send_modify(|state| {
+                state.running = false;
+                state.node_lost = true;
+            });
+        });
     }
 
     pub fn with<R>(&self, name: &str, f: impl FnOnce(&mut Pod) -> R) -> R {
@@ -74,13 +173,19 @@ impl Pods {
             .expect("pods are added before use"))
     }
 
+    /// Every pod, replacements not created yet among them, in the order added.
     pub fn names(&self) -> Vec<String> {
-        self.inner.borrow().keys().cloned().collect()
+        self.order.borrow().clone()
     }
 
-    /// Follows the container's starts and stops.
-    pub fn state(&self, name: &str) -> watch::Receiver<(u64, bool)> {
+    /// Follows the container's starts and stops, and the node's loss.
+    pub fn state(&self, name: &str) -> watch::Receiver<ContainerState> {
         self.with(name, |pod| pod.state.subscribe())
+    }
+
+    /// Turns true once the pod is bound to a node.
+    pub fn scheduled(&self, name: &str) -> watch::Receiver<bool> {
+        self.with(name, |pod| pod.scheduled.subscribe())
     }
 
     /// The stop signal of the current process.
@@ -99,9 +204,10 @@ impl Pods {
             .push((name.to_string(), reason.to_string()));
     }
 
-    /// Whether the kubelet asked for a restart not acted on yet.
+    /// Whether the kubelet asked for a restart not acted on yet, or a pod
+    /// was scheduled since the driver last took the requests.
     pub fn has_requests(&self) -> bool {
-        !self.requests.borrow().is_empty()
+        !self.requests.borrow().is_empty() || self.scheduled_since.get()
     }
 
     /// The earliest time a pod's phase falls due (a start, a restart, a
@@ -114,7 +220,7 @@ impl Pods {
                 Phase::Pending { start_at } => Some(start_at),
                 Phase::Waiting { restart_at } => Some(restart_at),
                 Phase::Terminating { kill_at } => Some(kill_at),
-                Phase::Running => None,
+                Phase::Running | Phase::Unscheduled | Phase::Lost => None,
             })
             .min();
         let unannounced = pods.values().any(|pod| pod.unannounced_restart);
@@ -122,6 +228,7 @@ impl Pods {
     }
 
     pub fn take_requests(&self) -> Vec<(String, String)> {
+        self.scheduled_since.set(false);
         std::mem::take(&mut self.requests.borrow_mut())
     }
 }
@@ -142,7 +249,11 @@ impl Pod {
         self.generation += 1;
         self.started_at = now;
         self.stop = watch::Sender::new(false);
-        self.state.send_replace((self.generation, true));
+        let generation = self.generation;
+        self.state.send_modify(|state| {
+            state.generation = generation;
+            state.running = true;
+        });
     }
 
     /// The container ended at `now` and the kubelet noticed at `noticed`:
@@ -168,7 +279,7 @@ impl Pod {
         self.phase = Phase::Waiting {
             restart_at: noticed.max(now + delay) + container_start,
         };
-        self.state.send_replace((self.generation, false));
+        self.state.send_modify(|state| state.running = false);
         self.unannounced_restart = true;
     }
 }

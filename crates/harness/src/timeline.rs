@@ -96,6 +96,18 @@ pub fn render_timeline(trace: &[TraceEvent]) -> String {
                     Some(format!("container killed: {reason}"))
                 }
                 WorldEvent::StopRequested { reason } => Some(format!("stop requested: {reason}")),
+                WorldEvent::NodeLost => {
+                    Some("node lost: the process is gone, its kubelet silent".to_string())
+                }
+                WorldEvent::NodeNotReady => {
+                    Some("node NotReady (node lifecycle controller): pod not Ready".to_string())
+                }
+                WorldEvent::PodEvicted => {
+                    Some("pod evicted: Terminating while its node is unreachable".to_string())
+                }
+                WorldEvent::ReplacementCreated { replaces } => Some(format!(
+                    "pod created by the ReplicaSet to replace {replaces}"
+                )),
                 WorldEvent::ProbeResult { probe, ok, detail } => {
                     let name = match probe {
                         Probe::Readiness => "readiness",

@@ -26,6 +26,20 @@ pub enum WorldEvent {
         /// Why.
         reason: String,
     },
+    /// The pod's node was lost: the process died with it, without a word
+    /// to anyone; its kubelet no longer probes or reports.
+    NodeLost,
+    /// The node lifecycle controller found the lost node's kubelet silent
+    /// for the grace period: the node is NotReady, and the pod not Ready.
+    NodeNotReady,
+    /// The pod was evicted after its toleration of the unreachable node:
+    /// deleted, and Terminating while its node does not answer.
+    PodEvicted,
+    /// The ReplicaSet created this pod to replace a lost one.
+    ReplacementCreated {
+        /// The pod it replaces.
+        replaces: String,
+    },
     /// The kubelet asked the container to stop (SIGTERM).
     StopRequested {
         /// Why.

@@ -12,6 +12,7 @@ use stallsim_net::{SegmentCounts, Sim, Stop, TcpListener};
 
 use crate::flow::DeletionFlow;
 use crate::kubelet::Kubelet;
+use crate::nodes::{replacement_name, ControllerManager, Loss, Losses, CONTROLLER_MANAGER_HOST};
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::requests::replica_requests;
@@ -51,7 +52,10 @@ pub struct World {
     faults: Vec<(Duration, FaultAction)>,
     /// Partitions to heal: when, and which replica.
     repairs: Vec<(Duration, String)>,
-    replica_names: Rc<[String]>,
+    /// Every pod's name, replacements not created yet among them.
+    pod_names: Rc<[String]>,
+    /// Lost nodes, for kube-controller-manager to act on.
+    losses: Losses,
     /// Where in its period the kubelet's PLEG relists (drawn from the seed).
     pleg_phase: Duration,
     /// The API server, for its request metrics at the end.
@@ -68,6 +72,30 @@ fn pleg_phase(config: &WorldConfig) -> Duration {
 fn tick_at_or_after(at: Duration, tick: Duration) -> Duration {
     let tick_ns = tick.as_nanos().max(1);
     Duration::from_nanos((at.as_nanos().div_ceil(tick_ns) * tick_ns) as u64)
+}
+
+/// The pods that may replace pods lost with their nodes, and the replica
+/// each belongs to: one per node loss fault, named as the ReplicaSet
+/// would, in the order of the faults.
+fn replacements(config: &WorldConfig) -> Vec<(String, String)> {
+    let mut faults: Vec<&crate::Fault> = config.faults.iter().collect();
+    faults.sort_by_key(|f| f.at);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for fault in faults {
+        let FaultAction::NodeLoss { replica } = &fault.action else {
+            continue;
+        };
+        let mut n = out.iter().filter(|(_, r)| r == replica).count() as u64 + 1;
+        let taken = |name: &str| {
+            config.replicas.iter().any(|r| r.name == name) || out.iter().any(|(p, _)| p == name)
+        };
+        // A name taken already (astronomically rare) is drawn again.
+        while taken(&replacement_name(replica, n)) {
+            n += 1;
+        }
+        out.push((replacement_name(replica, n), replica.clone()));
+    }
+    out
 }
 
 impl World {
@@ -102,10 +130,9 @@ impl World {
             }
         });
 
-        for replica in &config.replicas {
-            pods.add(&replica.name, replica.start_at);
-            let image = Rc::new(ReplicaImage {
-                name: replica.name.clone(),
+        let image = |name: &str| {
+            Rc::new(ReplicaImage {
+                name: name.to_string(),
                 config: config.manager.clone(),
                 client: config.client,
                 process_start: config.kubelet.process_start,
@@ -113,10 +140,24 @@ impl World {
                 world_seed: config.seed,
                 pods: pods.clone(),
                 recorder: recorder.clone(),
-            });
+            })
+        };
+        for replica in &config.replicas {
+            pods.add(&replica.name, replica.start_at);
+            let image = image(&replica.name);
             sim.host(replica.name.as_str(), move || replica::run(image.clone()));
             // Not running until its start time; the driver bounces it then.
             sim.crash(replica.name.as_str());
+        }
+        // A pod that may replace one lost with its node, one per node loss:
+        // hosts exist from the start, and run once the ReplicaSet creates
+        // the pod and the runtime starts it.
+        for name in replacements(config) {
+            let (pod, replica) = (name.0.as_str(), name.1.as_str());
+            pods.add_replacement(pod, replica);
+            let image = image(pod);
+            sim.host(pod, move || replica::run(image.clone()));
+            sim.crash(pod);
         }
 
         let kubelet = Rc::new(Kubelet {
@@ -133,6 +174,21 @@ impl World {
                 .collect(),
         });
         sim.host(KUBELET_HOST, move || kubelet.clone().run());
+
+        let losses = Losses::default();
+        let controller_manager = Rc::new(ControllerManager {
+            losses: losses.clone(),
+            pods: pods.clone(),
+            recorder: recorder.clone(),
+            namespace: config.manager.namespace.clone(),
+            request_timeout: config.network.request_timeout,
+            config: config.node_lifecycle.clone(),
+            container_start: config.kubelet.container_start,
+            termination_grace_period: config.kubelet.termination_grace_period,
+        });
+        sim.host(CONTROLLER_MANAGER_HOST, move || {
+            controller_manager.clone().run()
+        });
 
         if let Some(flow) = &config.flow {
             let flow = flow.clone();
@@ -159,6 +215,7 @@ impl World {
             .collect();
         faults.sort_by_key(|(at, _)| *at);
         faults.reverse();
+        let pod_names = pods.names().into();
         World {
             sim,
             config: config.clone(),
@@ -166,7 +223,8 @@ impl World {
             recorder,
             faults,
             repairs: Vec::new(),
-            replica_names: config.replicas.iter().map(|r| r.name.clone()).collect(),
+            pod_names,
+            losses,
             pleg_phase: pleg_phase(config),
             server,
         }
@@ -246,9 +304,12 @@ impl World {
         let mut report = judge(&self.config, &trace, self.sim.elapsed());
         let server = self.server.borrow();
         report.api_requests = server.load().clone();
-        let replicas = self.config.replicas.iter().map(|r| r.name.as_str());
-        report.api_by_replica =
-            replica_requests(&server.client_loads(), replicas, report.simulated);
+        let pods: Vec<String> = report.restarts.iter().map(|(pod, _)| pod.clone()).collect();
+        report.api_by_replica = replica_requests(
+            &server.client_loads(),
+            pods.iter().map(String::as_str),
+            report.simulated,
+        );
         drop(server);
         Run {
             report,
@@ -288,7 +349,7 @@ impl World {
             self.request_stop(&name, &reason, now);
         }
         // A cheap handle, so the loop can borrow `self` mutably.
-        let names = Rc::clone(&self.replica_names);
+        let names = Rc::clone(&self.pod_names);
         for name in names.iter() {
             self.advance_pod(name, now);
         }
@@ -296,42 +357,74 @@ impl World {
 
     fn apply(&mut self, action: FaultAction, now: Duration) {
         let (replica, fault) = (action.replica().to_string(), action.to_string());
+        // A fault strikes the pod that stands for the replica now: its
+        // replacement, once one replaced a pod lost with its node.
+        let pod = self
+            .pods
+            .current(&replica)
+            .unwrap_or_else(|| replica.clone());
+        let not_running = "its container was not running".to_string();
         let applied = match action {
-            FaultAction::Kill { replica, down } => {
-                let killed = self.kill(&replica, "killed by fault", now);
+            FaultAction::Kill { down, .. } => {
+                let killed = self.kill(&pod, "killed by fault", now);
                 if killed {
-                    self.pods.with(&replica, |pod| {
+                    self.pods.with(&pod, |pod| {
                         if let Phase::Waiting { restart_at } = &mut pod.phase {
                             *restart_at = (*restart_at).max(now + down);
                         }
                     });
                 }
-                killed
+                killed.then_some(()).ok_or(not_running)
             }
-            FaultAction::Restart { replica } => {
-                self.request_stop(&replica, "restarted by fault", now)
-            }
-            FaultAction::Partition { replica, duration } => {
-                self.sim.partition(replica.as_str(), APISERVER_HOST);
+            FaultAction::Restart { .. } => self
+                .request_stop(&pod, "restarted by fault", now)
+                .then_some(())
+                .ok_or(not_running),
+            FaultAction::NodeLoss { .. } => self.lose_node(&pod, &replica, now),
+            FaultAction::Partition { duration, .. } => {
+                self.sim.partition(pod.as_str(), APISERVER_HOST);
                 self.record(
-                    &replica,
+                    &pod,
                     WorldEvent::PartitionStarted {
                         from: APISERVER_HOST.to_string(),
                     },
                 );
-                self.repairs.push((now + duration, replica));
-                true
+                self.repairs.push((now + duration, pod.clone()));
+                Ok(())
             }
         };
-        let event = if applied {
-            WorldEvent::FaultApplied { fault }
-        } else {
-            WorldEvent::FaultMissed {
-                fault,
-                why: "its container was not running".to_string(),
-            }
+        let event = match applied {
+            Ok(()) => WorldEvent::FaultApplied { fault },
+            Err(why) => WorldEvent::FaultMissed { fault, why },
         };
-        self.record(&replica, event);
+        self.record(&pod, event);
+    }
+
+    /// `pod`'s node is lost: the node drops off the network (so the dying
+    /// process's sockets send nothing out) and the process dies with it,
+    /// without a stop signal and without releasing its lease. The pod
+    /// never runs again; kube-controller-manager takes it from here.
+    fn lose_node(&mut self, pod: &str, replica: &str, now: Duration) -> Result<(), String> {
+        if self.pods.with(pod, |p| p.phase == Phase::Lost) {
+            return Err("its node was lost already".to_string());
+        }
+        for peer in [APISERVER_HOST, KUBELET_HOST] {
+            self.sim.partition(pod, peer);
+        }
+        if self.sim.is_host_running(pod) {
+            self.sim.crash(pod);
+        }
+        self.pods.lose(pod);
+        self.record(pod, WorldEvent::NodeLost);
+        let replacement = self.pods.next_replacement(replica);
+        self.losses.push(Loss::of(
+            pod,
+            replacement,
+            now,
+            self.config.seed,
+            &self.config.node_lifecycle,
+        ));
+        Ok(())
     }
 
     /// SIGTERM: the process is told to stop and killed after the grace

@@ -189,6 +189,14 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
         }
     }
 
+    /// Stops every informer, as a stopping manager stops its caches; they
+    /// keep what they had (synced or not), and nothing lists again.
+    pub fn stop(&self) {
+        for entry in self.informers.borrow().values() {
+            entry.task.abort();
+        }
+    }
+
     /// Every informer that has not synced yet, oldest first by kind order.
     pub fn unsynced(&self) -> Vec<Rc<Informer>> {
         self.informers

@@ -81,8 +81,80 @@ pub struct BackoffConfig {
     pub cap: Duration,
     /// Each wait is `d + random(0..jitter*d)`.
     pub jitter: f64,
-    /// The backoff resets when this long passed since the previous backoff.
+    /// How long until the backoff forgets its growth; what the time is
+    /// counted from is `reset`'s.
     pub reset_after: Duration,
+    /// When the growth is forgotten: the release line of client-go decides.
+    pub reset: BackoffReset,
+}
+
+/// When a reflector's backoff forgets its growth and starts again at
+/// `initial`: the one thing about it that changed across client-go's
+/// release lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackoffReset {
+    /// Once `reset_after` passed since the previous wait began: a LIST that
+    /// keeps failing (waits of at most 60s) never resets it. client-go up
+    /// to v0.35: `wait.NewExponentialBackoffManager(800ms, 30s, 2m, 2.0,
+    /// 1.0)` in `tools/cache/reflector.go`, whose `getNextBackoff` (in
+    /// apimachinery `pkg/util/wait/backoff.go`) moves `lastBackoffStart`
+    /// at every wait.
+    #[default]
+    AfterQuiet,
+    /// Every `reset_after` since the reflector started or last reset,
+    /// whatever the errors: a LIST that keeps failing starts at `initial`
+    /// again every 2m. client-go from v0.36: `Backoff.DelayWithReset(clock,
+    /// 2m)` in `tools/cache/reflector.go`, whose `backoffManager.Step`
+    /// moves `lastStart` only when it resets.
+    Periodic,
+}
+
+/// The release line of client-go a component vendors (`v0.32`): it decides
+/// how the reflector's backoff resets ([`BackoffReset`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct ClientGoRelease {
+    /// The minor version: 32 for `v0.32`.
+    pub minor: u32,
+}
+
+impl ClientGoRelease {
+    /// What Gardener vendored at the time of the incident (April 2025):
+    /// `k8s.io/client-go v0.32.3` in the `go.mod` of gardener/gardener
+    /// v1.117.0.
+    pub const INCIDENT: ClientGoRelease = ClientGoRelease { minor: 32 };
+    /// The first release line whose reflector resets its backoff on a
+    /// timer (client-go commit b5668cea, "Replace deprecated BackoffManager
+    /// with DelayFunc in Reflector", first in v0.36.0).
+    pub const PERIODIC_RESET_SINCE: u32 = 36;
+    /// The oldest release line modelled: the reflector's backoff has been
+    /// `NewExponentialBackoffManager(800ms, 30s, 2m, 2.0, 1.0)` since
+    /// before it (checked from v0.27.0 on).
+    pub const OLDEST: u32 = 27;
+    /// The newest release line modelled.
+    pub const NEWEST: u32 = 36;
+
+    /// How this release line's reflector resets its backoff.
+    pub fn backoff_reset(self) -> BackoffReset {
+        if self.minor >= Self::PERIODIC_RESET_SINCE {
+            BackoffReset::Periodic
+        } else {
+            BackoffReset::AfterQuiet
+        }
+    }
+}
+
+impl Default for ClientGoRelease {
+    fn default() -> Self {
+        ClientGoRelease::INCIDENT
+    }
+}
+
+impl std::fmt::Display for ClientGoRelease {
+    /// `v0.32`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "v0.{}", self.minor)
+    }
 }
 
 impl Default for BackoffConfig {
@@ -93,6 +165,7 @@ impl Default for BackoffConfig {
             cap: Duration::from_secs(30),
             jitter: 1.0,
             reset_after: Duration::from_secs(120),
+            reset: BackoffReset::AfterQuiet,
         }
     }
 }
@@ -116,6 +189,9 @@ pub struct ReflectorConfig {
     /// Whose informer runs: client-go's reflector, with `backoff` and
     /// `watch_timeout_min`, or kube-runtime's watcher, with its own defaults.
     pub library: InformerLibrary,
+    /// The release line of client-go whose reflector runs (with
+    /// `library: ClientGo`); `backoff.reset` follows it.
+    pub client_go: ClientGoRelease,
     pub backoff: BackoffConfig,
     /// Watches ask the server to end after a random time in
     /// `[watch_timeout_min, 2*watch_timeout_min)` (client-go's minWatchTimeout).
@@ -126,7 +202,11 @@ impl Default for ReflectorConfig {
     fn default() -> Self {
         ReflectorConfig {
             library: InformerLibrary::default(),
-            backoff: BackoffConfig::default(),
+            client_go: ClientGoRelease::default(),
+            backoff: BackoffConfig {
+                reset: ClientGoRelease::default().backoff_reset(),
+                ..BackoffConfig::default()
+            },
             watch_timeout_min: Duration::from_secs(300),
         }
     }
@@ -244,6 +324,15 @@ pub struct ManagerConfig {
     pub controllers: Vec<ControllerConfig>,
     /// How long a controller waits for its watch sources to sync.
     pub cache_sync_timeout: Duration,
+    /// A stopping process waits this long at most for its runnables to
+    /// stop before it releases the lease and exits (controller-runtime's
+    /// `GracefulShutdownTimeout`, which the resource manager sets to 5s).
+    pub graceful_shutdown_timeout: Duration,
+    /// The process runs a webhook server, and `/readyz` holds its
+    /// `webhook-server` check: ready once the server listens, until it
+    /// stops (controller-runtime's `StartedChecker`, which the resource
+    /// manager registers).
+    pub webhook_server: bool,
     pub mitigations: Mitigations,
 }
 
@@ -259,6 +348,10 @@ impl Default for ManagerConfig {
                 &ControllerConfig::garbage_collector_extra_kinds(),
             )],
             cache_sync_timeout: Duration::from_secs(120),
+            // gardener/gardener v1.117.0, cmd/gardener-resource-manager/app/app.go:117.
+            graceful_shutdown_timeout: Duration::from_secs(5),
+            // The same file, line 162: `mgr.AddReadyzCheck("webhook-server", ...)`.
+            webhook_server: true,
             mitigations: Mitigations::default(),
         }
     }

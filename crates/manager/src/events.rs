@@ -71,6 +71,14 @@ pub enum ManagerEvent {
         kind: String,
         reason: String,
     },
+    /// A stopping process stopped its runnables (controllers, caches, the
+    /// webhook server) after `waited_ms`; `timed_out` when they had not
+    /// all stopped within the graceful shutdown timeout. The lease is
+    /// released after this.
+    RunnablesStopped {
+        waited_ms: u64,
+        timed_out: bool,
+    },
     ProcessExited {
         reason: String,
     },

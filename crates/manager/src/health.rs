@@ -1,7 +1,8 @@
 //! `/readyz` and `/healthz`: what the kubelet's probes ask.
 //!
 //! The checks are the resource manager's: readiness is `source-informer-sync`
-//! (every informer synced); liveness is `ping`, `apiserver-healthz` (the API
+//! (every informer synced) and `webhook-server` (the webhook server was
+//! started and listens); liveness is `ping`, `apiserver-healthz` (the API
 //! server answers its `/healthz`) and, with the fix, `source-informer-sync`
 //! with a deadline (Gardener's `pkg/healthz`).
 
@@ -24,23 +25,67 @@ pub struct Health<C> {
     /// that saw them synced. The deadline counts from here, not from the
     /// process start, as Gardener's `NewCacheSyncHealthzWithDeadline` does.
     unsynced_since: Cell<Option<Instant>>,
+    /// The webhook server's state, when the process runs one.
+    webhook: Option<Cell<WebhookServer>>,
+}
+
+/// Where the process's webhook server is, as its readiness check sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookServer {
+    /// Not started yet: the check fails ("has not been started yet").
+    NotStarted,
+    /// Listening: a TLS dial to its port succeeds.
+    Listening,
+    /// Stopped while the process shuts down: the dial fails.
+    Stopped,
 }
 
 impl<C: ApiClient + Clone + 'static> Health<C> {
-    pub fn new(cache: Rc<Cache<C>>, client: C, sync_deadline: Option<Duration>) -> Self {
+    /// The checks of a process whose caches are `cache`; with
+    /// `webhook_server`, `/readyz` also holds the webhook server's check,
+    /// failing until [`Health::set_webhook`] says it listens.
+    pub fn new(
+        cache: Rc<Cache<C>>,
+        client: C,
+        sync_deadline: Option<Duration>,
+        webhook_server: bool,
+    ) -> Self {
         Health {
             cache,
             client,
             sync_deadline,
             unsynced_since: Cell::new(None),
+            webhook: webhook_server.then_some(Cell::new(WebhookServer::NotStarted)),
         }
     }
 
-    /// Ready when every informer has synced.
+    /// The webhook server started or stopped (ignored without one).
+    pub fn set_webhook(&self, state: WebhookServer) {
+        if let Some(webhook) = &self.webhook {
+            webhook.set(state);
+        }
+    }
+
+    /// Ready when every informer has synced and the webhook server, if
+    /// any, listens (controller-runtime's `StartedChecker`: started, and a
+    /// dial to its port succeeds); fails with each failing check, joined.
     pub fn readyz(&self) -> Result<(), String> {
-        match self.unsynced_message() {
-            None => Ok(()),
-            Some(message) => Err(message),
+        let webhook = match self.webhook.as_ref().map(Cell::get) {
+            Some(WebhookServer::NotStarted) => {
+                Some("webhook-server: webhook server has not been started yet")
+            }
+            Some(WebhookServer::Stopped) => Some("webhook-server: webhook server is not reachable"),
+            Some(WebhookServer::Listening) | None => None,
+        };
+        let failures: Vec<String> = self
+            .unsynced_message()
+            .into_iter()
+            .chain(webhook.map(str::to_string))
+            .collect();
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
         }
     }
 

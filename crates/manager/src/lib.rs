@@ -24,12 +24,12 @@ mod runtime_informer;
 pub use backoff::Backoff;
 pub use cache::{Cache, CacheError};
 pub use config::{
-    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, InformerLibrary, KindRead,
-    LeaderElectionConfig, ManagerConfig, Mitigations, ReflectorConfig,
+    BackoffConfig, BackoffReset, ClientGoRelease, ControllerConfig, DiscoveryMode, Gvk,
+    InformerLibrary, KindRead, LeaderElectionConfig, ManagerConfig, Mitigations, ReflectorConfig,
 };
 pub use election::LeaderElector;
 pub use events::{EventSink, ManagerEvent};
-pub use health::Health;
+pub use health::{Health, WebhookServer};
 pub use informer::Informer;
 pub use manager::{Exit, Manager, ProcessContext};
 pub use mapper::{MapperError, RestMapper};

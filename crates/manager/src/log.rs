@@ -37,6 +37,14 @@ fn log(identity: &str, event: &ManagerEvent) {
         E::ProcessExited { reason } => {
             info!(target: "stallsim_manager::manager", replica = identity, reason, "process exited")
         }
+        E::RunnablesStopped {
+            waited_ms,
+            timed_out,
+        } => info!(
+            target: "stallsim_manager::manager", replica = identity,
+            waited_ms, timed_out,
+            "runnables stopped"
+        ),
         E::DiscoveryCompleted { resources } => info!(
             target: "stallsim_manager::mapper", replica = identity,
             resources = resources.len(),

@@ -8,11 +8,12 @@ use rand::{rngs::SmallRng, Rng, SeedableRng};
 use stallsim_client::ApiClient;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::controller::{Controller, StartFailed};
 use crate::{
     Cache, ControllerConfig, DiscoveryMode, EventSink, Health, LeaderElector, ManagerConfig,
-    ManagerEvent, RestMapper,
+    ManagerEvent, RestMapper, WebhookServer,
 };
 
 /// What a process gets from where it runs.
@@ -43,6 +44,9 @@ pub struct Manager<C> {
     cache: Rc<Cache<C>>,
     health: Rc<Health<C>>,
     elector: LeaderElector<C>,
+    /// The controllers running: a runnable group of controller-runtime's
+    /// manager, stopped and awaited when the process stops.
+    controllers: JoinSet<StartFailed>,
 }
 
 impl<C: ApiClient + Clone + 'static> Manager<C> {
@@ -71,6 +75,7 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
             cache.clone(),
             client.clone(),
             config.mitigations.liveness_cache_sync_deadline,
+            config.webhook_server,
         ));
         let elector = LeaderElector::new(
             client.clone(),
@@ -89,6 +94,7 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
             cache,
             health,
             elector,
+            controllers: JoinSet::new(),
         }
     }
 
@@ -97,16 +103,30 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
         self.health.clone()
     }
 
-    /// Runs until `stop` turns true or something fatal happens. Either way a
-    /// leader releases its lease on the way out when `release_on_cancel` is
-    /// set, as controller-runtime's manager does when it stops.
+    /// Runs until `stop` turns true or something fatal happens, then stops
+    /// as controller-runtime's manager does (`engageStopProcedure` in
+    /// `pkg/manager/internal.go`, v0.20.4): its runnables stop in order,
+    /// controllers, then caches, then the webhook server, all within
+    /// `graceful_shutdown_timeout`; only then is leader election cancelled,
+    /// which releases the lease when `release_on_cancel` is set.
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) -> Exit {
         self.sink.record(ManagerEvent::ProcessStarted);
+        // controller-runtime's `Start` starts the HTTP servers (the probes,
+        // served by whoever runs this process) and then the webhook server,
+        // which listens at once, before the caches and controllers.
+        self.health.set_webhook(WebhookServer::Listening);
         let exit = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => Exit::Stopped,
             exit = self.lead() => exit,
         };
+        let began = Instant::now();
+        let timeout = self.config.graceful_shutdown_timeout;
+        let stopped = tokio::time::timeout(timeout, self.stop_runnables()).await;
+        self.sink.record(ManagerEvent::RunnablesStopped {
+            waited_ms: began.elapsed().as_millis() as u64,
+            timed_out: stopped.is_err(),
+        });
         if self.config.leader_election.release_on_cancel {
             self.elector.release().await;
         }
@@ -118,6 +138,16 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
         exit
     }
 
+    /// Stops the runnables and waits for them, in controller-runtime's
+    /// order: the controllers (their reconciles' reads and requests end
+    /// with their context, as client-go's do), the caches, the webhook
+    /// server.
+    async fn stop_runnables(&mut self) {
+        self.controllers.shutdown().await;
+        self.cache.stop();
+        self.health.set_webhook(WebhookServer::Stopped);
+    }
+
     /// Discovery, then controllers; leader-only ones once elected. Returns
     /// only on a fatal error.
     async fn lead(&mut self) -> Exit {
@@ -126,13 +156,14 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
                 return Exit::Failed(format!("discovery failed: {error}"));
             }
         }
-        let mut controllers = JoinSet::new();
-        for config in self.config.controllers.iter().filter(|c| !c.leader_only) {
-            controllers.spawn_local(self.controller(config).run());
+        let configs = self.config.controllers.clone();
+        for config in configs.iter().filter(|c| !c.leader_only) {
+            let controller = self.controller(config);
+            self.controllers.spawn_local(controller.run());
         }
         tokio::select! {
             biased;
-            Some(failed) = controllers.join_next() => return fatal(failed),
+            Some(failed) = self.controllers.join_next() => return fatal(failed),
             _ = self.elector.acquire() => {}
         }
         if self.config.mitigations.rediscover_on_leadership {
@@ -140,12 +171,13 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
             // A failure here leaves the mapper to discover on first lookup.
             let _ = self.mapper.discover(&self.client, &*self.sink).await;
         }
-        for config in self.config.controllers.iter().filter(|c| c.leader_only) {
-            controllers.spawn_local(self.controller(config).run());
+        for config in configs.iter().filter(|c| c.leader_only) {
+            let controller = self.controller(config);
+            self.controllers.spawn_local(controller.run());
         }
         tokio::select! {
             biased;
-            Some(failed) = controllers.join_next() => fatal(failed),
+            Some(failed) = self.controllers.join_next() => fatal(failed),
             _ = self.elector.hold() => Exit::Failed("leader election lost".to_string()),
         }
     }

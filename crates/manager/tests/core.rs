@@ -304,8 +304,8 @@ fn the_liveness_deadline_counts_from_the_first_check_that_saw_the_caches_unsynce
         let cache = Rc::new(cache(&client, mapper, Rc::new(Events::default()), false));
         let deadline = Duration::from_secs(180);
         let with_deadline =
-            stallsim_manager::Health::new(cache.clone(), client.clone(), Some(deadline));
-        let without = stallsim_manager::Health::new(cache.clone(), client.clone(), None);
+            stallsim_manager::Health::new(cache.clone(), client.clone(), Some(deadline), false);
+        let without = stallsim_manager::Health::new(cache.clone(), client.clone(), None, false);
         assert_eq!(with_deadline.healthz().await, Ok(()));
         cache.informer(&prometheus()).await.unwrap();
         // Unsynced for ten minutes, but nobody checked: the clock has not started.
@@ -393,7 +393,7 @@ fn liveness_asks_the_api_server() {
             Rc::new(Events::default()),
             false,
         ));
-        let health = stallsim_manager::Health::new(cache.clone(), healthy, None);
+        let health = stallsim_manager::Health::new(cache.clone(), healthy, None, false);
         assert_eq!(health.healthz().await, Ok(()));
         let cut_off = RestClient::new(Unreachable, Duration::from_secs(30));
         let cache = Rc::new(Cache::new(
@@ -404,12 +404,38 @@ fn liveness_asks_the_api_server() {
             Rc::new(Events::default()),
             42,
         ));
-        let health = stallsim_manager::Health::new(cache, cut_off, None);
+        let health = stallsim_manager::Health::new(cache, cut_off, None, false);
         let failure = health
             .healthz()
             .await
             .expect_err("no answer from the API server");
         assert!(failure.starts_with("apiserver-healthz: "), "{failure}");
+    });
+}
+
+#[test]
+fn readiness_holds_the_webhook_servers_check_from_its_start_to_its_stop() {
+    paused(async {
+        let server = server_with_prometheus();
+        let client = client(&server);
+        let cache = Rc::new(cache(
+            &client,
+            Rc::new(RestMapper::new()),
+            Rc::new(Events::default()),
+            false,
+        ));
+        let health = stallsim_manager::Health::new(cache.clone(), client.clone(), None, true);
+        let not_started = health.readyz().expect_err("not started yet");
+        assert_eq!(
+            not_started,
+            "webhook-server: webhook server has not been started yet"
+        );
+        health.set_webhook(stallsim_manager::WebhookServer::Listening);
+        assert_eq!(health.readyz(), Ok(()));
+        health.set_webhook(stallsim_manager::WebhookServer::Stopped);
+        assert!(health.readyz().is_err());
+        let without = stallsim_manager::Health::new(cache, client, None, false);
+        assert_eq!(without.readyz(), Ok(()), "no webhook server, no check");
     });
 }
 

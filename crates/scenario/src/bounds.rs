@@ -206,6 +206,13 @@ pub(crate) const POLL_INTERVAL: DurationRange = durations(secs(1), DURATION_MAX)
 /// (Gardener waits 5m and retries on the flow's next reconcile).
 pub(crate) const FLOW_WAIT: DurationRange = durations(secs(1), DURATION_MAX);
 
+/// A pod's toleration of an unreachable node, in whole seconds as a pod
+/// spec writes it: 0 evicts at once; a day outlasts any run.
+pub(crate) const TOLERATION_SECONDS: CountRange = CountRange {
+    least: 0,
+    greatest: 86_400,
+};
+
 /// Scheduled faults: each restarts or cuts off a replica.
 pub(crate) const FAULTS: CountRange = CountRange {
     least: 0,
@@ -311,6 +318,10 @@ pub(crate) const FIELDS: &[(&str, Range)] = &[
     ),
     ("spec.manager.cacheSyncTimeout", Range::Duration(TIMEOUT)),
     (
+        "spec.manager.gracefulShutdownTimeout",
+        Range::Duration(DELAY),
+    ),
+    (
         "spec.manager.garbageCollector.syncPeriod",
         Range::Duration(SYNC_PERIOD),
     ),
@@ -378,6 +389,23 @@ pub(crate) const FIELDS: &[(&str, Range)] = &[
     ("spec.kubelet.plegRelistPeriod", Range::Duration(TIMEOUT)),
     ("spec.kubelet.containerStart", Range::Duration(DELAY)),
     ("spec.kubelet.processStart", Range::Duration(DELAY)),
+    (
+        "spec.nodeLifecycle.nodeMonitorGracePeriod",
+        Range::Duration(TIMEOUT),
+    ),
+    (
+        "spec.nodeLifecycle.nodeMonitorPeriod",
+        Range::Duration(TIMEOUT),
+    ),
+    (
+        "spec.nodeLifecycle.nodeLeaseRenewInterval",
+        Range::Duration(TIMEOUT),
+    ),
+    (
+        "spec.nodeLifecycle.tolerationSeconds",
+        Range::Count(TOLERATION_SECONDS),
+    ),
+    ("spec.nodeLifecycle.schedulingDelay", Range::Duration(DELAY)),
     ("spec.deletionFlow.deleteAt", Range::Scheduled(SCHEDULED)),
     ("spec.deletionFlow.waitTimeout", Range::Duration(FLOW_WAIT)),
     (

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_harness::{
-    CheckerConfig, ClientKind, NetworkConfig, ReplicaSpec, WorldConfig, STEPS_MAX, TICK_MIN,
+    CheckerConfig, ClientKind, NetworkConfig, NodeLifecycleConfig, ReplicaSpec, WorldConfig,
+    STEPS_MAX, TICK_MIN,
 };
 
 use crate::bounds::{self, CountRange};
@@ -46,6 +47,10 @@ pub(crate) struct Converted {
     pub config: WorldConfig,
     /// The values drawn from the file's ranges for this world.
     pub draws: Vec<Draw>,
+    /// Every duration field the file writes.
+    pub written: Vec<String>,
+    /// Every duration field with a range of its own, and its value.
+    pub values: BTreeMap<String, Duration>,
     pub expect: std::result::Result<Expect, ScenarioError>,
     pub description: Option<String>,
 }
@@ -85,6 +90,8 @@ pub(crate) fn convert(
         seed: seed.unwrap_or(file_seed),
         chosen,
         draws: RefCell::new(Vec::new()),
+        written: RefCell::new(Vec::new()),
+        values: RefCell::new(BTreeMap::new()),
     };
     let root = &file.referenced;
     let file = &file.value;
@@ -145,6 +152,8 @@ pub(crate) fn convert(
     Ok(Converted {
         config,
         draws: ctx.draws.into_inner(),
+        written: ctx.written.into_inner(),
+        values: ctx.values.into_inner(),
         expect,
         description: metadata.value.description.clone(),
     })
@@ -178,6 +187,7 @@ fn spec_to_world(
         Some(file::Client::Kube) => ClientKind::Kube,
     };
     let kubelet = kubelet::kubelet(ctx, spec.kubelet.as_ref())?;
+    let node_lifecycle = node_lifecycle(ctx, spec.node_lifecycle.as_ref())?;
     let flow = spec
         .deletion_flow
         .as_ref()
@@ -191,7 +201,18 @@ fn spec_to_world(
         "spec.check.stallBound",
         bounds::TIMEOUT,
     )?;
-    if duration <= stall_bound {
+    // Compared at the ends of their ranges, so that every draw is a valid world.
+    let duration_least = ctx
+        .ends(&spec.duration, SIM_DURATION_DEFAULT, "spec.duration")
+        .0;
+    let stall_bound_greatest = ctx
+        .ends(
+            &stall_bound_field,
+            CheckerConfig::default().stall_bound,
+            "spec.check.stallBound",
+        )
+        .1;
+    if duration_least <= stall_bound_greatest {
         let (at, field) = match &spec.duration {
             Some(d) => (d.referenced, "spec.duration"),
             None => (where_given(&[&stall_bound_field]), "spec.check.stallBound"),
@@ -202,12 +223,12 @@ fn spec_to_world(
             format!(
                 "a run of {} cannot outlast the stall bound of {}; expected a duration longer than the bound, \
                  with room after the last scheduled event for the bound to run out",
-                duration::format(duration),
-                duration::format(stall_bound)
+                duration::format(duration_least),
+                duration::format(stall_bound_greatest)
             ),
         ));
     }
-    within_run(ctx, spec, duration)?;
+    within_run(ctx, spec, duration_least)?;
     let expect = run::expect(
         ctx,
         spec_location,
@@ -228,6 +249,7 @@ fn spec_to_world(
         manager,
         client,
         kubelet,
+        node_lifecycle,
         flow,
         faults,
         checker: CheckerConfig { stall_bound },
@@ -236,7 +258,8 @@ fn spec_to_world(
     Ok((config, expect))
 }
 
-/// Every time the file schedules falls before the end of the run.
+/// Every time the file schedules falls before the end of the run: before
+/// `duration`, the least the run lasts.
 fn within_run(ctx: &Ctx<'_>, spec: &file::Spec, duration: Duration) -> Result<()> {
     let check = |value: &Tim, field: String| match value {
         Some(at) if at.value.greatest >= duration => Err(ctx.error(
@@ -281,31 +304,32 @@ fn within_run(ctx: &Ctx<'_>, spec: &file::Spec, duration: Duration) -> Result<()
 /// [`TICK_MIN`], not coarser than the probes allow, and not so fine that
 /// the run takes more than [`STEPS_MAX`] steps.
 fn check_tick(ctx: &Ctx<'_>, spec: &file::Spec, config: &WorldConfig) -> Result<()> {
-    let tick = config.tick;
+    let (tick_least, tick_greatest) = ctx.ends(&spec.tick, config.tick, "spec.tick");
+    let duration_greatest = ctx.ends(&spec.duration, config.duration, "spec.duration").1;
     let at = where_given(&[&spec.tick]);
-    let tick_max = config.tick_max();
-    let problem = if tick < TICK_MIN {
+    let tick_max = tick_max_of_every_draw(ctx, spec, config);
+    let problem = if tick_least < TICK_MIN {
         Some(format!(
             "{} is finer than the trace resolves; expected a tick of at least {}, like 10ms",
-            duration::format(tick),
+            duration::format(tick_least),
             duration::format(TICK_MIN)
         ))
-    } else if tick > tick_max {
+    } else if tick_greatest > tick_max {
         Some(format!(
             "{} is too coarse for the probes (a probe's four network hops take a tick each, \
              within half of the shortest probe timeout); expected a tick of at most {}, like 10ms",
-            duration::format(tick),
+            duration::format(tick_greatest),
             duration::format(tick_max)
         ))
-    } else if config.duration.as_nanos() / tick.as_nanos() > STEPS_MAX {
+    } else if duration_greatest.as_nanos() / tick_least.as_nanos() > STEPS_MAX {
         Some(format!(
             "{} steps of {} make a run of {} too long to finish; expected at most {STEPS_MAX} steps, \
              a tick of at least {}",
-            config.duration.as_nanos() / tick.as_nanos(),
-            duration::format(tick),
-            duration::format(config.duration),
+            duration_greatest.as_nanos() / tick_least.as_nanos(),
+            duration::format(tick_least),
+            duration::format(duration_greatest),
             duration::format(Duration::from_nanos(
-                config.duration.as_nanos().div_ceil(STEPS_MAX) as u64
+                duration_greatest.as_nanos().div_ceil(STEPS_MAX) as u64
             ))
         ))
     } else {
@@ -317,11 +341,36 @@ fn check_tick(ctx: &Ctx<'_>, spec: &file::Spec, config: &WorldConfig) -> Result<
     }
 }
 
+/// [`WorldConfig::tick_max`] of the world whose probe timeouts are the
+/// least any draw gives them.
+fn tick_max_of_every_draw(ctx: &Ctx<'_>, spec: &file::Spec, config: &WorldConfig) -> Duration {
+    let kubelet = spec.kubelet.as_ref();
+    let least = |probe: Option<&file::Probe>, default: Duration, field: &str| {
+        let timeout = probe.and_then(|p| p.timeout.clone());
+        ctx.ends(&timeout, default, field).0
+    };
+    let mut world = WorldConfig {
+        kubelet: config.kubelet.clone(),
+        ..WorldConfig::default()
+    };
+    world.kubelet.liveness.timeout = least(
+        kubelet.and_then(|k| k.liveness.as_ref()),
+        config.kubelet.liveness.timeout,
+        "spec.kubelet.liveness.timeout",
+    );
+    world.kubelet.readiness.timeout = least(
+        kubelet.and_then(|k| k.readiness.as_ref()),
+        config.kubelet.readiness.timeout,
+        "spec.kubelet.readiness.timeout",
+    );
+    world.tick_max()
+}
+
 fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConfig> {
     let defaults = NetworkConfig::default();
-    let Some(n) = network else {
-        return Ok(defaults);
-    };
+    // Converted when absent too, so that a value chosen for a field applies.
+    let absent = file::Network::default();
+    let n = network.unwrap_or(&absent);
     let latency_min = ctx.duration_in(
         &n.latency_min,
         defaults.latency_min,
@@ -334,7 +383,21 @@ fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConf
         "spec.network.latencyMax",
         bounds::LATENCY,
     )?;
-    if latency_min > latency_max {
+    let min_greatest = ctx
+        .ends(
+            &n.latency_min,
+            defaults.latency_min,
+            "spec.network.latencyMin",
+        )
+        .1;
+    let max_least = ctx
+        .ends(
+            &n.latency_max,
+            defaults.latency_max,
+            "spec.network.latencyMax",
+        )
+        .0;
+    if min_greatest > max_least {
         return Err(ctx.error(
             &where_given(&[&n.latency_min, &n.latency_max]),
             if n.latency_min.is_some() {
@@ -344,8 +407,8 @@ fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConf
             },
             format!(
                 "latencyMin {} is above latencyMax {}; expected latencyMin <= latencyMax",
-                duration::format(latency_min),
-                duration::format(latency_max)
+                duration::format(min_greatest),
+                duration::format(max_least)
             ),
         ));
     }
@@ -363,9 +426,9 @@ fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConf
 
 fn api_server(ctx: &Ctx<'_>, api_server: Option<&file::ApiServer>) -> Result<ApiServerConfig> {
     let defaults = ApiServerConfig::default();
-    let Some(a) = api_server else {
-        return Ok(defaults);
-    };
+    // Converted when absent too, so that a value chosen for a field applies.
+    let absent = file::ApiServer::default();
+    let a = api_server.unwrap_or(&absent);
     const FIELD: &str = "spec.apiServer";
     let field = |name: &str| format!("{FIELD}.{name}");
     let delay = |value: &Dur, default: Duration, name: &str| {
@@ -414,6 +477,51 @@ fn api_server(ctx: &Ctx<'_>, api_server: Option<&file::ApiServer>) -> Result<Api
             &a.watch_teardown_delay,
             defaults.watch_teardown_delay,
             "watchTeardownDelay",
+        )?,
+    })
+}
+
+fn node_lifecycle(
+    ctx: &Ctx<'_>,
+    nodes: Option<&file::NodeLifecycle>,
+) -> Result<NodeLifecycleConfig> {
+    let defaults = NodeLifecycleConfig::default();
+    // Converted when absent too, so that a value chosen for a field applies.
+    let absent = file::NodeLifecycle::default();
+    let n = nodes.unwrap_or(&absent);
+    const FIELD: &str = "spec.nodeLifecycle";
+    let field = |name: &str| format!("{FIELD}.{name}");
+    let toleration_seconds = ctx.count_in(
+        &n.toleration_seconds,
+        defaults.toleration.as_secs(),
+        &field("tolerationSeconds"),
+        bounds::TOLERATION_SECONDS,
+    )?;
+    Ok(NodeLifecycleConfig {
+        node_monitor_grace_period: ctx.duration_in(
+            &n.node_monitor_grace_period,
+            defaults.node_monitor_grace_period,
+            &field("nodeMonitorGracePeriod"),
+            bounds::TIMEOUT,
+        )?,
+        node_monitor_period: ctx.duration_in(
+            &n.node_monitor_period,
+            defaults.node_monitor_period,
+            &field("nodeMonitorPeriod"),
+            bounds::TIMEOUT,
+        )?,
+        node_lease_renew_interval: ctx.duration_in(
+            &n.node_lease_renew_interval,
+            defaults.node_lease_renew_interval,
+            &field("nodeLeaseRenewInterval"),
+            bounds::TIMEOUT,
+        )?,
+        toleration: Duration::from_secs(toleration_seconds),
+        scheduling_delay: ctx.duration_in(
+            &n.scheduling_delay,
+            defaults.scheduling_delay,
+            &field("schedulingDelay"),
+            bounds::DELAY,
         )?,
     })
 }

@@ -172,56 +172,13 @@ pub(crate) fn format(duration: Duration) -> String {
     out
 }
 
-/// A duration field of a scenario file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct GoDuration(pub Duration);
-
-impl<'de> Deserialize<'de> for GoDuration {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(GoDurationVisitor)
-    }
-}
-
-struct GoDurationVisitor;
-
-impl GoDurationVisitor {
-    fn rejected<E: de::Error>(what: String) -> E {
-        E::custom(format!("{what}; expected {ACCEPTED}"))
-    }
-}
-
-impl<'de> Visitor<'de> for GoDurationVisitor {
-    type Value = GoDuration;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(ACCEPTED)
-    }
-
-    crate::refuse::refuse_other_shapes!();
-
-    fn visit_str<E: de::Error>(self, text: &str) -> Result<GoDuration, E> {
-        parse(text).map(GoDuration).map_err(Self::rejected)
-    }
-
-    fn visit_u64<E: de::Error>(self, number: u64) -> Result<GoDuration, E> {
-        self.visit_str(&number.to_string())
-    }
-
-    fn visit_i64<E: de::Error>(self, number: i64) -> Result<GoDuration, E> {
-        self.visit_str(&number.to_string())
-    }
-
-    fn visit_f64<E: de::Error>(self, number: f64) -> Result<GoDuration, E> {
-        Err(Self::rejected(format!("`{number}` has no unit")))
-    }
-}
-
-/// What a time field accepts, for error messages.
+/// What a duration field accepts, for error messages.
 pub(crate) const TIMING_ACCEPTED: &str =
     "a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s";
 
-/// A time a file schedules: one duration, or a range `least..greatest`
-/// (both included) from which each run draws under its seed.
+/// A duration field of a scenario file: one duration, or a range
+/// `least..greatest` (both included) from which each run draws under its
+/// seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Timing {
     pub least: Duration,

@@ -12,13 +12,13 @@ use serde::Deserialize as DeriveDeserialize;
 use serde_saphyr::Spanned;
 use stallsim_manager::Gvk;
 
-use crate::duration::{GoDuration, Timing};
+use crate::duration::Timing;
 
 /// A value with the place it was written.
 pub(crate) type S<T> = Spanned<T>;
 
-/// An optional duration field.
-pub(crate) type Dur = Option<S<GoDuration>>;
+/// An optional duration field: one duration, or a range drawn per run.
+pub(crate) type Dur = Option<S<Timing>>;
 
 /// An optional time the file schedules: a duration, or a range drawn per run.
 pub(crate) type Tim = Option<S<Timing>>;
@@ -50,9 +50,9 @@ pub(crate) struct Metadata {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Spec {
     pub seed: Option<u64>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub duration: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub tick: Dur,
     pub network: Option<Network>,
     pub api_server: Option<ApiServer>,
@@ -63,6 +63,7 @@ pub(crate) struct Spec {
     pub manager: Option<Manager>,
     pub mitigations: Option<Mitigations>,
     pub kubelet: Option<Kubelet>,
+    pub node_lifecycle: Option<NodeLifecycle>,
     #[schemars(with = "Option<DeletionFlow>")]
     pub deletion_flow: Option<S<DeletionFlow>>,
     #[schemars(with = "Option<Vec<Fault>>")]
@@ -72,35 +73,35 @@ pub(crate) struct Spec {
     pub expect: Option<S<Expect>>,
 }
 
-#[derive(DeriveDeserialize, JsonSchema)]
+#[derive(Default, DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Network {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub latency_min: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub latency_max: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub request_timeout: Dur,
 }
 
-#[derive(DeriveDeserialize, JsonSchema)]
+#[derive(Default, DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct ApiServer {
     #[schemars(with = "Option<u64>")]
     pub history_events_max: Option<S<u64>>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub discovery_lag: Dur,
     #[schemars(with = "Option<u64>")]
     pub watch_channel_capacity: Option<S<u64>>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub bookmark_interval: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub crd_finalizer_delay: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub instance_deletion_cost: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub serving_removal_lag: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub watch_teardown_delay: Dur,
 }
 
@@ -141,10 +142,20 @@ pub(crate) struct Manager {
     /// reflector of a kube-rs controller; needs `client: kube`).
     #[schemars(with = "Option<Informer>")]
     pub informer: Option<S<Informer>>,
+    /// The release line of client-go the component vendors (`v0.32`, the
+    /// incident's): it decides how the reflector's backoff resets.
+    #[schemars(with = "Option<String>")]
+    pub client_go: Option<S<String>>,
+    /// How long a stopping process waits for its runnables before it
+    /// releases the lease (controller-runtime's GracefulShutdownTimeout).
+    #[schemars(with = "Option<Timing>")]
+    pub graceful_shutdown_timeout: Dur,
+    /// Whether the process runs a webhook server whose check `/readyz` holds.
+    pub webhook_server: Option<bool>,
     pub discovery: Option<Discovery>,
     pub leader_election: Option<LeaderElection>,
     pub reflector: Option<Reflector>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub cache_sync_timeout: Dur,
     pub garbage_collector: Option<GarbageCollector>,
     #[schemars(with = "Option<WatchingController>")]
@@ -175,11 +186,11 @@ pub(crate) enum Discovery {
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct LeaderElection {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub lease_duration: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub renew_deadline: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub retry_period: Dur,
     pub release_on_cancel: Option<bool>,
 }
@@ -188,29 +199,29 @@ pub(crate) struct LeaderElection {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Reflector {
     pub backoff: Option<Backoff>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub watch_timeout_min: Dur,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Backoff {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub initial: Dur,
     #[schemars(with = "Option<f64>")]
     pub factor: Option<S<f64>>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub cap: Dur,
     #[schemars(with = "Option<f64>")]
     pub jitter: Option<S<f64>>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub reset_after: Dur,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct GarbageCollector {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub sync_period: Dur,
     #[schemars(with = "Option<Vec<KindRef>>")]
     pub extra_kinds: Option<S<Vec<KindRef>>>,
@@ -226,39 +237,39 @@ pub(crate) struct WatchingController {
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Mitigations {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub liveness_cache_sync_deadline: Dur,
     pub ignore_not_found: Option<bool>,
     pub rediscover_on_leadership: Option<bool>,
     pub not_found_list_is_empty: Option<bool>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub lazy_informer_sync_timeout: Dur,
 }
 
-#[derive(DeriveDeserialize, JsonSchema)]
+#[derive(Default, DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Kubelet {
     pub liveness: Option<Probe>,
     pub readiness: Option<Probe>,
     pub crash_loop_back_off: Option<CrashLoopBackOff>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub termination_grace_period: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub pleg_relist_period: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub container_start: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub process_start: Dur,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Probe {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub initial_delay: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub period: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub timeout: Dur,
     #[schemars(with = "Option<u32>")]
     pub failure_threshold: Option<S<u64>>,
@@ -267,12 +278,36 @@ pub(crate) struct Probe {
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct CrashLoopBackOff {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub initial: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub cap: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub reset_after: Dur,
+}
+
+/// What happens around a lost node: the node lifecycle controller, the
+/// pod's toleration, the ReplicaSet's replacement pod.
+#[derive(Default, DeriveDeserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct NodeLifecycle {
+    /// A node whose kubelet was last heard of this long ago is NotReady.
+    #[schemars(with = "Option<Timing>")]
+    pub node_monitor_grace_period: Dur,
+    /// How often the node lifecycle controller looks.
+    #[schemars(with = "Option<Timing>")]
+    pub node_monitor_period: Dur,
+    /// How often a kubelet renews its node's Lease (its heartbeat).
+    #[schemars(with = "Option<Timing>")]
+    pub node_lease_renew_interval: Dur,
+    /// The pods' toleration of `node.kubernetes.io/unreachable`, in
+    /// seconds, as a pod spec writes it.
+    #[schemars(with = "Option<u64>")]
+    pub toleration_seconds: Option<S<u64>>,
+    /// From a replacement pod's creation to the runtime starting its
+    /// container on another node.
+    #[schemars(with = "Option<Timing>")]
+    pub scheduling_delay: Dur,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
@@ -282,11 +317,11 @@ pub(crate) struct DeletionFlow {
     pub delete_at: Tim,
     #[schemars(with = "Option<Vec<String>>")]
     pub crds: Option<Vec<S<String>>>,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub wait_timeout: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub poll_interval: Dur,
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub retry_after: Dur,
 }
 
@@ -301,6 +336,10 @@ pub(crate) struct Fault {
     pub restart: Option<S<String>>,
     #[schemars(with = "Option<String>")]
     pub partition: Option<S<String>>,
+    /// The replica's node is lost: its process dies without a word, its
+    /// pod is marked NotReady, evicted, and replaced by a new pod.
+    #[schemars(with = "Option<String>")]
+    pub node_loss: Option<S<String>>,
     /// With `partition`: how long it lasts.
     #[serde(rename = "for")]
     #[schemars(with = "Option<Timing>")]
@@ -313,7 +352,7 @@ pub(crate) struct Fault {
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Check {
-    #[schemars(with = "Option<GoDuration>")]
+    #[schemars(with = "Option<Timing>")]
     pub stall_bound: Dur,
 }
 

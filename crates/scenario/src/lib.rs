@@ -31,6 +31,7 @@ mod convert;
 mod discover;
 mod duration;
 mod error;
+mod estimates;
 mod expect;
 mod file;
 mod read;
@@ -49,6 +50,7 @@ pub use bounds::COST_MULTIPLE_MAX;
 pub use convert::{API_VERSION, KIND};
 pub use discover::{discover, FOUND_DIR};
 pub use error::ScenarioError;
+pub use estimates::{estimate_of, estimates_markdown, Estimate, ESTIMATES};
 pub use expect::{ApiRequestBounds, Expect, ExpectedVerdict};
 pub use schema::json_schema;
 
@@ -56,6 +58,12 @@ pub use schema::json_schema;
 /// files do, for arguments that take one; the error says what is wrong.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     duration::parse(text).map_err(|e| format!("{e}; expected {}", duration::ACCEPTED))
+}
+
+/// Writes a duration as a scenario file would (`500ms`, `1.83s`, `1m30s`),
+/// so that [`parse_duration`] reads it back.
+pub fn format_duration_text(duration: Duration) -> String {
+    duration::format(duration)
 }
 
 /// Scenario files larger than this are refused unread.
@@ -77,6 +85,10 @@ pub struct Scenario {
     has_ranges: bool,
     /// `spec.expect`, or the error to report where one is needed.
     expect: Result<Expect, ScenarioError>,
+    /// The estimated constants [`Scenario::world_estimated`] draws: those
+    /// the file leaves unset, and whose whole plausible range its other
+    /// fields allow.
+    estimated: Vec<&'static Estimate>,
 }
 
 /// The world of one run, and the values drawn for it from the file's ranges.
@@ -97,18 +109,23 @@ pub struct Draw {
     pub range: (Duration, Duration),
     /// The value drawn.
     pub value: Duration,
+    /// Drawn from an estimated constant's plausible range
+    /// ([`Scenario::world_estimated`]), not from a range of the file.
+    pub estimated: bool,
     /// Where the range is written in the file's text (byte offset, length).
     text_span: Option<(usize, usize)>,
 }
 
 impl std::fmt::Display for Draw {
-    /// `spec.deletionFlow.deleteAt = 42.5s (from 30s..50s)`
+    /// `spec.deletionFlow.deleteAt = 42.5s (from 30s..50s)`, and for an
+    /// estimated constant `... (from its plausible 500ms..5s)`
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} = {} (from {}..{})",
+            "{} = {} (from {}{}..{})",
             self.field,
             duration::format(self.value),
+            if self.estimated { "its plausible " } else { "" },
             duration::format(self.range.0),
             duration::format(self.range.1)
         )
@@ -138,26 +155,87 @@ impl Scenario {
         self.world_with(seed, &BTreeMap::new())
     }
 
-    /// Like [`Scenario::world`], but the ranged fields named in `chosen`
-    /// (`spec.deletionFlow.deleteAt`) take the given value, clamped to
-    /// their range, instead of a draw: how an exploration holds every
-    /// other draw still while it moves one.
+    /// Like [`Scenario::world`], but the duration fields named in `chosen`
+    /// (`spec.deletionFlow.deleteAt`) take the given value instead of
+    /// their draw, clamped to their range, or instead of the value written
+    /// or defaulted: how an exploration holds every other draw still while
+    /// it moves one. Moving only ranged fields, the world is always valid;
+    /// for other fields see [`Scenario::try_world_with`].
     pub fn world_with(&self, seed: u64, chosen: &BTreeMap<String, Duration>) -> Drawn {
-        if !self.has_ranges {
-            return Drawn {
+        self.try_world_with(seed, chosen)
+            .expect("a file that converted once converts under any seed and any draw of its ranges")
+    }
+
+    /// Like [`Scenario::world_with`], for values chosen for any duration
+    /// field: a value may break a relation with another field (a
+    /// `latencyMin` above the file's `latencyMax`), which is this error.
+    pub fn try_world_with(
+        &self,
+        seed: u64,
+        chosen: &BTreeMap<String, Duration>,
+    ) -> Result<Drawn, ScenarioError> {
+        if !self.has_ranges && chosen.is_empty() {
+            return Ok(Drawn {
                 config: WorldConfig {
                     seed,
                     ..self.config.clone()
                 },
                 draws: Vec::new(),
-            };
+            });
         }
-        let converted = convert_text(&self.path, &self.text, Some(seed), chosen)
-            .expect("a file that converted once converts under any seed");
-        Drawn {
+        let converted = convert_text(&self.path, &self.text, Some(seed), chosen)?;
+        Ok(Drawn {
             config: converted.config,
             draws: converted.draws,
+        })
+    }
+
+    /// The value of the duration field `field` (`spec.kubelet.processStart`)
+    /// in the world of the run with `seed`, written, drawn or defaulted;
+    /// `None` for a field this world does not have (no deletion flow).
+    pub fn duration_of(&self, seed: u64, field: &str) -> Option<Duration> {
+        convert_text(&self.path, &self.text, Some(seed), &BTreeMap::new())
+            .ok()?
+            .values
+            .get(field)
+            .copied()
+    }
+
+    /// The estimated constants [`Scenario::world_estimated`] draws: those
+    /// the file leaves unset (a file that writes one has chosen it), and
+    /// whose whole plausible range the file's other fields allow.
+    pub fn estimated(&self) -> &[&'static Estimate] {
+        &self.estimated
+    }
+
+    /// Like [`Scenario::world`], and every constant of
+    /// [`Scenario::estimated`] drawn too, each from its plausible range in
+    /// whole milliseconds under the seed and its field's name, as a range
+    /// of the file would be: the world of a run that covers the model's
+    /// own uncertainty. Its draws list these after the file's, marked
+    /// `estimated`.
+    pub fn world_estimated(&self, seed: u64) -> Drawn {
+        let mut chosen = BTreeMap::new();
+        let mut estimated = Vec::new();
+        for e in &self.estimated {
+            let (least, greatest) = e.plausible;
+            let choices = (greatest - least).as_millis() as u64 + 1;
+            let value = least
+                + Duration::from_millis(stallsim_harness::mix_seed(seed, e.field, 0) % choices);
+            chosen.insert(e.field.to_string(), value);
+            estimated.push(Draw {
+                field: e.field.to_string(),
+                range: e.plausible,
+                value,
+                estimated: true,
+                text_span: None,
+            });
         }
+        let mut drawn = self.try_world_with(seed, &chosen).expect(
+            "each estimate's plausible range was checked against the file when it was read",
+        );
+        drawn.draws.extend(estimated);
+        drawn
     }
 
     /// [`Scenario::fixed_text`] for a run that broke the file's property,
@@ -166,11 +244,24 @@ impl Scenario {
     /// exploration holds a file without one to), so that `stallsim test`
     /// and `cargo test` read the same assertion from it.
     pub fn regression_text(&self, seed: u64) -> Result<String, ScenarioError> {
-        let text = expect_converges_if_silent(&self.fixed_text(seed)?);
+        self.regression_text_of(self.fixed_text(seed)?, &self.world(seed))
+    }
+
+    /// Like [`Scenario::regression_text`] for the world of
+    /// [`Scenario::world_estimated`], its estimated constants' draws
+    /// written in as [`Scenario::fixed_text_estimated`] writes them.
+    pub fn regression_text_estimated(&self, seed: u64) -> Result<String, ScenarioError> {
+        self.regression_text_of(
+            self.fixed_text_estimated(seed)?,
+            &self.world_estimated(seed),
+        )
+    }
+
+    fn regression_text_of(&self, fixed: String, drawn: &Drawn) -> Result<String, ScenarioError> {
+        let text = expect_converges_if_silent(&fixed);
         let saved = parse(&self.path, &text)?;
         let expected = self.expect.clone().unwrap_or_else(|_| Expect::converges());
-        if saved.expect.as_ref().ok() != Some(&expected) || saved.config != self.world(seed).config
-        {
+        if saved.expect.as_ref().ok() != Some(&expected) || saved.config != drawn.config {
             return Err(ScenarioError::file(
                 &self.path,
                 "cannot write a self-contained copy of this file with its property; expected `spec:` written as a block mapping (one field a line)",
@@ -185,7 +276,24 @@ impl Scenario {
     /// to the same world as `self.world(seed)`; a file whose `spec` is not a
     /// block mapping cannot be rewritten this way.
     pub fn fixed_text(&self, seed: u64) -> Result<String, ScenarioError> {
-        let mut draws = self.world(seed).draws;
+        self.fixed_text_of(seed, &self.world(seed))
+    }
+
+    /// Like [`Scenario::fixed_text`] for the world of
+    /// [`Scenario::world_estimated`]: the estimated constants' draws are
+    /// written into the file too, each as a field of its section.
+    pub fn fixed_text_estimated(&self, seed: u64) -> Result<String, ScenarioError> {
+        self.fixed_text_of(seed, &self.world_estimated(seed))
+    }
+
+    fn fixed_text_of(&self, seed: u64, drawn: &Drawn) -> Result<String, ScenarioError> {
+        let cannot = || {
+            ScenarioError::file(
+                &self.path,
+                "cannot write a self-contained copy of this file; expected `spec:` written as a block mapping (one field a line)",
+            )
+        };
+        let mut draws: Vec<&Draw> = drawn.draws.iter().filter(|d| !d.estimated).collect();
         // From the end, so that earlier offsets stay valid.
         draws.sort_by_key(|d| std::cmp::Reverse(d.text_span));
         let mut text = self.text.clone();
@@ -198,16 +306,82 @@ impl Scenario {
             };
             text.replace_range(offset..offset + len, &duration::format(draw.value));
         }
+        for draw in drawn.draws.iter().filter(|d| d.estimated) {
+            text =
+                set_field(&text, &draw.field, &duration::format(draw.value)).ok_or_else(cannot)?;
+        }
         let text = set_seed(&text, seed);
         let fixed = parse(&self.path, &text)?;
-        if fixed.has_ranges || fixed.config != self.world(seed).config {
-            return Err(ScenarioError::file(
-                &self.path,
-                "cannot write a self-contained copy of this file; expected `spec:` written as a block mapping (one field a line)",
-            ));
+        if fixed.has_ranges || fixed.config != drawn.config {
+            return Err(cannot());
         }
         Ok(text)
     }
+}
+
+/// `text` with the field `spec.<section>.<name>` set to `value`, for a
+/// field the file does not write: a line in the section when it is a block
+/// mapping, the pair in its braces when it is a flow mapping on one line,
+/// or a new section at the end of `spec`. `None` when the file's shape is
+/// not one of these.
+fn set_field(text: &str, field: &str, value: &str) -> Option<String> {
+    let mut parts = field.split('.');
+    let (Some("spec"), Some(section), Some(name), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let spec = lines.iter().position(|l| l.trim_end() == "spec:")?;
+    let spec_end = lines[spec + 1..]
+        .iter()
+        .position(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#') && indent(l) == 0)
+        .map_or(lines.len(), |i| spec + 1 + i);
+    let child = lines[spec + 1..spec_end]
+        .iter()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map_or(2, |l| indent(l));
+    let key = format!("{section}:");
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let at = (spec + 1..spec_end)
+        .find(|i| indent(lines[*i]) == child && lines[*i].trim_start().starts_with(&key));
+    match at {
+        None => {
+            out.insert(
+                spec_end,
+                format!("{}{section}: {{{name}: {value}}}", " ".repeat(child)),
+            );
+        }
+        Some(i) => {
+            let rest = lines[i].trim_start()[key.len()..].trim();
+            if rest.is_empty() || rest.starts_with('#') {
+                let inner = lines[i + 1..spec_end]
+                    .iter()
+                    .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                    .map(|l| indent(l))
+                    .filter(|n| *n > child)
+                    .unwrap_or(child + 2);
+                out.insert(i + 1, format!("{}{name}: {value}", " ".repeat(inner)));
+            } else if rest.starts_with('{') {
+                let open = lines[i].find('{')?;
+                let close_empty = rest.trim_start_matches('{').trim_start().starts_with('}');
+                let pair = if close_empty {
+                    format!("{name}: {value}")
+                } else {
+                    format!("{name}: {value}, ")
+                };
+                let mut line = lines[i].to_string();
+                line.insert_str(open + 1, &pair);
+                out[i] = line;
+            } else {
+                return None;
+            }
+        }
+    }
+    let mut joined = out.join("\n");
+    joined.push('\n');
+    Some(joined)
 }
 
 /// `text` with `spec.seed` set to `seed`: its value replaced where the file
@@ -323,6 +497,16 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// errors and the result; nothing is read).
 pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     let converted = convert_text(path, text, None, &BTreeMap::new())?;
+    let estimated = ESTIMATES
+        .iter()
+        .filter(|e| !converted.written.iter().any(|w| w == e.field))
+        .filter(|e| {
+            [e.plausible.0, e.plausible.1].into_iter().all(|end| {
+                let chosen = BTreeMap::from([(e.field.to_string(), end)]);
+                convert_text(path, text, None, &chosen).is_ok()
+            })
+        })
+        .collect();
     Ok(Scenario {
         path: path.to_path_buf(),
         description: converted.description,
@@ -330,6 +514,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         config: converted.config,
         has_ranges: !converted.draws.is_empty(),
         expect: converted.expect,
+        estimated,
     })
 }
 

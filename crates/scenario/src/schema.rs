@@ -16,7 +16,7 @@ use schemars::{generate::SchemaSettings, json_schema, JsonSchema, Schema, Schema
 
 use crate::bounds::{Range, FIELDS};
 use crate::convert::{API_VERSION, KIND};
-use crate::duration::{GoDuration, Timing, ACCEPTED, TIMING_ACCEPTED};
+use crate::duration::{Timing, TIMING_ACCEPTED};
 use crate::file::{File, KindRef, KIND_ACCEPTED};
 
 /// One Go duration as the parser reads it: numbers with optional fractions,
@@ -143,19 +143,9 @@ fn duration_schema(pattern: String, description: &str) -> Schema {
     })
 }
 
-impl JsonSchema for GoDuration {
-    fn schema_name() -> Cow<'static, str> {
-        "Duration".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        duration_schema(format!("^{DURATION_PATTERN}$"), ACCEPTED)
-    }
-}
-
 impl JsonSchema for Timing {
     fn schema_name() -> Cow<'static, str> {
-        "Time".into()
+        "Duration".into()
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {

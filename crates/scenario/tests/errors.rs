@@ -114,12 +114,12 @@ fn unknown_fields_name_the_accepted_ones() {
     );
 
     check_specs([
-        ("  bogus: 1\n", "s.yaml:6:3: field `spec.bogus`: unknown field `bogus`; expected one of `seed`, `duration`, `tick`, `network`, `apiServer`, `crds`, `replicas`, `manager`, `mitigations`, `kubelet`, `deletionFlow`, `faults`, `check`, `expect`"),
+        ("  bogus: 1\n", "s.yaml:6:3: field `spec.bogus`: unknown field `bogus`; expected one of `seed`, `duration`, `tick`, `network`, `apiServer`, `crds`, `replicas`, `manager`, `mitigations`, `kubelet`, `nodeLifecycle`, `deletionFlow`, `faults`, `check`, `expect`"),
         ("  manager: {leaderElection: {leaseDuraton: 15s}}\n", "s.yaml:6:30: field `spec.manager.leaderElection.leaseDuraton`: unknown field `leaseDuraton`; expected one of `leaseDuration`, `renewDeadline`, `retryPeriod`, `releaseOnCancel`"),
         ("  mitigations:\n    fixEverything: true\n", "s.yaml:7:5: field `spec.mitigations.fixEverything`: unknown field `fixEverything`; expected one of `livenessCacheSyncDeadline`, `ignoreNotFound`, `rediscoverOnLeadership`, `notFoundListIsEmpty`, `lazyInformerSyncTimeout`"),
         ("  apiServer: {finalizerDelay: 1s}\n", "s.yaml:6:15: field `spec.apiServer.finalizerDelay`: unknown field `finalizerDelay`; expected one of `historyEventsMax`, `discoveryLag`, `watchChannelCapacity`, `bookmarkInterval`, `crdFinalizerDelay`, `instanceDeletionCost`, `servingRemovalLag`, `watchTeardownDelay`"),
         ("  kubelet: {liveness: {periodSeconds: 10}}\n", "field `spec.kubelet.liveness.periodSeconds`: unknown field `periodSeconds`; expected one of `initialDelay`, `period`, `timeout`, `failureThreshold`"),
-        ("  faults: [{at: 1s, kill: grm-0, delay: 1s}]\n", "field `spec.faults[0].delay`: unknown field `delay`; expected one of `at`, `kill`, `restart`, `partition`, `for`, `down`"),
+        ("  faults: [{at: 1s, kill: grm-0, delay: 1s}]\n", "field `spec.faults[0].delay`: unknown field `delay`; expected one of `at`, `kill`, `restart`, `partition`, `nodeLoss`, `for`, `down`"),
         ("  expect: {verdict: stall, reason: x}\n", "field `spec.expect.reason`: unknown field `reason`; expected one of `verdict`, `stalledReplica`, `deploymentReadyWithinFlowTimeout`, `apiRequests`"),
         ("  expect: {verdict: stall, apiRequests: {listsPerMinuteMax: 10}}\n", "s.yaml:6:42: field `spec.expect.apiRequests.listsPerMinuteMax`: unknown field `listsPerMinuteMax`; expected one of `listPerMinuteMax`, `watchPerMinuteMax`, `leasePerMinuteMax`"),
     ]);
@@ -246,8 +246,24 @@ fn semantic_errors_point_at_the_offending_value() {
         ("  crds: [{group: '', version: v1, kind: K, plural: ks}]\n", "field `spec.crds[0].group`: `` is not accepted; expected an API group"),
         // faults
         ("  faults: [{kill: grm-0}]\n", "s.yaml:6:12: field `spec.faults[0].at`: missing; expected a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s: when the fault strikes"),
-        ("  faults: [{at: 1s}]\n", "field `spec.faults[0]`: no action; expected one of `kill: <replica>`, `restart: <replica>`, `partition: <replica>` (with `for`)"),
-        ("  faults: [{at: 1s, kill: grm-0, restart: grm-0}]\n", "field `spec.faults[0].restart`: a fault has one action; expected only one of `kill`, `restart`, `partition`"),
+        ("  faults: [{at: 1s}]\n", "field `spec.faults[0]`: no action; expected one of `kill: <replica>`, `restart: <replica>`, `nodeLoss: <replica>`, `partition: <replica>` (with `for`)"),
+        ("  faults: [{at: 1s, kill: grm-0, restart: grm-0}]\n", "field `spec.faults[0].restart`: a fault has one action; expected only one of `kill`, `restart`, `nodeLoss`, `partition`"),
+        ("  faults: [{at: 1s, nodeLoss: grm-0, down: 10s}]\n", "field `spec.faults[0].down`: `down` belongs to a kill fault; expected it only with `kill`"),
+        ("  faults: [{at: 1s, nodeLoss: grm-9}]\n", "field `spec.faults[0].nodeLoss`: `grm-9` is not a replica; expected one of `grm-0`, `grm-1`"),
+        // every duration may be a range: both ends within the bounds, and
+        // relations between fields hold at every draw
+        ("  kubelet: {processStart: 1s..25h}\n", "field `spec.kubelet.processStart`: `25h` is not accepted here; expected a duration from 0s to 24h"),
+        ("  kubelet: {liveness: {period: 0s..10s}}\n", "field `spec.kubelet.liveness.period`: `0s` is not accepted here"),
+        ("  manager: {leaderElection: {renewDeadline: 8s..16s}}\n", "field `spec.manager.leaderElection.renewDeadline`: renewDeadline 16s is not below leaseDuration 15s"),
+        ("  network: {latencyMin: 1ms..10ms}\n", "field `spec.network.latencyMin`: latencyMin 10ms is above latencyMax 5ms"),
+        ("  duration: 4m..30m\n", "field `spec.duration`: a run of 4m cannot outlast the stall bound of 5m"),
+        ("  duration: 10m..30m\n  deletionFlow: {deleteAt: 12m}\n", "field `spec.deletionFlow.deleteAt`: 12m is not within the run of 10m"),
+        ("  kubelet: {crashLoopBackOff: {initial: 10s..1m, cap: 30s}}\n", "field `spec.kubelet.crashLoopBackOff.cap`: cap 30s is below initial 1m"),
+        ("  tick: 10ms..200ms\n", "expected a tick of at most 125ms"),
+        // the client-go release line and the node lifecycle
+        ("  manager: {clientGo: v1.32}\n", "field `spec.manager.clientGo`: `v1.32` is not accepted; expected a client-go release line from v0.27 to v0.36, like v0.32 (the incident's)"),
+        ("  manager: {clientGo: v0.40}\n", "field `spec.manager.clientGo`: `v0.40` is not accepted"),
+        ("  nodeLifecycle: {tolerationSeconds: 86401}\n", "field `spec.nodeLifecycle.tolerationSeconds`: `86401` is not accepted here; expected a whole number from 0 to 86400"),
         ("  faults: [{at: 1s, partition: grm-0}]\n", "field `spec.faults[0].for`: missing; expected a duration like 15s, 3m, 1m30s or 800ms, or a range like 30s..50s: how long the partition lasts"),
         ("  faults: [{at: 1s, partition: grm-0, for: 0s}]\n", "field `spec.faults[0].for`: `0s` is not accepted here"),
         ("  faults: [{at: 1s, kill: grm-0, for: 10s}]\n", "field `spec.faults[0].for`: `for` belongs to a partition fault; expected it only with `partition`"),

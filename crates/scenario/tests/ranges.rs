@@ -172,3 +172,113 @@ fn a_probe_phase_is_a_time_like_any_other() {
         Some(Duration::from_millis(2500))
     );
 }
+
+/// Every duration field, not only the scheduled times, may be a range:
+/// drawn per run under the seed and the field's name, and written back by
+/// `fixed_text`.
+#[test]
+fn any_duration_field_may_be_a_range_drawn_per_run_and_written_back() {
+    let text = "\
+apiVersion: stallsim/v1alpha1
+kind: Scenario
+metadata:
+  name: ranged-constants
+spec:
+  kubelet:
+    processStart: 1s..4s
+  apiServer: {discoveryLag: 100ms..2s}
+  manager:
+    clientGo: v0.36
+    gracefulShutdownTimeout: 1s..10s
+";
+    let scenario =
+        parse(Path::new("ranged-constants.yaml"), text).unwrap_or_else(|e| panic!("{e}"));
+    let mut starts = std::collections::BTreeSet::new();
+    for seed in 1..=20 {
+        let drawn = scenario.world(seed);
+        let fields: Vec<&str> = drawn.draws.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.apiServer.discoveryLag",
+                "spec.manager.gracefulShutdownTimeout",
+                "spec.kubelet.processStart"
+            ]
+        );
+        let config = &drawn.config;
+        assert!((secs(1)..=secs(4)).contains(&config.kubelet.process_start));
+        assert!((secs(1)..=secs(10)).contains(&config.manager.graceful_shutdown_timeout));
+        assert_eq!(
+            config.manager.reflector.backoff.reset,
+            stallsim_harness::manager::BackoffReset::Periodic,
+            "v0.36 resets on a timer"
+        );
+        starts.insert(config.kubelet.process_start);
+        let fixed = scenario.fixed_text(seed).unwrap_or_else(|e| panic!("{e}"));
+        let again = parse(Path::new("fixed.yaml"), &fixed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again.world(seed).config, drawn.config, "{fixed}");
+        assert!(again.world(seed).draws.is_empty(), "{fixed}");
+    }
+    assert!(starts.len() > 15, "{starts:?}");
+}
+
+/// `--estimates plausible`: every estimated constant the file leaves unset
+/// is drawn from its plausible range, and the copy of a run written back
+/// names each draw as a field, whatever shape the file's sections have.
+#[test]
+fn estimated_constants_are_drawn_and_written_back_into_any_shape_of_file() {
+    let shapes = [
+        // no section of an estimated field
+        "spec:\n  duration: 20m\n  deletionFlow: {deleteAt: 1m}\n",
+        // block sections, one of them setting an estimate itself
+        "spec:\n  kubelet:\n    processStart: 3s\n  network:\n    latencyMax: 10ms\n  deletionFlow:\n    deleteAt: 30s..90s\n",
+        // flow sections, one empty
+        "spec:\n  apiServer: {}\n  kubelet: {terminationGracePeriod: 20s}\n  deletionFlow: {deleteAt: 1m}\n",
+    ];
+    for (i, spec) in shapes.iter().enumerate() {
+        let text = format!(
+            "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata:\n  name: shape\n{spec}"
+        );
+        let scenario = parse(Path::new("shape.yaml"), &text).unwrap_or_else(|e| panic!("{e}"));
+        let unset: Vec<&str> = scenario.estimated().iter().map(|e| e.field).collect();
+        if i == 1 {
+            assert!(
+                !unset.contains(&"spec.kubelet.processStart"),
+                "the file chose it"
+            );
+            assert!(
+                !unset.contains(&"spec.network.latencyMax"),
+                "the file chose it"
+            );
+        } else {
+            assert_eq!(unset.len(), stallsim_scenario::ESTIMATES.len(), "{unset:?}");
+        }
+        for seed in [1, 2, 3] {
+            let drawn = scenario.world_estimated(seed);
+            let estimated: Vec<_> = drawn.draws.iter().filter(|d| d.estimated).collect();
+            assert_eq!(estimated.len(), unset.len());
+            for draw in &estimated {
+                assert!(
+                    draw.range.0 <= draw.value && draw.value <= draw.range.1,
+                    "{draw}"
+                );
+            }
+            assert_eq!(drawn, scenario.world_estimated(seed), "seed {seed} replays");
+            let fixed = scenario
+                .fixed_text_estimated(seed)
+                .unwrap_or_else(|e| panic!("shape {i}: {e}"));
+            let again =
+                parse(Path::new("fixed.yaml"), &fixed).unwrap_or_else(|e| panic!("{e}\n{fixed}"));
+            assert_eq!(
+                again.world(seed).config,
+                drawn.config,
+                "shape {i}:\n{fixed}"
+            );
+        }
+        assert_ne!(
+            scenario.world_estimated(1).config,
+            scenario.world(1).config,
+            "the draws change the world"
+        );
+    }
+}

@@ -51,6 +51,12 @@ pub enum MarkKind {
     LivenessFailed,
     /// The container was killed or exited.
     Stopped,
+    /// The pod's node was lost.
+    NodeLost,
+    /// The lost node was marked NotReady, and the pod not Ready.
+    NodeNotReady,
+    /// The pod on the lost node was evicted.
+    Evicted,
     /// The container started again.
     Restarted,
 }
@@ -66,11 +72,14 @@ pub struct Mark {
     pub title: String,
 }
 
-/// One replica's lane, read from the trace.
+/// One pod's lane, read from the trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lane {
-    /// The replica.
+    /// The pod.
     pub name: String,
+    /// The pod this one replaced, when the ReplicaSet created it for a
+    /// pod lost with its node.
+    pub replaces: Option<String>,
     /// Its container's states: from, until (milliseconds), which.
     pub states: Vec<(u64, u64, State)>,
     /// The spans it led: from, until (milliseconds).
@@ -86,6 +95,7 @@ impl Lane {
     fn new(name: &str) -> Lane {
         Lane {
             name: name.to_string(),
+            replaces: None,
             states: Vec::new(),
             leading: Vec::new(),
             marks: Vec::new(),
@@ -156,6 +166,25 @@ impl Lane {
                 self.stop_leading(at);
                 self.mark(at, MarkKind::Stopped, format!("{time} container exited"));
             }
+            What::World(WorldEvent::NodeLost) => {
+                self.close(at);
+                self.stop_leading(at);
+                self.mark(
+                    at,
+                    MarkKind::NodeLost,
+                    format!("{time} node lost: the process died without a word"),
+                );
+            }
+            What::World(WorldEvent::NodeNotReady) => self.mark(
+                at,
+                MarkKind::NodeNotReady,
+                format!("{time} node NotReady: pod marked not Ready"),
+            ),
+            What::World(WorldEvent::PodEvicted) => self.mark(
+                at,
+                MarkKind::Evicted,
+                format!("{time} pod evicted: Terminating, its node unreachable"),
+            ),
             What::Manager(ManagerEvent::ProcessExited { .. })
             | What::Manager(ManagerEvent::LeadershipLost)
             | What::Manager(ManagerEvent::LeaseReleased) => self.stop_leading(at),
@@ -222,7 +251,8 @@ pub struct Wait {
 /// drawn from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Picture {
-    /// One lane per replica, in the world's order.
+    /// One lane per pod, in the world's order, a replacement below the pod
+    /// it replaces.
     pub lanes: Vec<Lane>,
     /// The deletion flow's waits, in order.
     pub waits: Vec<Wait>,
@@ -267,12 +297,26 @@ fn read(config: &WorldConfig, run: &Run) -> Picture {
                 WorldEvent::ContainerStarted { .. }
                     | WorldEvent::ContainerKilled { .. }
                     | WorldEvent::ContainerExited
+                    | WorldEvent::NodeLost
                     | WorldEvent::ReadinessChanged { .. }
                     | WorldEvent::CrdDeleted { .. }
             ) | What::Manager(ManagerEvent::LeaderElected)
         ) || matches!(&event.what, What::World(WorldEvent::FlowWaitSucceeded { .. } | WorldEvent::FlowWaitTimedOut { .. }) if waits.len() == 1);
         if key {
             last_key_ms = event.at_ms;
+        }
+        if let What::World(WorldEvent::ReplacementCreated { replaces }) = &event.what {
+            // The replacement's lane right below the pod it replaces.
+            if !lanes.iter().any(|l| l.name == event.source) {
+                let at = lanes
+                    .iter()
+                    .position(|l| &l.name == replaces)
+                    .map_or(lanes.len(), |i| i + 1);
+                let mut lane = Lane::new(&event.source);
+                lane.replaces = Some(replaces.clone());
+                lanes.insert(at, lane);
+            }
+            continue;
         }
         if let Some(lane) = lanes.iter_mut().find(|l| l.name == event.source) {
             lane.apply(event);

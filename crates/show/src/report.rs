@@ -8,7 +8,7 @@ use std::path::Path;
 use stallsim_harness::{format_duration, render_timeline, Run, Verdict, WorldConfig};
 use stallsim_scenario::Draw;
 
-use crate::lanes::{view, State};
+use crate::lanes::{view, MarkKind, State};
 use crate::text::{replay_command, run_text};
 
 /// The Markdown report of `run`, a finished run of the world `config`
@@ -81,7 +81,11 @@ fn gantt(config: &WorldConfig, run: &Run) -> String {
         run.report.seed
     );
     for lane in &picture.lanes {
-        let _ = writeln!(out, "    section {}", task(&lane.name));
+        let section = match &lane.replaces {
+            Some(replaced) => format!("{} (replaces {replaced})", lane.name),
+            None => lane.name.clone(),
+        };
+        let _ = writeln!(out, "    section {}", task(&section));
         // A process starts in seconds: too short a bar to read here.
         for (since, until, state) in lane
             .states
@@ -106,6 +110,16 @@ fn gantt(config: &WorldConfig, run: &Run) -> String {
                 "    leader :active, {since}, {}",
                 (*until).min(end_ms).max(since + 1)
             );
+        }
+        for mark in lane.marks.iter().filter(|m| m.at_ms < end_ms) {
+            let name = match mark.kind {
+                MarkKind::NodeLost => "node lost",
+                MarkKind::NodeNotReady => "node NotReady",
+                MarkKind::Evicted => "evicted",
+                _ => continue,
+            };
+            let at = mark.at_ms;
+            let _ = writeln!(out, "    {name} :milestone, crit, {at}, {at}");
         }
     }
     let _ = writeln!(out, "    section deletion flow");

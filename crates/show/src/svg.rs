@@ -277,6 +277,14 @@ fn draw_lane(svg: &mut String, lane: &Lane, top: f64, end_ms: u64, x: &impl Fn(u
         bar_top + 14.0,
         escape(&lane.name)
     );
+    if let Some(replaced) = &lane.replaces {
+        let _ = writeln!(
+            svg,
+            r#"<text x="12" y="{:.1}" font-size="10">replaces {}</text>"#,
+            bar_top + 27.0,
+            escape(replaced)
+        );
+    }
     let _ = writeln!(
         svg,
         r##"<line x1="{MARGIN_LEFT}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#f2f2f2"/>"##,
@@ -367,6 +375,17 @@ fn draw_lane(svg: &mut String, lane: &Lane, top: f64, end_ms: u64, x: &impl Fn(u
                 mx - 5.0,
                 bar_top + 5.0
             ),
+            MarkKind::NodeLost => format!(
+                r##"<path d="M{:.1} {:.1} l10 10 m0 -10 l-10 10" stroke="#000" stroke-width="2.5"/><text x="{:.1}" y="{:.1}" font-size="10">node lost</text>"##,
+                mx - 5.0,
+                bar_top + 5.0,
+                mx + 7.0,
+                bar_top - 2.0
+            ),
+            MarkKind::NodeNotReady | MarkKind::Evicted => format!(
+                r##"<circle cx="{mx:.1}" cy="{:.1}" r="4" fill="none" stroke="#000" stroke-width="1.6"/>"##,
+                bar_top + 10.0
+            ),
             MarkKind::Restarted => format!(
                 r##"<line x1="{mx:.1}" y1="{:.1}" x2="{mx:.1}" y2="{:.1}" stroke="#000" stroke-width="2.5"/><text x="{:.1}" y="{:.1}" font-size="10">restart</text>"##,
                 bar_top - 16.0,
@@ -380,7 +399,7 @@ fn draw_lane(svg: &mut String, lane: &Lane, top: f64, end_ms: u64, x: &impl Fn(u
 }
 
 fn draw_legend(svg: &mut String, top: f64) {
-    let items: [(&str, String); 12] = [
+    let items: [(&str, String); 13] = [
         ("starting", swatch(COLOR_STARTING)),
         ("not ready", swatch(COLOR_NOT_READY)),
         ("ready", swatch(COLOR_READY)),
@@ -415,6 +434,11 @@ fn draw_legend(svg: &mut String, top: f64) {
         (
             "killed / restart",
             r##"<path d="M2 0 l8 8 m0 -8 l-8 8" stroke="#000" stroke-width="2"/><line x1="16" y1="-2" x2="16" y2="10" stroke="#000" stroke-width="2.5"/>"##.to_string(),
+        ),
+        (
+            "node NotReady / pod evicted",
+            r##"<circle cx="9" cy="5" r="4" fill="none" stroke="#000" stroke-width="1.6"/>"##
+                .to_string(),
         ),
         (
             "CRD deletion / wait deadline",

@@ -25,21 +25,29 @@ pub(super) struct Ctx<'a> {
     /// Values chosen for some ranged fields instead of drawing them.
     pub chosen: &'a BTreeMap<String, Duration>,
     pub draws: RefCell<Vec<Draw>>,
+    /// Every duration field the file writes (a value or a range).
+    pub written: RefCell<Vec<String>>,
+    /// Every duration field converted, with its value in this world.
+    pub values: RefCell<BTreeMap<String, Duration>>,
 }
 
 impl Ctx<'_> {
-    /// The value of a time field for this run: the one written, or a draw
-    /// in whole milliseconds (the trace's resolution) from its range, under
-    /// the run's seed and the field's name, so that one field's draw does
-    /// not depend on the others.
+    /// The value of a duration field for this run: a value chosen for the
+    /// field (`chosen`, clamped to a written range), else the one written,
+    /// else a draw in whole milliseconds (the trace's resolution) from its
+    /// range, under the run's seed and the field's name, so that one
+    /// field's draw does not depend on the others. A ranged field records
+    /// its draw.
     pub(super) fn time(&self, value: &S<Timing>, field: &str) -> Duration {
+        self.written.borrow_mut().push(field.to_string());
         let timing = value.value;
+        let chosen = self.chosen.get(field).copied();
         if !timing.is_range() {
-            return timing.least;
+            return chosen.unwrap_or(timing.least);
         }
         let choices = (timing.greatest - timing.least).as_millis() as u64 + 1;
-        let drawn = match self.chosen.get(field) {
-            Some(chosen) => (*chosen).clamp(timing.least, timing.greatest),
+        let drawn = match chosen {
+            Some(chosen) => chosen.clamp(timing.least, timing.greatest),
             None => timing.least + Duration::from_millis(mix_seed(self.seed, field, 0) % choices),
         };
         let span = value.referenced.span();
@@ -47,6 +55,7 @@ impl Ctx<'_> {
             field: field.to_string(),
             range: (timing.least, timing.greatest),
             value: drawn,
+            estimated: false,
             text_span: span
                 .byte_offset()
                 .zip(span.byte_len())
@@ -55,9 +64,31 @@ impl Ctx<'_> {
         drawn
     }
 
-    /// An optional time field: its value for this run, else `default`.
+    /// An optional time field: its value for this run, else the value
+    /// chosen for it, else `default`.
     pub(super) fn time_or(&self, value: &Tim, default: Duration, field: &str) -> Duration {
-        value.as_ref().map_or(default, |v| self.time(v, field))
+        match value {
+            Some(v) => self.time(v, field),
+            None => self.chosen.get(field).copied().unwrap_or(default),
+        }
+    }
+
+    /// The least and greatest value `field` can take in any run: its
+    /// chosen value, else both ends of what is written, else `default`.
+    /// Checks of one field against another compare these, so that a file
+    /// accepted once is accepted under every seed.
+    pub(super) fn ends(&self, value: &Dur, default: Duration, field: &str) -> (Duration, Duration) {
+        if let Some(chosen) = self.chosen.get(field) {
+            let chosen = match value {
+                Some(v) if v.value.is_range() => (*chosen).clamp(v.value.least, v.value.greatest),
+                _ => *chosen,
+            };
+            return (chosen, chosen);
+        }
+        match value {
+            Some(v) => (v.value.least, v.value.greatest),
+            None => (default, default),
+        }
     }
 
     pub(super) fn error(
@@ -69,21 +100,23 @@ impl Ctx<'_> {
         ScenarioError::at(self.path, location, field, message)
     }
 
-    /// A duration that, when given, must be above zero (the tick, whose
-    /// range `check_tick` checks once the probes are known).
+    /// A duration that, when given, must be above zero at both ends (the
+    /// tick, whose range `check_tick` checks once the probes are known).
     pub(super) fn positive(&self, value: &Dur, default: Duration, field: &str) -> Result<Duration> {
         match value {
-            Some(d) if d.value.0.is_zero() => Err(self.error(
+            Some(d) if d.value.least.is_zero() => Err(self.error(
                 &d.referenced,
                 field,
                 format!("`0s` is not accepted here; expected {DURATION_ACCEPTED}, above zero"),
             )),
-            Some(d) => Ok(d.value.0),
-            None => Ok(default),
+            Some(d) => Ok(self.time(d, field)),
+            None => Ok(self.chosen.get(field).copied().unwrap_or(default)),
         }
     }
 
-    /// A duration within `range` when given, else `default`.
+    /// A duration, or both ends of a range of durations, within `range`
+    /// when given; its value for this run (see [`Ctx::time`]), else the
+    /// value chosen for the field (within `range`), else `default`.
     pub(super) fn duration_in(
         &self,
         value: &Dur,
@@ -91,19 +124,18 @@ impl Ctx<'_> {
         field: &str,
         range: DurationRange,
     ) -> Result<Duration> {
-        match value {
-            Some(d) if !range.contains(d.value.0) => Err(self.error(
-                &d.referenced,
-                field,
-                format!(
-                    "`{}` is not accepted here; expected {}",
-                    duration::format(d.value.0),
-                    range.accepted()
-                ),
-            )),
-            Some(d) => Ok(d.value.0),
-            None => Ok(default),
-        }
+        let value = match value {
+            Some(d) => {
+                self.timing_in(d, field, range)?;
+                self.time(d, field).clamp(range.least, range.greatest)
+            }
+            None => self
+                .chosen
+                .get(field)
+                .map_or(default, |c| (*c).clamp(range.least, range.greatest)),
+        };
+        self.values.borrow_mut().insert(field.to_string(), value);
+        Ok(value)
     }
 
     /// A time, or both ends of a range of times, within `range`.
@@ -209,18 +241,20 @@ impl Ctx<'_> {
         field: &str,
         range: DurationRange,
     ) -> Result<(Duration, Duration)> {
-        let initial_value =
-            self.duration_in(initial, defaults.0, &format!("{field}.initial"), range)?;
-        let cap_value = self.duration_in(cap, defaults.1, &format!("{field}.cap"), range)?;
-        if cap_value < initial_value {
+        let (initial_field, cap_field) = (format!("{field}.initial"), format!("{field}.cap"));
+        let initial_value = self.duration_in(initial, defaults.0, &initial_field, range)?;
+        let cap_value = self.duration_in(cap, defaults.1, &cap_field, range)?;
+        let initial_greatest = self.ends(initial, defaults.0, &initial_field).1;
+        let cap_least = self.ends(cap, defaults.1, &cap_field).0;
+        if cap_least < initial_greatest {
             let named = if cap.is_some() { "cap" } else { "initial" };
             return Err(self.error(
                 &where_given(&[cap, initial]),
                 format!("{field}.{named}"),
                 format!(
                     "cap {} is below initial {}; expected cap >= initial",
-                    duration::format(cap_value),
-                    duration::format(initial_value)
+                    duration::format(cap_least),
+                    duration::format(initial_greatest)
                 ),
             ));
         }

@@ -8,9 +8,9 @@ use crate::file;
 
 pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<KubeletConfig> {
     let defaults = KubeletConfig::default();
-    let Some(k) = kubelet else {
-        return Ok(defaults);
-    };
+    // Converted when absent too, so that a value chosen for a field applies.
+    let absent = file::Kubelet::default();
+    let k = kubelet.unwrap_or(&absent);
     Ok(KubeletConfig {
         liveness: probe(
             ctx,

@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use stallsim_manager::{
-    BackoffConfig, ControllerConfig, DiscoveryMode, Gvk, InformerLibrary, LeaderElectionConfig,
-    ManagerConfig, Mitigations as ManagerMitigations, ReflectorConfig,
+    BackoffConfig, ClientGoRelease, ControllerConfig, DiscoveryMode, Gvk, InformerLibrary,
+    LeaderElectionConfig, ManagerConfig, Mitigations as ManagerMitigations, ReflectorConfig,
 };
 
 use super::{where_given, Ctx, Result};
 use crate::bounds;
 use crate::duration;
-use crate::file::{self, Dur};
+use crate::file::{self, Dur, S};
 
 /// client-go's `leaderelection.JitterFactor`: the renew deadline must exceed
 /// the retry period times this.
@@ -69,11 +69,21 @@ pub(super) fn manager(
             }
         };
     }
+    if let Some(release) = &m.client_go {
+        reflector.client_go = client_go(ctx, release)?;
+        reflector.backoff.reset = reflector.client_go.backoff_reset();
+    }
     let cache_sync_timeout = ctx.duration_in(
         &m.cache_sync_timeout,
         defaults.cache_sync_timeout,
         "spec.manager.cacheSyncTimeout",
         bounds::TIMEOUT,
+    )?;
+    let graceful_shutdown_timeout = ctx.duration_in(
+        &m.graceful_shutdown_timeout,
+        defaults.graceful_shutdown_timeout,
+        "spec.manager.gracefulShutdownTimeout",
+        bounds::DELAY,
     )?;
 
     let mut controllers = defaults.controllers.clone();
@@ -144,9 +154,41 @@ pub(super) fn manager(
         reflector,
         controllers,
         cache_sync_timeout,
+        graceful_shutdown_timeout,
+        webhook_server: m.webhook_server.unwrap_or(defaults.webhook_server),
         mitigations,
         ..defaults
     })
+}
+
+/// What `spec.manager.clientGo` accepts, for errors.
+fn client_go_accepted() -> String {
+    format!(
+        "a client-go release line from v0.{} to v0.{}, like v0.32 (the incident's)",
+        ClientGoRelease::OLDEST,
+        ClientGoRelease::NEWEST
+    )
+}
+
+/// `v0.32` (or `v0.32.3`: the patch release does not matter) as a release line.
+fn client_go(ctx: &Ctx<'_>, release: &S<String>) -> Result<ClientGoRelease> {
+    let text = release.value.as_str();
+    let minor = text
+        .strip_prefix("v0.")
+        .map(|rest| rest.split_once('.').map_or(rest, |(minor, _patch)| minor))
+        .and_then(|minor| minor.parse::<u32>().ok())
+        .filter(|minor| (ClientGoRelease::OLDEST..=ClientGoRelease::NEWEST).contains(minor));
+    match minor {
+        Some(minor) => Ok(ClientGoRelease { minor }),
+        None => Err(ctx.error(
+            &release.referenced,
+            "spec.manager.clientGo",
+            format!(
+                "`{text}` is not accepted; expected {}",
+                client_go_accepted()
+            ),
+        )),
+    }
 }
 
 fn leader_election(
@@ -176,7 +218,14 @@ fn leader_election(
         &format!("{FIELD}.retryPeriod"),
         bounds::RETRY_PERIOD,
     )?;
-    if renew_deadline >= lease_duration {
+    // Compared at the ends of their ranges, so that every draw is valid.
+    let ends = |value: &Dur, default: Duration, name: &str| {
+        ctx.ends(value, default, &format!("{FIELD}.{name}"))
+    };
+    let lease = ends(&e.lease_duration, defaults.lease_duration, "leaseDuration");
+    let renew = ends(&e.renew_deadline, defaults.renew_deadline, "renewDeadline");
+    let retry = ends(&e.retry_period, defaults.retry_period, "retryPeriod");
+    if renew.1 >= lease.0 {
         let (location, field) = if e.renew_deadline.is_some() {
             (where_given(&[&e.renew_deadline]), "renewDeadline")
         } else {
@@ -187,12 +236,12 @@ fn leader_election(
             format!("{FIELD}.{field}"),
             format!(
                 "renewDeadline {} is not below leaseDuration {}; expected renewDeadline < leaseDuration",
-                duration::format(renew_deadline),
-                duration::format(lease_duration)
+                duration::format(renew.1),
+                duration::format(lease.0)
             ),
         ));
     }
-    if renew_deadline.as_secs_f64() <= ELECTION_JITTER_FACTOR * retry_period.as_secs_f64() {
+    if renew.0.as_secs_f64() <= ELECTION_JITTER_FACTOR * retry.1.as_secs_f64() {
         let (location, field) = if e.retry_period.is_some() {
             (where_given(&[&e.retry_period]), "retryPeriod")
         } else {
@@ -204,8 +253,8 @@ fn leader_election(
             format!(
                 "renewDeadline {} is not above {ELECTION_JITTER_FACTOR} x retryPeriod {}; \
                  expected renewDeadline > {ELECTION_JITTER_FACTOR} x retryPeriod (as client-go requires)",
-                duration::format(renew_deadline),
-                duration::format(retry_period)
+                duration::format(renew.0),
+                duration::format(retry.1)
             ),
         ));
     }
@@ -272,6 +321,7 @@ fn backoff(
             &format!("{FIELD}.resetAfter"),
             bounds::TIMEOUT,
         )?,
+        reset: defaults.reset,
     })
 }
 

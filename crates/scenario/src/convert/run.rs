@@ -109,6 +109,7 @@ pub(super) fn faults(
             ("kill", &f.kill),
             ("restart", &f.restart),
             ("partition", &f.partition),
+            ("nodeLoss", &f.node_loss),
         ]
         .into_iter()
         .filter_map(|(name, value)| value.as_ref().map(|v| (name, v)))
@@ -119,14 +120,14 @@ pub(super) fn faults(
                 return Err(ctx.error(
                     &fault.referenced,
                     format!("spec.faults[{i}]"),
-                    "no action; expected one of `kill: <replica>`, `restart: <replica>`, `partition: <replica>` (with `for`)",
+                    "no action; expected one of `kill: <replica>`, `restart: <replica>`, `nodeLoss: <replica>`, `partition: <replica>` (with `for`)",
                 ))
             }
             [_, (second, value), ..] => {
                 return Err(ctx.error(
                     &value.referenced,
                     field(second),
-                    "a fault has one action; expected only one of `kill`, `restart`, `partition`",
+                    "a fault has one action; expected only one of `kill`, `restart`, `nodeLoss`, `partition`",
                 ))
             }
         };
@@ -166,6 +167,7 @@ pub(super) fn faults(
                 }
             }
             "restart" => FaultAction::Restart { replica: name },
+            "nodeLoss" => FaultAction::NodeLoss { replica: name },
             _ => {
                 let duration = f.for_.as_ref().ok_or_else(|| {
                     ctx.missing(
