@@ -2,9 +2,11 @@
 //! observes; nothing in the world knows it exists.
 //!
 //! The property: every replica that is not ready becomes ready, or is
-//! restarted, within `stall_bound`.
+//! restarted, within `stall_bound`; and no replica keeps restarting without
+//! being ready in between for longer than `stall_bound` (`restart_loop.rs`).
 //!
-//! A run shows a stall when some replica broke the property. It shows
+//! A run shows a stall when some replica broke the first half, a restart
+//! loop when one broke the second (whichever was detected first). It shows
 //! convergence only when it could have shown a stall: everything the world
 //! was told to do happened (every replica started, the flow deleted its
 //! CRDs, every fault struck), the run went on for the bound after the last
@@ -20,6 +22,7 @@ use std::time::Duration;
 
 use stallsim_manager::ManagerEvent;
 
+use crate::restart_loop::first_restart_loop;
 use crate::trace::{TraceEvent, What, WorldEvent};
 use crate::{format_duration, FlowOutcome, Report, Stall, Verdict, WorldConfig};
 
@@ -75,10 +78,17 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         note(replica, *since, ended);
     }
     let model_error = model_error(trace);
+    let restart_loop = first_restart_loop(config, trace, ended);
+    let loops_first = match (&restart_loop, &first_stall) {
+        (Some(looping), Some((stall_at, _, _))) => looping.detected_at < *stall_at,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
     let verdict = match (&model_error, first_stall) {
         (Some(reason), _) => Verdict::Inconclusive {
             reasons: vec![reason.clone()],
         },
+        (None, _) if loops_first => Verdict::RestartLoop(restart_loop.expect("a loop was found")),
         (None, None) => match undecided(config, trace, ended, &open) {
             reasons if reasons.is_empty() => Verdict::Converges,
             reasons => Verdict::Inconclusive { reasons },
@@ -124,7 +134,11 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
 /// Every pod of the run: the replicas' first pods, then each pod the
 /// ReplicaSet created to replace a lost one, in the order created.
 pub fn pods_of(config: &WorldConfig, trace: &[TraceEvent]) -> Vec<String> {
-    let mut pods: Vec<String> = config.replicas.iter().map(|r| r.name.clone()).collect();
+    let mut pods: Vec<String> = config
+        .all_replicas()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
     for event in trace {
         if matches!(
             event.what,
@@ -177,7 +191,7 @@ fn undecided(
             last_scheduled = Some((at, what));
         }
     };
-    for replica in &config.replicas {
+    for replica in config.all_replicas() {
         let started = trace.iter().find(|e| {
             e.source == replica.name
                 && matches!(e.what, What::World(WorldEvent::ContainerStarted { .. }))
