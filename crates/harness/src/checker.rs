@@ -680,4 +680,70 @@ mod tests {
         assert_eq!(stall.last_list_error.as_deref(), Some("NotFound: gone"));
         assert_eq!(stall.lease_holder.as_deref(), Some("grm-0"));
     }
+
+    fn exited() -> What {
+        world(WorldEvent::ContainerExited)
+    }
+
+    fn restarted(n: u32) -> What {
+        world(WorldEvent::ContainerStarted { restarts: n })
+    }
+
+    /// grm-0 never gets ready and its process exits every 2m: a restart
+    /// loop once it has been not ready for the bound with two restarts.
+    #[test]
+    fn a_replica_that_keeps_restarting_unready_is_a_restart_loop() {
+        let mut rows = vec![(0, "grm-1", started()), (10, "grm-1", ready(true))];
+        rows.extend([
+            (0, "grm-0", started()),
+            (
+                120,
+                "grm-0",
+                manager(ManagerEvent::ProcessExited {
+                    reason: "failed to start controller: timed out".into(),
+                }),
+            ),
+            (120, "grm-0", exited()),
+            (131, "grm-0", restarted(1)),
+            (251, "grm-0", exited()),
+            (272, "grm-0", restarted(2)),
+            (392, "grm-0", exited()),
+            (433, "grm-0", restarted(3)),
+        ]);
+        rows.sort_by_key(|r| r.0);
+        let Verdict::RestartLoop(looping) = check(&rows, 1200) else {
+            panic!("expected a restart loop")
+        };
+        assert_eq!(looping.replica, "grm-0");
+        assert_eq!(looping.not_ready_since, Duration::from_secs(0));
+        assert_eq!(looping.detected_at, Duration::from_secs(300));
+        assert_eq!(looping.restarts, 2);
+        assert!(looping.cause.contains("timed out"), "{}", looping.cause);
+    }
+
+    /// One restart that leads to a ready pod is the remedy working, and
+    /// ready pods in between break a loop.
+    #[test]
+    fn one_restart_or_a_ready_pod_in_between_is_no_loop() {
+        let mut one = both_ready();
+        one.extend([
+            (60, "grm-0", ready(false)),
+            (250, "grm-0", exited()),
+            (261, "grm-0", restarted(1)),
+            (400, "grm-0", ready(true)),
+        ]);
+        assert_eq!(check(&one, 1200), Verdict::Converges);
+        let mut flapping = both_ready();
+        flapping.extend([
+            (60, "grm-0", ready(false)),
+            (120, "grm-0", exited()),
+            (131, "grm-0", restarted(1)),
+            (150, "grm-0", ready(true)),
+            (200, "grm-0", ready(false)),
+            (250, "grm-0", exited()),
+            (261, "grm-0", restarted(2)),
+            (280, "grm-0", ready(true)),
+        ]);
+        assert_eq!(check(&flapping, 1200), Verdict::Converges);
+    }
 }
