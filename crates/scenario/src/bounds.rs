@@ -613,6 +613,20 @@ mod tests {
         let inner = match path {
             "spec.faults[].for" => format!("faults: [{{at: 1s, partition: grm-0, for: {value}}}]"),
             "spec.faults[].down" => format!("faults: [{{at: 1s, kill: grm-0, down: {value}}}]"),
+            _ if path.starts_with("spec.components[].") => {
+                let rest = path.trim_start_matches("spec.components[].");
+                let segments: Vec<&str> = rest.split('.').collect();
+                let (last, parents) = segments.split_last().expect("a field of a component");
+                let mut text = format!("{last}: {value}");
+                for parent in parents.iter().rev() {
+                    text = match parent.strip_suffix("[]") {
+                        Some("watches") => format!("watches: [{{kind: v1/Secret, {text}}}]"),
+                        Some(list) => format!("{list}: [{{{text}}}]"),
+                        None => format!("{parent}: {{{text}}}"),
+                    };
+                }
+                format!("components: [{{name: c, replicas: [{{name: c-0}}], {text}}}]")
+            }
             _ => {
                 let segments: Vec<&str> = path.split('.').skip(1).collect();
                 let (last, parents) = segments.split_last().expect("a field under spec");

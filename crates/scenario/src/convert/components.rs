@@ -183,6 +183,13 @@ fn component(
             watched.push(kind);
         }
     }
+    // Checked whether or not the component reads anything.
+    let sync_period = ctx.duration_in(
+        &c.sync_period,
+        READER_SYNC_PERIOD,
+        &format!("{prefix}.syncPeriod"),
+        bounds::SYNC_PERIOD,
+    )?;
     if let Some(reads) = &c.reads {
         let field = format!("{prefix}.reads");
         ctx.items_in(reads, &field, "read kinds", bounds::COMPONENT_KINDS)?;
@@ -208,12 +215,7 @@ fn component(
                 leader_only: true,
                 watches: Vec::new(),
                 reads: kinds,
-                sync_period: ctx.duration_in(
-                    &c.sync_period,
-                    READER_SYNC_PERIOD,
-                    &format!("{prefix}.syncPeriod"),
-                    bounds::SYNC_PERIOD,
-                )?,
+                sync_period,
                 ..ControllerConfig::garbage_collector(&[])
             });
         }

@@ -196,7 +196,7 @@ pub(super) fn leader_election(
     ctx: &Ctx<'_>,
     election: Option<&file::LeaderElection>,
     defaults: LeaderElectionConfig,
-    field: &str,
+    section: &str,
 ) -> Result<LeaderElectionConfig> {
     let Some(e) = election else {
         return Ok(defaults);
@@ -204,24 +204,24 @@ pub(super) fn leader_election(
     let lease_duration = ctx.duration_in(
         &e.lease_duration,
         defaults.lease_duration,
-        &format!("{field}.leaseDuration"),
+        &format!("{section}.leaseDuration"),
         bounds::TIMEOUT,
     )?;
     let renew_deadline = ctx.duration_in(
         &e.renew_deadline,
         defaults.renew_deadline,
-        &format!("{field}.renewDeadline"),
+        &format!("{section}.renewDeadline"),
         bounds::TIMEOUT,
     )?;
     let retry_period = ctx.duration_in(
         &e.retry_period,
         defaults.retry_period,
-        &format!("{field}.retryPeriod"),
+        &format!("{section}.retryPeriod"),
         bounds::RETRY_PERIOD,
     )?;
     // Compared at the ends of their ranges, so that every draw is valid.
     let ends = |value: &Dur, default: Duration, name: &str| {
-        ctx.ends(value, default, &format!("{field}.{name}"))
+        ctx.ends(value, default, &format!("{section}.{name}"))
     };
     let lease = ends(&e.lease_duration, defaults.lease_duration, "leaseDuration");
     let renew = ends(&e.renew_deadline, defaults.renew_deadline, "renewDeadline");
@@ -234,7 +234,7 @@ pub(super) fn leader_election(
         };
         return Err(ctx.error(
             &location,
-            format!("{field}.{field}"),
+            format!("{section}.{field}"),
             format!(
                 "renewDeadline {} is not below leaseDuration {}; expected renewDeadline < leaseDuration",
                 duration::format(renew.1),
@@ -250,7 +250,7 @@ pub(super) fn leader_election(
         };
         return Err(ctx.error(
             &location,
-            format!("{field}.{field}"),
+            format!("{section}.{field}"),
             format!(
                 "renewDeadline {} is not above {ELECTION_JITTER_FACTOR} x retryPeriod {}; \
                  expected renewDeadline > {ELECTION_JITTER_FACTOR} x retryPeriod (as client-go requires)",
