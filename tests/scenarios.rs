@@ -149,6 +149,10 @@ fn check_with_kube_runtime(file: &str) {
     let mut config = scenario.world(scenario.seed()).config;
     config.client = stallsim_harness::ClientKind::Kube;
     config.manager.reflector.library = stallsim_harness::manager::InformerLibrary::KubeRuntime;
+    for component in &mut config.components {
+        component.manager.reflector.library =
+            stallsim_harness::manager::InformerLibrary::KubeRuntime;
+    }
     if config.manager.mitigations.not_found_list_is_empty {
         config.manager.mitigations.not_found_list_is_empty = false;
         let run = stallsim_harness::run(&config);
@@ -231,6 +235,9 @@ scenario_tests! {
     watch_source_exits_on_cache_sync_timeout => "watch-source-cache-sync-timeout.yaml",
     lazy_discovery_converges => "lazy-discovery.yaml",
     kube_rs_controller_stalls => "kube-rs-controller-stalls.yaml",
+    component_restart_loops_on_cache_sync_timeout => "component-cache-sync-timeout-restart-loop.yaml",
+    component_without_election_stalls_every_replica => "component-without-election-all-replicas-stall.yaml",
+    resource_manager_and_operator_in_one_run => "resource-manager-and-operator.yaml",
 }
 
 /// Bundled files without an `expect`, for exploring; each has its own test.

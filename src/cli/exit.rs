@@ -8,5 +8,7 @@ pub const STALL: u8 = 1;
 pub const BAD_INPUT: u8 = 2;
 /// The run ended too early, or something it was told to do never happened.
 pub const INCONCLUSIVE: u8 = 3;
+/// `run`: a replica kept restarting without getting ready (a restart loop).
+pub const RESTART_LOOP: u8 = 4;
 /// A second Ctrl-C, which stops at once (128 + SIGINT).
 pub const SECOND_INTERRUPT: i32 = 130;

@@ -52,7 +52,7 @@ pub fn run(args: Args) -> u8 {
     } else {
         print!("{}", table(&args.file, &matrix));
     }
-    if matrix.rows.iter().any(|r| r.stalls > 0) {
+    if matrix.rows.iter().any(|r| r.stalls + r.restart_loops > 0) {
         exit::STALL
     } else {
         exit::CONVERGES
@@ -71,9 +71,9 @@ fn table(file: &Path, matrix: &Matrix) -> String {
     );
     let _ = writeln!(
         out,
-        "| fix | stalls | stall rate (95% CI) | inconclusive | worst deletion to ready | never ready | restarts per run | API requests, busiest minute | finding |"
+        "| fix | stalls | stall rate (95% CI) | restart loops | inconclusive | worst deletion to ready | never ready | restarts per run | API requests, busiest minute | finding |"
     );
-    let _ = writeln!(out, "|---|---:|---|---:|---|---:|---:|---:|---|");
+    let _ = writeln!(out, "|---|---:|---|---:|---:|---|---:|---:|---:|---|");
     for row in &matrix.rows {
         let (low, high) = row.stall_ci95.unwrap_or((0.0, 0.0));
         let worst = row
@@ -82,13 +82,14 @@ fn table(file: &Path, matrix: &Matrix) -> String {
             .unwrap_or_else(|| "-".to_string());
         let _ = writeln!(
             out,
-            "| {} | {}/{} | {:.1}% [{:.1}%, {:.1}%] | {} | {worst} | {} | {:.2} | {} | {} |",
+            "| {} | {}/{} | {:.1}% [{:.1}%, {:.1}%] | {} | {} | {worst} | {} | {:.2} | {} | {} |",
             row.mitigation,
             row.stalls,
             row.runs,
             100.0 * row.stalls as f64 / row.runs.max(1) as f64,
             100.0 * low,
             100.0 * high,
+            row.restart_loops,
             row.inconclusive,
             row.never_ready,
             row.restarts_per_run,

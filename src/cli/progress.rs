@@ -18,7 +18,7 @@ pub enum Length {
 pub struct Progress {
     bar: ProgressBar,
     /// Runs so far per verdict: converges, stall, inconclusive.
-    counts: [u64; 3],
+    counts: [u64; 4],
     failed: u64,
 }
 
@@ -44,7 +44,7 @@ impl Progress {
         bar.enable_steady_tick(Duration::from_millis(200));
         Progress {
             bar,
-            counts: [0; 3],
+            counts: [0; 4],
             failed: 0,
         }
     }
@@ -53,15 +53,17 @@ impl Progress {
         let slot = match record.verdict.as_str() {
             "converges" => 0,
             "stall" => 1,
-            _ => 2,
+            "restart-loop" => 2,
+            _ => 3,
         };
         self.counts[slot] += 1;
         if !record.held() {
             self.failed += 1;
         }
-        let [converges, stall, inconclusive] = self.counts;
+        let [converges, stall, restart_loop, inconclusive] = self.counts;
         self.bar.set_message(format!(
-            "converges {converges}, stall {stall}, inconclusive {inconclusive}; {} failed",
+            "converges {converges}, stall {stall}, restart loop {restart_loop}, \
+             inconclusive {inconclusive}; {} failed",
             self.failed
         ));
         self.bar.inc(1);

@@ -124,6 +124,7 @@ pub fn run(args: Args) -> u8 {
     match run.report.verdict {
         Verdict::Converges => exit::CONVERGES,
         Verdict::Stall(_) => exit::STALL,
+        Verdict::RestartLoop(_) => exit::RESTART_LOOP,
         Verdict::Inconclusive { .. } => exit::INCONCLUSIVE,
     }
 }

@@ -43,16 +43,19 @@ pub struct Verdicts {
     pub converges: Rate,
     /// Runs that stalled.
     pub stall: Rate,
+    /// Runs in which a replica kept restarting without getting ready.
+    pub restart_loop: Rate,
     /// Runs that could not decide.
     pub inconclusive: Rate,
 }
 
 impl Verdicts {
     /// Each verdict's name and rate, in the order above.
-    pub fn each(&self) -> [(&'static str, &Rate); 3] {
+    pub fn each(&self) -> [(&'static str, &Rate); 4] {
         [
             ("converges", &self.converges),
             ("stall", &self.stall),
+            ("restart-loop", &self.restart_loop),
             ("inconclusive", &self.inconclusive),
         ]
     }
@@ -135,6 +138,7 @@ impl Exploration {
         Verdicts {
             converges: rate("converges"),
             stall: rate("stall"),
+            restart_loop: rate("restart-loop"),
             inconclusive: rate("inconclusive"),
         }
     }

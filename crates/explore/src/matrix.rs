@@ -146,6 +146,9 @@ pub struct MatrixRow {
     pub stalls: u64,
     /// The 95% Wilson interval of the stall rate.
     pub stall_ci95: Option<(f64, f64)>,
+    /// Of the runs, those in which a replica kept restarting without
+    /// getting ready: they break the convergence property too.
+    pub restart_loops: u64,
     /// Runs that could not decide.
     pub inconclusive: u64,
     /// The longest time from the deletion to the deployment first ready,
@@ -165,9 +168,12 @@ impl MatrixRow {
     fn new(mitigation: String, tally: &Tally, baseline: Option<u64>) -> MatrixRow {
         let runs = tally.runs;
         let stalls = tally.count("stall");
+        let restart_loops = tally.count("restart-loop");
+        // A fix that turns stalls into restart loops has not closed them.
+        let broken = stalls + restart_loops;
         let finding = match baseline {
-            _ if stalls == 0 => Finding::Closed,
-            Some(base) if stalls < base => Finding::Narrowed,
+            _ if broken == 0 => Finding::Closed,
+            Some(base) if broken < base => Finding::Narrowed,
             _ => Finding::NotClosed,
         };
         MatrixRow {
@@ -175,6 +181,7 @@ impl MatrixRow {
             runs,
             stalls,
             stall_ci95: wilson_95(stalls, runs),
+            restart_loops,
             inconclusive: tally.count("inconclusive"),
             worst_deletion_to_ready_secs: tally
                 .deletion_to_ready_max()
@@ -208,7 +215,7 @@ pub fn matrix(
             .mitigations(mitigations)
             .interrupt(interrupt)
             .run()?;
-        let baseline = rows.first().map(|r| r.stalls);
+        let baseline = rows.first().map(|r| r.stalls + r.restart_loops);
         rows.push(MatrixRow::new(name, &explored.tally, baseline));
     }
     Ok(Matrix {

@@ -84,6 +84,7 @@ impl RunRecord {
 pub fn verdict_words(verdict: &Verdict) -> String {
     match verdict {
         Verdict::Stall(stall) => format!("stall of {}", stall.replica),
+        Verdict::RestartLoop(looping) => format!("restart loop of {}", looping.replica),
         other => other.name().to_string(),
     }
 }
@@ -95,7 +96,8 @@ pub struct Tally {
     pub runs: u64,
     /// The lowest and the highest seed folded in.
     pub seeds: Option<(u64, u64)>,
-    /// Runs per verdict name (`converges`, `stall`, `inconclusive`).
+    /// Runs per verdict name (`converges`, `stall`, `restart-loop`,
+    /// `inconclusive`).
     pub verdicts: BTreeMap<String, u64>,
     /// Runs in which the flow deleted the CRDs.
     pub deletions: u64,

@@ -15,7 +15,7 @@ pub fn run_empty(config: &WorldConfig) -> u64 {
     if config.flow.is_some() {
         hosts.push("flow".to_string());
     }
-    hosts.extend(config.replicas.iter().map(|r| r.name.clone()));
+    hosts.extend(config.all_replicas().iter().map(|r| r.name.clone()));
     for host in &hosts {
         sim.host(host, std::future::pending::<()>);
     }

@@ -2,9 +2,11 @@
 //! observes; nothing in the world knows it exists.
 //!
 //! The property: every replica that is not ready becomes ready, or is
-//! restarted, within `stall_bound`.
+//! restarted, within `stall_bound`; and no replica keeps restarting without
+//! being ready in between for longer than `stall_bound` (`restart_loop.rs`).
 //!
-//! A run shows a stall when some replica broke the property. It shows
+//! A run shows a stall when some replica broke the first half, a restart
+//! loop when one broke the second (whichever was detected first). It shows
 //! convergence only when it could have shown a stall: everything the world
 //! was told to do happened (every replica started, the flow deleted its
 //! CRDs, every fault struck), the run went on for the bound after the last
@@ -20,6 +22,7 @@ use std::time::Duration;
 
 use stallsim_manager::ManagerEvent;
 
+use crate::restart_loop::first_restart_loop;
 use crate::trace::{TraceEvent, What, WorldEvent};
 use crate::{format_duration, FlowOutcome, Report, Stall, Verdict, WorldConfig};
 
@@ -75,10 +78,17 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         note(replica, *since, ended);
     }
     let model_error = model_error(trace);
+    let restart_loop = first_restart_loop(config, trace, ended);
+    let loops_first = match (&restart_loop, &first_stall) {
+        (Some(looping), Some((stall_at, _, _))) => looping.detected_at < *stall_at,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
     let verdict = match (&model_error, first_stall) {
         (Some(reason), _) => Verdict::Inconclusive {
             reasons: vec![reason.clone()],
         },
+        (None, _) if loops_first => Verdict::RestartLoop(restart_loop.expect("a loop was found")),
         (None, None) => match undecided(config, trace, ended, &open) {
             reasons if reasons.is_empty() => Verdict::Converges,
             reasons => Verdict::Inconclusive { reasons },
@@ -124,7 +134,11 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
 /// Every pod of the run: the replicas' first pods, then each pod the
 /// ReplicaSet created to replace a lost one, in the order created.
 pub fn pods_of(config: &WorldConfig, trace: &[TraceEvent]) -> Vec<String> {
-    let mut pods: Vec<String> = config.replicas.iter().map(|r| r.name.clone()).collect();
+    let mut pods: Vec<String> = config
+        .all_replicas()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
     for event in trace {
         if matches!(
             event.what,
@@ -177,7 +191,7 @@ fn undecided(
             last_scheduled = Some((at, what));
         }
     };
-    for replica in &config.replicas {
+    for replica in config.all_replicas() {
         let started = trace.iter().find(|e| {
             e.source == replica.name
                 && matches!(e.what, What::World(WorldEvent::ContainerStarted { .. }))
@@ -665,5 +679,71 @@ mod tests {
         assert_eq!(stall.unsynced_informers, vec![prometheus]);
         assert_eq!(stall.last_list_error.as_deref(), Some("NotFound: gone"));
         assert_eq!(stall.lease_holder.as_deref(), Some("grm-0"));
+    }
+
+    fn exited() -> What {
+        world(WorldEvent::ContainerExited)
+    }
+
+    fn restarted(n: u32) -> What {
+        world(WorldEvent::ContainerStarted { restarts: n })
+    }
+
+    /// grm-0 never gets ready and its process exits every 2m: a restart
+    /// loop once it has been not ready for the bound with two restarts.
+    #[test]
+    fn a_replica_that_keeps_restarting_unready_is_a_restart_loop() {
+        let mut rows = vec![(0, "grm-1", started()), (10, "grm-1", ready(true))];
+        rows.extend([
+            (0, "grm-0", started()),
+            (
+                120,
+                "grm-0",
+                manager(ManagerEvent::ProcessExited {
+                    reason: "failed to start controller: timed out".into(),
+                }),
+            ),
+            (120, "grm-0", exited()),
+            (131, "grm-0", restarted(1)),
+            (251, "grm-0", exited()),
+            (272, "grm-0", restarted(2)),
+            (392, "grm-0", exited()),
+            (433, "grm-0", restarted(3)),
+        ]);
+        rows.sort_by_key(|r| r.0);
+        let Verdict::RestartLoop(looping) = check(&rows, 1200) else {
+            panic!("expected a restart loop")
+        };
+        assert_eq!(looping.replica, "grm-0");
+        assert_eq!(looping.not_ready_since, Duration::from_secs(0));
+        assert_eq!(looping.detected_at, Duration::from_secs(300));
+        assert_eq!(looping.restarts, 2);
+        assert!(looping.cause.contains("timed out"), "{}", looping.cause);
+    }
+
+    /// One restart that leads to a ready pod is the remedy working, and
+    /// ready pods in between break a loop.
+    #[test]
+    fn one_restart_or_a_ready_pod_in_between_is_no_loop() {
+        let mut one = both_ready();
+        one.extend([
+            (60, "grm-0", ready(false)),
+            (250, "grm-0", exited()),
+            (261, "grm-0", restarted(1)),
+            (400, "grm-0", ready(true)),
+        ]);
+        assert_eq!(check(&one, 1200), Verdict::Converges);
+        let mut flapping = both_ready();
+        flapping.extend([
+            (60, "grm-0", ready(false)),
+            (120, "grm-0", exited()),
+            (131, "grm-0", restarted(1)),
+            (150, "grm-0", ready(true)),
+            (200, "grm-0", ready(false)),
+            (250, "grm-0", exited()),
+            (261, "grm-0", restarted(2)),
+            (280, "grm-0", ready(true)),
+        ]);
+        assert_eq!(check(&flapping, 1200), Verdict::Converges);
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::format_duration;
+use crate::{format_duration, ComponentConfig};
 
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_manager::ManagerConfig;
@@ -32,6 +32,10 @@ pub struct WorldConfig {
     pub replicas: Vec<ReplicaSpec>,
     /// The process every replica runs; `identity` is set per replica.
     pub manager: ManagerConfig,
+    /// Components besides the resource manager (`replicas` running
+    /// `manager`), each a deployment of its own on the same API server.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub components: Vec<ComponentConfig>,
     /// The API client the replicas' processes are built on.
     pub client: ClientKind,
     /// The kubelet's probes and crash-loop backoff.
@@ -68,6 +72,7 @@ impl Default for WorldConfig {
                 })
                 .collect(),
             manager: ManagerConfig::default(),
+            components: Vec::new(),
             client: ClientKind::default(),
             kubelet: KubeletConfig::default(),
             node_lifecycle: NodeLifecycleConfig::default(),
@@ -96,10 +101,16 @@ impl WorldConfig {
     /// probe timeout (125ms with the default 1s readiness timeout).
     pub fn tick_max(&self) -> Duration {
         let shortest = self
-            .kubelet
-            .liveness
-            .timeout
-            .min(self.kubelet.readiness.timeout);
+            .components
+            .iter()
+            .flat_map(|c| [c.liveness.timeout, c.readiness.timeout])
+            .fold(
+                self.kubelet
+                    .liveness
+                    .timeout
+                    .min(self.kubelet.readiness.timeout),
+                Duration::min,
+            );
         shortest / PROBE_TIMEOUT_TICKS_MIN
     }
 }
@@ -294,6 +305,10 @@ pub struct DeletionFlowConfig {
     pub poll_interval: Duration,
     /// After a failed wait, the flow tries the task again after this long.
     pub retry_after: Duration,
+    /// The components whose deployments the flow waits for, each to have
+    /// every replica ready; empty: every component of the world.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wait_for: Vec<String>,
 }
 
 impl DeletionFlowConfig {
@@ -305,6 +320,7 @@ impl DeletionFlowConfig {
             wait_timeout: Duration::from_secs(300),
             poll_interval: Duration::from_secs(5),
             retry_after: Duration::from_secs(60),
+            wait_for: Vec::new(),
         }
     }
 }

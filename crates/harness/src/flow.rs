@@ -6,7 +6,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use stallsim_client::{ApiClient, ApiError, ListParams, RestClient, TurmoilTransport};
 
-use crate::kubelet::APP_LABEL;
+use crate::kubelet::APP_LABEL_KEY;
 use crate::trace::{Recorder, WorldEvent};
 use crate::{DeletionFlowConfig, APISERVER_HOST, API_PORT};
 
@@ -20,6 +20,10 @@ pub(crate) struct DeletionFlow {
     pub config: DeletionFlowConfig,
     pub recorder: Recorder,
     pub namespace: String,
+    /// The deployments waited for: each component's name (its pods' `app`
+    /// label) and its replica count.
+    pub deployments: Vec<(String, u32)>,
+    /// Every replica waited for, of every deployment.
     pub replicas: u32,
     pub request_timeout: Duration,
 }
@@ -83,11 +87,12 @@ impl DeletionFlow {
         }
     }
 
-    /// Polls until every replica is ready; returns how many are.
+    /// Polls until every deployment has every replica ready; returns how
+    /// many replicas are.
     async fn wait_ready(&self, client: &RestClient<TurmoilTransport>) -> u32 {
         loop {
-            if let Ok(ready) = self.ready_pods(client).await {
-                if ready >= self.replicas {
+            if let Ok((ready, all)) = self.ready_deployments(client).await {
+                if all {
                     return ready;
                 }
             }
@@ -95,10 +100,33 @@ impl DeletionFlow {
         }
     }
 
+    /// Ready replicas over every deployment waited for, and whether each
+    /// deployment has all of its replicas ready.
+    async fn ready_deployments(
+        &self,
+        client: &RestClient<TurmoilTransport>,
+    ) -> Result<(u32, bool), ApiError> {
+        let (mut ready, mut all) = (0, true);
+        for (app, replicas) in &self.deployments {
+            let of_app = self.ready_pods_of(client, app).await?;
+            ready += of_app;
+            all &= of_app >= *replicas;
+        }
+        Ok((ready, all))
+    }
+
     async fn ready_pods(&self, client: &RestClient<TurmoilTransport>) -> Result<u32, ApiError> {
+        Ok(self.ready_deployments(client).await?.0)
+    }
+
+    async fn ready_pods_of(
+        &self,
+        client: &RestClient<TurmoilTransport>,
+        app: &str,
+    ) -> Result<u32, ApiError> {
         let params = ListParams {
             namespace: Some(self.namespace.clone()),
-            label_selector: Some(format!("{}={}", APP_LABEL.0, APP_LABEL.1)),
+            label_selector: Some(format!("{APP_LABEL_KEY}={app}")),
         };
         let pods = client
             .list_as::<Pod>(&stallsim_apiserver::pod_resource(), &params)

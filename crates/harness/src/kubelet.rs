@@ -25,15 +25,23 @@ use crate::pods::{ContainerState, Pods};
 use crate::replica::probe;
 use crate::ticks::next_tick;
 use crate::trace::{Probe, Recorder, WorldEvent};
-use crate::{mix_seed, KubeletConfig, ProbeConfig, APISERVER_HOST, API_PORT};
+use crate::{mix_seed, ProbeConfig, APISERVER_HOST, API_PORT};
 
-/// The label the deployment selects its pods by.
-pub(crate) const APP_LABEL: (&str, &str) = ("app", "gardener-resource-manager");
+/// The label a deployment selects its pods by: `app=<component>`.
+pub(crate) const APP_LABEL_KEY: &str = "app";
+
+/// What the kubelet knows of a pod from its deployment's template: the
+/// component (its `app` label and container name) and the probes.
+#[derive(Clone, Debug)]
+pub(crate) struct PodTemplate {
+    pub app: String,
+    pub liveness: ProbeConfig,
+    pub readiness: ProbeConfig,
+}
 
 type Client = RestClient<TurmoilTransport>;
 
 pub(crate) struct Kubelet {
-    pub config: KubeletConfig,
     pub pods: Pods,
     pub recorder: Recorder,
     pub namespace: String,
@@ -42,6 +50,9 @@ pub(crate) struct Kubelet {
     /// `probe_phases` names the phase.
     pub seed: u64,
     pub probe_phases: BTreeMap<String, Duration>,
+    /// Each replica's pod template, by replica name (a replacement pod has
+    /// its replica's).
+    pub templates: BTreeMap<String, Rc<PodTemplate>>,
 }
 
 /// One pod's probe tickers: simulated time, and where in its period each
@@ -107,10 +118,17 @@ impl Kubelet {
             return;
         }
         let mut state = self.pods.state(&name);
+        let replica = self.pods.with(&name, |pod| pod.replica.clone());
+        let template = self
+            .templates
+            .get(&replica)
+            .expect("every pod's replica has a template")
+            .clone();
         let status = PodPublisher {
             client,
             namespace: self.namespace.clone(),
             name: name.clone(),
+            app: template.app.clone(),
         };
         let mut ready = false;
         loop {
@@ -130,8 +148,15 @@ impl Kubelet {
             self.publish(&status, false).await;
             if running {
                 let started_at = self.pods.with(&name, |pod| pod.started_at);
-                let readiness = self.readiness(&name, &status, &mut ready, &clock, started_at);
-                let liveness = self.liveness(&name, &clock, started_at);
+                let readiness = self.readiness(
+                    &name,
+                    &status,
+                    &mut ready,
+                    &clock,
+                    started_at,
+                    &template.readiness,
+                );
+                let liveness = self.liveness(&name, &clock, started_at, &template.liveness);
                 tokio::select! {
                     biased;
                     _ = wait_change(&mut state, generation) => {}
@@ -151,8 +176,8 @@ impl Kubelet {
         ready: &mut bool,
         clock: &ProbeClock,
         started_at: Duration,
+        probe_config: &ProbeConfig,
     ) {
-        let probe_config = &self.config.readiness;
         let mut failures = 0;
         let mut due =
             clock.tick_at_or_after(started_at + probe_config.initial_delay, probe_config.period);
@@ -180,8 +205,13 @@ impl Kubelet {
     }
 
     /// Returns once the liveness failure threshold is reached (and a restart asked for).
-    async fn liveness(&self, name: &str, clock: &ProbeClock, started_at: Duration) {
-        let probe_config = &self.config.liveness;
+    async fn liveness(
+        &self,
+        name: &str,
+        clock: &ProbeClock,
+        started_at: Duration,
+        probe_config: &ProbeConfig,
+    ) {
         let mut failures = 0;
         let mut due =
             clock.tick_at_or_after(started_at + probe_config.initial_delay, probe_config.period);
@@ -241,6 +271,8 @@ struct PodPublisher {
     client: Client,
     namespace: String,
     name: String,
+    /// The component: the pod's `app` label and its container's name.
+    app: String,
 }
 
 impl PodPublisher {
@@ -254,7 +286,7 @@ impl PodPublisher {
                 ..PodCondition::default()
             }]),
             container_statuses: Some(vec![ContainerStatus {
-                name: "gardener-resource-manager".to_string(),
+                name: self.app.clone(),
                 ready,
                 restart_count: restarts as i32,
                 ..ContainerStatus::default()
@@ -277,9 +309,7 @@ impl PodPublisher {
                         metadata: ObjectMeta {
                             name: Some(self.name.clone()),
                             namespace: Some(self.namespace.clone()),
-                            labels: Some(
-                                [(APP_LABEL.0.to_string(), APP_LABEL.1.to_string())].into(),
-                            ),
+                            labels: Some([(APP_LABEL_KEY.to_string(), self.app.clone())].into()),
                             ..ObjectMeta::default()
                         },
                         spec: None,

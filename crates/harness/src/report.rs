@@ -65,6 +65,10 @@ pub enum Verdict {
     /// A replica stayed not ready, unrestarted, past the bound: a
     /// counterexample, whatever else the run did or did not get to.
     Stall(Stall),
+    /// A replica kept restarting without being ready in between, past the
+    /// bound (CrashLoopBackOff without an end): a counterexample too.
+    #[serde(rename = "restart-loop")]
+    RestartLoop(RestartLoop),
     /// The run cannot tell: it ended too early, or something it was told to
     /// do never happened. One sentence per reason.
     Inconclusive {
@@ -79,11 +83,27 @@ impl Verdict {
         matches!(self, Verdict::Stall(_))
     }
 
-    /// `converges`, `stall` or `inconclusive`, as in scenario files.
+    /// Whether a replica kept restarting without getting ready.
+    pub fn is_restart_loop(&self) -> bool {
+        matches!(self, Verdict::RestartLoop(_))
+    }
+
+    /// The replica a counterexample names: the stalled or looping one.
+    pub fn failing_replica(&self) -> Option<&str> {
+        match self {
+            Verdict::Stall(stall) => Some(&stall.replica),
+            Verdict::RestartLoop(looping) => Some(&looping.replica),
+            Verdict::Converges | Verdict::Inconclusive { .. } => None,
+        }
+    }
+
+    /// `converges`, `stall`, `restart-loop` or `inconclusive`, as in
+    /// scenario files.
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Converges => "converges",
             Verdict::Stall(_) => "stall",
+            Verdict::RestartLoop(_) => "restart-loop",
             Verdict::Inconclusive { .. } => "inconclusive",
         }
     }
@@ -104,6 +124,25 @@ pub struct Stall {
     pub last_list_error: Option<String>,
     /// Who held the lease when the bound ran out.
     pub lease_holder: Option<String>,
+}
+
+/// A replica that kept restarting, never ready in between, past the bound.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RestartLoop {
+    /// The replica (pod) that loops.
+    pub replica: String,
+    /// When it last turned (or started) not ready.
+    pub not_ready_since: Duration,
+    /// When the bound ran out with the loop's restarts behind it.
+    pub detected_at: Duration,
+    /// Its container's restarts from `not_ready_since` to `detected_at`.
+    pub restarts: u32,
+    /// Why its container last stopped: the process's exit (a controller
+    /// that failed to start, and what it watched) or the kubelet's restart.
+    pub cause: String,
+    /// The kinds the controller that failed to start watched, as
+    /// `group/version, Kind=K`; empty when no controller failed.
+    pub watched_kinds: Vec<String>,
 }
 
 /// How the deletion flow's wait for the deployment went.

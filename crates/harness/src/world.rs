@@ -4,6 +4,7 @@
 //! boundaries, as a tick-stepped world would.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -11,17 +12,20 @@ use stallsim_apiserver::{ApiServer, HttpFace};
 use stallsim_net::{SegmentCounts, Sim, Stop, TcpListener};
 
 use crate::flow::DeletionFlow;
-use crate::kubelet::Kubelet;
+use crate::kubelet::{Kubelet, PodTemplate};
 use crate::nodes::{replacement_name, ControllerManager, Loss, Losses, CONTROLLER_MANAGER_HOST};
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::requests::replica_requests;
 use crate::ticks::{next_tick, phase_of};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
-use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_HTTP_PORT, API_PORT};
+use crate::{
+    judge, ComponentConfig, FaultAction, Report, WorldConfig, APISERVER_HOST, API_HTTP_PORT,
+    API_PORT,
+};
 
-const KUBELET_HOST: &str = "kubelet";
-const FLOW_HOST: &str = "flow";
+pub(crate) const KUBELET_HOST: &str = "kubelet";
+pub(crate) const FLOW_HOST: &str = "flow";
 
 /// A finished run.
 #[derive(Clone, Debug)]
@@ -87,7 +91,8 @@ fn replacements(config: &WorldConfig) -> Vec<(String, String)> {
         };
         let mut n = out.iter().filter(|(_, r)| r == replica).count() as u64 + 1;
         let taken = |name: &str| {
-            config.replicas.iter().any(|r| r.name == name) || out.iter().any(|(p, _)| p == name)
+            config.all_replicas().iter().any(|r| r.name == name)
+                || out.iter().any(|(p, _)| p == name)
         };
         // A name taken already (astronomically rare) is drawn again.
         while taken(&replacement_name(replica, n)) {
@@ -130,10 +135,16 @@ impl World {
             }
         });
 
-        let image = |name: &str| {
+        let components = config.all_components();
+        // Each replica's component, by replica name.
+        let component_of: BTreeMap<&str, &ComponentConfig> = components
+            .iter()
+            .flat_map(|c| c.replicas.iter().map(move |r| (r.name.as_str(), c)))
+            .collect();
+        let image = |name: &str, replica: &str| {
             Rc::new(ReplicaImage {
                 name: name.to_string(),
-                config: config.manager.clone(),
+                config: component_of[replica].manager.clone(),
                 client: config.client,
                 process_start: config.kubelet.process_start,
                 request_timeout: config.network.request_timeout,
@@ -142,9 +153,9 @@ impl World {
                 recorder: recorder.clone(),
             })
         };
-        for replica in &config.replicas {
+        for replica in config.all_replicas() {
             pods.add(&replica.name, replica.start_at);
-            let image = image(&replica.name);
+            let image = image(&replica.name, &replica.name);
             sim.host(replica.name.as_str(), move || replica::run(image.clone()));
             // Not running until its start time; the driver bounces it then.
             sim.crash(replica.name.as_str());
@@ -155,22 +166,34 @@ impl World {
         for name in replacements(config) {
             let (pod, replica) = (name.0.as_str(), name.1.as_str());
             pods.add_replacement(pod, replica);
-            let image = image(pod);
+            let image = image(pod, replica);
             sim.host(pod, move || replica::run(image.clone()));
             sim.crash(pod);
         }
 
         let kubelet = Rc::new(Kubelet {
-            config: config.kubelet.clone(),
             pods: pods.clone(),
             recorder: recorder.clone(),
             namespace: config.manager.namespace.clone(),
             request_timeout: config.network.request_timeout,
             seed: config.seed,
             probe_phases: config
-                .replicas
+                .all_replicas()
                 .iter()
                 .filter_map(|r| Some((r.name.clone(), r.probe_phase?)))
+                .collect(),
+            templates: components
+                .iter()
+                .flat_map(|c| {
+                    let template = Rc::new(PodTemplate {
+                        app: c.name.clone(),
+                        liveness: c.liveness.clone(),
+                        readiness: c.readiness.clone(),
+                    });
+                    c.replicas
+                        .iter()
+                        .map(move |r| (r.name.clone(), template.clone()))
+                })
                 .collect(),
         });
         sim.host(KUBELET_HOST, move || kubelet.clone().run());
@@ -194,13 +217,19 @@ impl World {
             let flow = flow.clone();
             let recorder = recorder.clone();
             let namespace = config.manager.namespace.clone();
-            let replicas = config.replicas.len() as u32;
+            let deployments: Vec<(String, u32)> = components
+                .iter()
+                .filter(|c| flow.wait_for.is_empty() || flow.wait_for.contains(&c.name))
+                .map(|c| (c.name.clone(), c.replicas.len() as u32))
+                .collect();
+            let replicas = deployments.iter().map(|(_, n)| n).sum();
             let request_timeout = config.network.request_timeout;
             sim.host(FLOW_HOST, move || {
                 DeletionFlow {
                     config: flow.clone(),
                     recorder: recorder.clone(),
                     namespace: namespace.clone(),
+                    deployments: deployments.clone(),
                     replicas,
                     request_timeout,
                 }

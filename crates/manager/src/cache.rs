@@ -197,6 +197,11 @@ impl<C: ApiClient + Clone + 'static> Cache<C> {
         }
     }
 
+    /// Whether the cache holds an informer for `kind`.
+    pub fn has(&self, kind: &Gvk) -> bool {
+        self.informers.borrow().contains_key(kind)
+    }
+
     /// Every informer that has not synced yet, oldest first by kind order.
     pub fn unsynced(&self) -> Vec<Rc<Informer>> {
         self.informers

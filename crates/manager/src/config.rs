@@ -241,6 +241,61 @@ pub struct ControllerConfig {
     /// A failed reconcile is retried after this delay, doubling up to
     /// controller-runtime's 1000s cap.
     pub error_backoff_initial: Duration,
+    /// This controller's own bound on its watch sources' sync
+    /// (controller-runtime's per-controller `CacheSyncTimeout` option);
+    /// `None`: the manager's `cache_sync_timeout`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_sync_timeout: Option<Duration>,
+    /// What the controller does when its watch sources have not synced
+    /// within the timeout.
+    #[serde(skip_serializing_if = "OnSyncTimeout::is_exit")]
+    pub on_sync_timeout: OnSyncTimeout,
+}
+
+/// What a controller does when its watch sources have not synced within
+/// its cache sync timeout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OnSyncTimeout {
+    /// It fails to start and the manager exits: controller-runtime's
+    /// behaviour (`pkg/internal/controller/controller.go`, `Start`: the
+    /// `WaitForSync` error of a source ends `Start`, and the manager's
+    /// `Start` returns it; controller-runtime issue 2456).
+    #[default]
+    Exit,
+    /// It keeps waiting for as long as it takes, as a controller written
+    /// without a timeout on its sources does.
+    KeepWaiting,
+}
+
+impl OnSyncTimeout {
+    /// The upstream default: exit.
+    pub fn is_exit(&self) -> bool {
+        *self == OnSyncTimeout::Exit
+    }
+}
+
+/// Which informers a health check covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum InformerCoverage {
+    /// Every informer the cache holds (Gardener's `NewCacheSyncHealthz`
+    /// over controller-runtime's `WaitForCacheSync`): an informer never
+    /// created is not covered.
+    #[default]
+    All,
+    /// These kinds: each must have an informer that has synced; a kind
+    /// whose informer does not exist yet fails the check.
+    Kinds(Vec<Gvk>),
+    /// No informer: the check is a ping.
+    None,
+}
+
+impl InformerCoverage {
+    /// The resource manager's coverage: every informer.
+    pub fn is_all(&self) -> bool {
+        *self == InformerCoverage::All
+    }
 }
 
 impl ControllerConfig {
@@ -283,6 +338,8 @@ impl ControllerConfig {
             reads,
             sync_period: Duration::from_secs(3600),
             error_backoff_initial: Duration::from_millis(5),
+            cache_sync_timeout: None,
+            on_sync_timeout: OnSyncTimeout::Exit,
         }
     }
 }
@@ -319,6 +376,11 @@ pub struct ManagerConfig {
     /// Namespace of the lease.
     pub namespace: String,
     pub discovery: DiscoveryMode,
+    /// Whether the process elects a leader; without, every controller runs
+    /// on every replica from the start (controller-runtime's manager with
+    /// `LeaderElection: false` starts its leader-election runnables at once).
+    #[serde(skip_serializing_if = "is_true")]
+    pub leader_elect: bool,
     pub leader_election: LeaderElectionConfig,
     pub reflector: ReflectorConfig,
     pub controllers: Vec<ControllerConfig>,
@@ -333,7 +395,18 @@ pub struct ManagerConfig {
     /// stops (controller-runtime's `StartedChecker`, which the resource
     /// manager registers).
     pub webhook_server: bool,
+    /// The informers `/readyz`'s cache-sync check covers.
+    #[serde(skip_serializing_if = "InformerCoverage::is_all")]
+    pub readyz_informers: InformerCoverage,
+    /// The informers `/healthz`'s cache-sync deadline covers (with
+    /// `Mitigations::liveness_cache_sync_deadline`).
+    #[serde(skip_serializing_if = "InformerCoverage::is_all")]
+    pub healthz_informers: InformerCoverage,
     pub mitigations: Mitigations,
+}
+
+fn is_true(value: &bool) -> bool {
+    *value
 }
 
 impl Default for ManagerConfig {
@@ -342,6 +415,7 @@ impl Default for ManagerConfig {
             identity: "grm".to_string(),
             namespace: "garden".to_string(),
             discovery: DiscoveryMode::Eager,
+            leader_elect: true,
             leader_election: LeaderElectionConfig::default(),
             reflector: ReflectorConfig::default(),
             controllers: vec![ControllerConfig::garbage_collector(
@@ -352,6 +426,8 @@ impl Default for ManagerConfig {
             graceful_shutdown_timeout: Duration::from_secs(5),
             // The same file, line 162: `mgr.AddReadyzCheck("webhook-server", ...)`.
             webhook_server: true,
+            readyz_informers: InformerCoverage::All,
+            healthz_informers: InformerCoverage::All,
             mitigations: Mitigations::default(),
         }
     }

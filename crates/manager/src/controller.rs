@@ -7,7 +7,9 @@ use std::rc::Rc;
 use stallsim_client::ApiClient;
 use tokio::time::{Duration, Instant};
 
-use crate::{Cache, CacheError, ControllerConfig, EventSink, ManagerEvent, Mitigations};
+use crate::{
+    Cache, CacheError, ControllerConfig, EventSink, ManagerEvent, Mitigations, OnSyncTimeout,
+};
 
 /// controller-runtime's per-item failure backoff cap.
 const ERROR_BACKOFF_CAP: Duration = Duration::from_secs(1000);
@@ -28,7 +30,8 @@ pub(crate) struct Controller<C> {
 }
 
 impl<C: ApiClient + Clone + 'static> Controller<C> {
-    /// Starts the watch sources (failing after `cache_sync_timeout`), then
+    /// Starts the watch sources (failing after the controller's cache sync
+    /// timeout, or the manager's, unless it keeps waiting), then
     /// reconciles forever.
     pub async fn run(self) -> StartFailed {
         let name = self.config.name.clone();
@@ -92,7 +95,15 @@ impl<C: ApiClient + Clone + 'static> Controller<C> {
                 informer.wait_for_sync().await;
             }
         };
-        match tokio::time::timeout(self.cache_sync_timeout, started).await {
+        let timeout = self
+            .config
+            .cache_sync_timeout
+            .unwrap_or(self.cache_sync_timeout);
+        if self.config.on_sync_timeout == OnSyncTimeout::KeepWaiting {
+            started.await;
+            return Ok(());
+        }
+        match tokio::time::timeout(timeout, started).await {
             Ok(()) => Ok(()),
             Err(_) if resolving.get() => Err(
                 "timed out waiting for cache to be synced (no match for a watched kind)"
@@ -198,6 +209,8 @@ mod tests {
                     reads: Vec::new(),
                     sync_period: Duration::from_secs(3600),
                     error_backoff_initial: Duration::from_millis(5),
+                    cache_sync_timeout: None,
+                    on_sync_timeout: OnSyncTimeout::Exit,
                 },
                 cache,
                 sink: Rc::new(()),

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use stallsim_client::ApiClient;
 use tokio::time::{Duration, Instant};
 
-use crate::Cache;
+use crate::{Cache, Gvk, InformerCoverage};
 
 /// The health checks of one process, evaluated when probed.
 pub struct Health<C> {
@@ -27,6 +27,10 @@ pub struct Health<C> {
     unsynced_since: Cell<Option<Instant>>,
     /// The webhook server's state, when the process runs one.
     webhook: Option<Cell<WebhookServer>>,
+    /// The informers `/readyz`'s cache-sync check covers.
+    readyz_informers: InformerCoverage,
+    /// The informers the liveness deadline covers.
+    healthz_informers: InformerCoverage,
 }
 
 /// Where the process's webhook server is, as its readiness check sees it.
@@ -56,6 +60,18 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
             sync_deadline,
             unsynced_since: Cell::new(None),
             webhook: webhook_server.then_some(Cell::new(WebhookServer::NotStarted)),
+            readyz_informers: InformerCoverage::All,
+            healthz_informers: InformerCoverage::All,
+        }
+    }
+
+    /// The same checks, their cache-sync checks covering `readyz` and
+    /// `healthz` (every informer, as the resource manager's, by default).
+    pub fn covering(self, readyz: InformerCoverage, healthz: InformerCoverage) -> Self {
+        Health {
+            readyz_informers: readyz,
+            healthz_informers: healthz,
+            ..self
         }
     }
 
@@ -78,7 +94,7 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
             Some(WebhookServer::Listening) | None => None,
         };
         let failures: Vec<String> = self
-            .unsynced_message()
+            .unsynced_message(&self.readyz_informers)
             .into_iter()
             .chain(webhook.map(str::to_string))
             .collect();
@@ -111,7 +127,7 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
         let Some(deadline) = self.sync_deadline else {
             return Ok(());
         };
-        let Some(message) = self.unsynced_message() else {
+        let Some(message) = self.unsynced_message(&self.healthz_informers) else {
             self.unsynced_since.set(None);
             return Ok(());
         };
@@ -128,11 +144,23 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
         }
     }
 
-    fn unsynced_message(&self) -> Option<String> {
-        let unsynced = self.cache.unsynced();
-        if unsynced.is_empty() {
-            return None;
-        }
+    /// What the covered informers lack, if anything: those not synced, and
+    /// (for named kinds) those that do not exist yet.
+    fn unsynced_message(&self, coverage: &InformerCoverage) -> Option<String> {
+        let (unsynced, missing): (_, Vec<&Gvk>) = match coverage {
+            InformerCoverage::None => return None,
+            InformerCoverage::All => (self.cache.unsynced(), Vec::new()),
+            InformerCoverage::Kinds(kinds) => {
+                let unsynced = self
+                    .cache
+                    .unsynced()
+                    .into_iter()
+                    .filter(|i| kinds.contains(&i.kind))
+                    .collect();
+                let missing = kinds.iter().filter(|k| !self.cache.has(k)).collect();
+                (unsynced, missing)
+            }
+        };
         let kinds: Vec<String> = unsynced
             .iter()
             .map(|i| match i.last_error() {
@@ -140,6 +168,16 @@ impl<C: ApiClient + Clone + 'static> Health<C> {
                 None => i.kind.to_string(),
             })
             .collect();
-        Some(format!("informers not synced: {}", kinds.join("; ")))
+        let missing: Vec<String> = missing.iter().map(|k| k.to_string()).collect();
+        match (kinds.is_empty(), missing.is_empty()) {
+            (true, true) => None,
+            (false, true) => Some(format!("informers not synced: {}", kinds.join("; "))),
+            (true, false) => Some(format!("no informer yet for {}", missing.join("; "))),
+            (false, false) => Some(format!(
+                "informers not synced: {}; no informer yet for {}",
+                kinds.join("; "),
+                missing.join("; ")
+            )),
+        }
     }
 }

@@ -25,7 +25,8 @@ pub use backoff::Backoff;
 pub use cache::{Cache, CacheError};
 pub use config::{
     BackoffConfig, BackoffReset, ClientGoRelease, ControllerConfig, DiscoveryMode, Gvk,
-    InformerLibrary, KindRead, LeaderElectionConfig, ManagerConfig, Mitigations, ReflectorConfig,
+    InformerCoverage, InformerLibrary, KindRead, LeaderElectionConfig, ManagerConfig, Mitigations,
+    OnSyncTimeout, ReflectorConfig,
 };
 pub use election::LeaderElector;
 pub use events::{EventSink, ManagerEvent};

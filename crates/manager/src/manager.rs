@@ -71,12 +71,18 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
             sink.clone(),
             rng.random(),
         ));
-        let health = Rc::new(Health::new(
-            cache.clone(),
-            client.clone(),
-            config.mitigations.liveness_cache_sync_deadline,
-            config.webhook_server,
-        ));
+        let health = Rc::new(
+            Health::new(
+                cache.clone(),
+                client.clone(),
+                config.mitigations.liveness_cache_sync_deadline,
+                config.webhook_server,
+            )
+            .covering(
+                config.readyz_informers.clone(),
+                config.healthz_informers.clone(),
+            ),
+        );
         let elector = LeaderElector::new(
             client.clone(),
             config.leader_election.clone(),
@@ -157,6 +163,19 @@ impl<C: ApiClient + Clone + 'static> Manager<C> {
             }
         }
         let configs = self.config.controllers.clone();
+        if !self.config.leader_elect {
+            // controller-runtime's manager without leader election starts
+            // its leader-election runnables with the others, on every replica.
+            for config in &configs {
+                let controller = self.controller(config);
+                self.controllers.spawn_local(controller.run());
+            }
+            return match self.controllers.join_next().await {
+                Some(failed) => fatal(failed),
+                // No controller at all: the process runs until stopped.
+                None => std::future::pending().await,
+            };
+        }
         for config in configs.iter().filter(|c| !c.leader_only) {
             let controller = self.controller(config);
             self.controllers.spawn_local(controller.run());

@@ -169,6 +169,22 @@ pub(crate) const WATCHED_KINDS: CountRange = CountRange {
     greatest: 16,
 };
 
+/// Components of one run (`spec.components`): each is a deployment whose
+/// replicas count against [`REPLICAS`] together, so four keep the world
+/// within the cost bound as one deployment of sixteen does.
+pub(crate) const COMPONENTS: CountRange = CountRange {
+    least: 1,
+    greatest: 4,
+};
+
+/// The kinds a component watches, and those it reads: as many as the
+/// resource manager's garbage collector reads at most (its eight built-in
+/// kinds and [`EXTRA_KINDS`]).
+pub(crate) const COMPONENT_KINDS: CountRange = CountRange {
+    least: 0,
+    greatest: 24,
+};
+
 /// A probe's period and timeout: Kubernetes' API takes `periodSeconds` and
 /// `timeoutSeconds` of at least 1 (k8s.io/api core/v1 `Probe`).
 pub(crate) const PROBE_PERIOD: DurationRange = durations(secs(1), DURATION_MAX);
@@ -332,6 +348,71 @@ pub(crate) const FIELDS: &[(&str, Range)] = &[
     (
         "spec.manager.watchingController.kinds",
         Range::Items(WATCHED_KINDS),
+    ),
+    ("spec.components", Range::Items(COMPONENTS)),
+    ("spec.components[].replicas", Range::Items(REPLICAS)),
+    (
+        "spec.components[].replicas[].startAt",
+        Range::Scheduled(SCHEDULED),
+    ),
+    (
+        "spec.components[].replicas[].probePhase",
+        Range::Scheduled(SCHEDULED),
+    ),
+    (
+        "spec.components[].leaderElection.leaseDuration",
+        Range::Duration(TIMEOUT),
+    ),
+    (
+        "spec.components[].leaderElection.renewDeadline",
+        Range::Duration(TIMEOUT),
+    ),
+    (
+        "spec.components[].leaderElection.retryPeriod",
+        Range::Duration(RETRY_PERIOD),
+    ),
+    (
+        "spec.components[].gracefulShutdownTimeout",
+        Range::Duration(DELAY),
+    ),
+    ("spec.components[].watches", Range::Items(COMPONENT_KINDS)),
+    (
+        "spec.components[].watches[].cacheSyncTimeout",
+        Range::Duration(TIMEOUT),
+    ),
+    ("spec.components[].reads", Range::Items(COMPONENT_KINDS)),
+    ("spec.components[].syncPeriod", Range::Duration(SYNC_PERIOD)),
+    (
+        "spec.components[].probes.liveness.initialDelay",
+        Range::Duration(DELAY),
+    ),
+    (
+        "spec.components[].probes.liveness.period",
+        Range::Duration(PROBE_PERIOD),
+    ),
+    (
+        "spec.components[].probes.liveness.timeout",
+        Range::Duration(PROBE_TIMEOUT),
+    ),
+    (
+        "spec.components[].probes.liveness.failureThreshold",
+        Range::Count(FAILURE_THRESHOLD),
+    ),
+    (
+        "spec.components[].probes.readiness.initialDelay",
+        Range::Duration(DELAY),
+    ),
+    (
+        "spec.components[].probes.readiness.period",
+        Range::Duration(PROBE_PERIOD),
+    ),
+    (
+        "spec.components[].probes.readiness.timeout",
+        Range::Duration(PROBE_TIMEOUT),
+    ),
+    (
+        "spec.components[].probes.readiness.failureThreshold",
+        Range::Count(FAILURE_THRESHOLD),
     ),
     (
         "spec.mitigations.livenessCacheSyncDeadline",
@@ -532,6 +613,20 @@ mod tests {
         let inner = match path {
             "spec.faults[].for" => format!("faults: [{{at: 1s, partition: grm-0, for: {value}}}]"),
             "spec.faults[].down" => format!("faults: [{{at: 1s, kill: grm-0, down: {value}}}]"),
+            _ if path.starts_with("spec.components[].") => {
+                let rest = path.trim_start_matches("spec.components[].");
+                let segments: Vec<&str> = rest.split('.').collect();
+                let (last, parents) = segments.split_last().expect("a field of a component");
+                let mut text = format!("{last}: {value}");
+                for parent in parents.iter().rev() {
+                    text = match parent.strip_suffix("[]") {
+                        Some("watches") => format!("watches: [{{kind: v1/Secret, {text}}}]"),
+                        Some(list) => format!("{list}: [{{{text}}}]"),
+                        None => format!("{parent}: {{{text}}}"),
+                    };
+                }
+                format!("components: [{{name: c, replicas: [{{name: c-0}}], {text}}}]")
+            }
             _ => {
                 let segments: Vec<&str> = path.split('.').skip(1).collect();
                 let (last, parents) = segments.split_last().expect("a field under spec");

@@ -3,6 +3,7 @@
 //! Defaults come from the `Default` impls of the config types (the timing
 //! constants of the incident), so a file names only what differs.
 
+mod components;
 mod ctx;
 mod kubelet;
 mod manager;
@@ -16,7 +17,7 @@ use std::time::Duration;
 use stallsim_apiserver::{ApiServerConfig, CrdSpec};
 use stallsim_harness::{
     CheckerConfig, ClientKind, NetworkConfig, NodeLifecycleConfig, ReplicaSpec, WorldConfig,
-    STEPS_MAX, TICK_MIN,
+    RESERVED_HOSTS, STEPS_MAX, TICK_MIN,
 };
 
 use crate::bounds::{self, CountRange};
@@ -179,19 +180,38 @@ fn spec_to_world(
     let network = network(ctx, spec.network.as_ref())?;
     let apiserver = api_server(ctx, spec.api_server.as_ref())?;
     let crds = crds(ctx, spec.crds.as_ref())?;
-    let replicas = replicas(ctx, spec.replicas.as_ref())?;
-    let replica_names: BTreeSet<&str> = replicas.iter().map(|r| r.name.as_str()).collect();
+    if let Some(list) = &spec.components {
+        components_alone(ctx, spec, list)?;
+    }
+    let replicas = match &spec.components {
+        Some(_) => Vec::new(),
+        None => replicas(ctx, spec.replicas.as_ref())?,
+    };
     let manager = manager::manager(ctx, spec.manager.as_ref(), spec.mitigations.as_ref())?;
     let client = match spec.manager.as_ref().and_then(|m| m.client) {
         None | Some(file::Client::Rest) => ClientKind::Rest,
         Some(file::Client::Kube) => ClientKind::Kube,
     };
     let kubelet = kubelet::kubelet(ctx, spec.kubelet.as_ref())?;
+    let components = match &spec.components {
+        Some(list) => components::components(ctx, list, &manager, &kubelet)?,
+        None => Vec::new(),
+    };
+    let component_names: Vec<String> = if components.is_empty() {
+        vec![stallsim_harness::RESOURCE_MANAGER.to_string()]
+    } else {
+        components.iter().map(|c| c.name.clone()).collect()
+    };
+    let replica_names: BTreeSet<&str> = replicas
+        .iter()
+        .chain(components.iter().flat_map(|c| c.replicas.iter()))
+        .map(|r| r.name.as_str())
+        .collect();
     let node_lifecycle = node_lifecycle(ctx, spec.node_lifecycle.as_ref())?;
     let flow = spec
         .deletion_flow
         .as_ref()
-        .map(|f| run::deletion_flow(ctx, f, &crds))
+        .map(|f| run::deletion_flow(ctx, f, &crds, &component_names))
         .transpose()?;
     let faults = run::faults(ctx, spec.faults.as_ref(), &replica_names)?;
     let stall_bound_field = spec.check.as_ref().and_then(|c| c.stall_bound.clone());
@@ -247,6 +267,7 @@ fn spec_to_world(
         crds,
         replicas,
         manager,
+        components,
         client,
         kubelet,
         node_lifecycle,
@@ -287,6 +308,24 @@ fn within_run(ctx: &Ctx<'_>, spec: &file::Spec, duration: Duration) -> Result<()
             &replica.value.probe_phase,
             format!("spec.replicas[{i}].probePhase"),
         )?;
+    }
+    for (i, component) in spec
+        .components
+        .iter()
+        .flat_map(|l| l.value.iter())
+        .enumerate()
+    {
+        for (j, replica) in component
+            .value
+            .replicas
+            .iter()
+            .flat_map(|l| l.value.iter())
+            .enumerate()
+        {
+            let field = format!("spec.components[{i}].replicas[{j}]");
+            check(&replica.value.start_at, format!("{field}.startAt"))?;
+            check(&replica.value.probe_phase, format!("{field}.probePhase"))?;
+        }
     }
     if let Some(flow) = &spec.deletion_flow {
         check(
@@ -351,6 +390,7 @@ fn tick_max_of_every_draw(ctx: &Ctx<'_>, spec: &file::Spec, config: &WorldConfig
     };
     let mut world = WorldConfig {
         kubelet: config.kubelet.clone(),
+        components: config.components.clone(),
         ..WorldConfig::default()
     };
     world.kubelet.liveness.timeout = least(
@@ -364,6 +404,31 @@ fn tick_max_of_every_draw(ctx: &Ctx<'_>, spec: &file::Spec, config: &WorldConfig
         "spec.kubelet.readiness.timeout",
     );
     world.tick_max()
+}
+
+/// `spec.components` describes every process of the run: the resource
+/// manager's own pods and controllers (`spec.replicas`,
+/// `spec.manager.garbageCollector`, `spec.manager.watchingController`)
+/// have no place beside it.
+fn components_alone(
+    ctx: &Ctx<'_>,
+    spec: &file::Spec,
+    list: &S<Vec<S<file::Component>>>,
+) -> Result<()> {
+    let why = "with spec.components, every process of the run is a component; \
+               expected the resource manager, if it runs, as one of spec.components";
+    if let Some(replicas) = &spec.replicas {
+        return Err(ctx.error(&replicas.referenced, "spec.replicas", why));
+    }
+    if let Some(manager) = &spec.manager {
+        if let Some(watching) = &manager.watching_controller {
+            return Err(ctx.error(&watching.referenced, "spec.manager.watchingController", why));
+        }
+        if manager.garbage_collector.is_some() {
+            return Err(ctx.error(&list.referenced, "spec.manager.garbageCollector", why));
+        }
+    }
+    Ok(())
 }
 
 fn network(ctx: &Ctx<'_>, network: Option<&file::Network>) -> Result<NetworkConfig> {
@@ -591,11 +656,22 @@ fn replicas(
             })
             .collect());
     };
-    ctx.items_in(list, "spec.replicas", "replicas", bounds::REPLICAS)?;
+    replica_list(ctx, list, "spec.replicas", &[])
+}
+
+/// The replicas of `list` (at `prefix`), their names unique among them,
+/// among `taken` and the world's own hosts.
+fn replica_list(
+    ctx: &Ctx<'_>,
+    list: &S<Vec<S<file::Replica>>>,
+    prefix: &str,
+    taken: &[String],
+) -> Result<Vec<ReplicaSpec>> {
+    ctx.items_in(list, prefix, "replicas", bounds::REPLICAS)?;
     const NAME_ACCEPTED: &str = "a name of lower-case letters, digits and `-`, like grm-0";
     let mut out: Vec<ReplicaSpec> = Vec::new();
     for (i, replica) in list.value.iter().enumerate() {
-        let field = format!("spec.replicas[{i}].name");
+        let field = format!("{prefix}[{i}].name");
         let name = replica
             .value
             .name
@@ -611,7 +687,7 @@ fn replicas(
                 ),
             ));
         }
-        if out.iter().any(|r| r.name == name.value) {
+        if out.iter().any(|r| r.name == name.value) || taken.contains(&name.value) {
             return Err(ctx.error(
                 &name.referenced,
                 field,
@@ -621,18 +697,29 @@ fn replicas(
                 ),
             ));
         }
+        if RESERVED_HOSTS.contains(&name.value.as_str()) {
+            return Err(ctx.error(
+                &name.referenced,
+                field,
+                format!(
+                    "`{}` is the name of a host the world runs itself ({}); expected another name",
+                    name.value,
+                    quoted(&RESERVED_HOSTS)
+                ),
+            ));
+        }
         out.push(ReplicaSpec {
             name: name.value.clone(),
             start_at: ctx.time_or(
                 &replica.value.start_at,
                 Duration::ZERO,
-                &format!("spec.replicas[{i}].startAt"),
+                &format!("{prefix}[{i}].startAt"),
             ),
             probe_phase: replica
                 .value
                 .probe_phase
                 .as_ref()
-                .map(|phase| ctx.time(phase, &format!("spec.replicas[{i}].probePhase"))),
+                .map(|phase| ctx.time(phase, &format!("{prefix}[{i}].probePhase"))),
         });
     }
     Ok(out)

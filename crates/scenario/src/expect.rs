@@ -11,14 +11,27 @@ pub enum ExpectedVerdict {
     Stall,
     /// Every replica that turned not ready recovered or was restarted in time.
     Converges,
+    /// Some replica keeps restarting without being ready, past the bound.
+    RestartLoop,
 }
 
 impl ExpectedVerdict {
-    /// `stall` or `converges`, as in scenario files and [`Verdict::name`].
+    /// `stall`, `converges` or `restart-loop`, as in scenario files and
+    /// [`Verdict::name`].
     pub fn name(self) -> &'static str {
         match self {
             ExpectedVerdict::Stall => "stall",
             ExpectedVerdict::Converges => "converges",
+            ExpectedVerdict::RestartLoop => "restart-loop",
+        }
+    }
+
+    /// As a sentence says it: `a stall`, `convergence`, `a restart loop`.
+    fn phrase(self) -> &'static str {
+        match self {
+            ExpectedVerdict::Stall => "a stall",
+            ExpectedVerdict::Converges => "convergence",
+            ExpectedVerdict::RestartLoop => "a restart loop",
         }
     }
 }
@@ -28,7 +41,8 @@ impl ExpectedVerdict {
 pub struct Expect {
     /// `spec.expect.verdict`.
     pub verdict: ExpectedVerdict,
-    /// Which replica must be the one that stalls (only with [`ExpectedVerdict::Stall`]).
+    /// Which replica must be the one that stalls (with
+    /// [`ExpectedVerdict::Stall`]) or loops (with [`ExpectedVerdict::RestartLoop`]).
     pub stalled_replica: Option<String>,
     /// Whether the deletion flow's first wait must see the deployment ready
     /// in time (only for scenarios with a deletion flow).
@@ -120,17 +134,21 @@ impl Expect {
     pub fn check(&self, report: &Report) -> Vec<String> {
         let mut differences = Vec::new();
         match (self.verdict, &report.verdict) {
-            (ExpectedVerdict::Stall, Verdict::Converges) => differences.push(format!(
-                "expected a stall{}, but every replica converged within the {} run",
-                self.stalled_replica
-                    .as_ref()
-                    .map(|r| format!(" of {r}"))
-                    .unwrap_or_default(),
-                duration::format(report.simulated),
-            )),
-            (ExpectedVerdict::Converges, Verdict::Stall(stall)) => {
+            (expected, Verdict::Converges) if expected != ExpectedVerdict::Converges => {
+                differences.push(format!(
+                    "expected {}{}, but every replica converged within the {} run",
+                    expected.phrase(),
+                    self.stalled_replica
+                        .as_ref()
+                        .map(|r| format!(" of {r}"))
+                        .unwrap_or_default(),
+                    duration::format(report.simulated),
+                ))
+            }
+            (expected, Verdict::Stall(stall)) if expected != ExpectedVerdict::Stall => {
                 let mut sentence = format!(
-                    "expected convergence, but {} stalled: not ready since {}, still unrestarted at {}",
+                    "expected {}, but {} stalled: not ready since {}, still unrestarted at {}",
+                    expected.phrase(),
                     stall.replica,
                     duration::format(stall.not_ready_since),
                     duration::format(stall.detected_at),
@@ -155,7 +173,20 @@ impl Expect {
                 }
                 differences.push(sentence);
             }
-            (ExpectedVerdict::Stall, Verdict::Stall(stall)) => {
+            (expected, Verdict::RestartLoop(looping))
+                if expected != ExpectedVerdict::RestartLoop =>
+            {
+                differences.push(format!(
+                    "expected {}, but {} kept restarting: not ready since {}, {} restart(s) by {}; {}",
+                    expected.phrase(),
+                    looping.replica,
+                    duration::format(looping.not_ready_since),
+                    looping.restarts,
+                    duration::format(looping.detected_at),
+                    looping.cause,
+                ))
+            }
+            (_, Verdict::Stall(stall)) => {
                 if let Some(expected) = &self.stalled_replica {
                     if *expected != stall.replica {
                         differences.push(format!(
@@ -166,13 +197,21 @@ impl Expect {
                     }
                 }
             }
-            (ExpectedVerdict::Converges, Verdict::Converges) => {}
+            (_, Verdict::RestartLoop(looping)) => {
+                if let Some(expected) = &self.stalled_replica {
+                    if *expected != looping.replica {
+                        differences.push(format!(
+                            "expected {expected} to keep restarting, but {} did (not ready since {})",
+                            looping.replica,
+                            duration::format(looping.not_ready_since),
+                        ));
+                    }
+                }
+            }
+            (_, Verdict::Converges) => {}
             (expected, Verdict::Inconclusive { reasons }) => differences.push(format!(
                 "expected {}, but the run was inconclusive: {}",
-                match expected {
-                    ExpectedVerdict::Stall => "a stall",
-                    ExpectedVerdict::Converges => "convergence",
-                },
+                expected.phrase(),
                 reasons.join("; ")
             )),
         }

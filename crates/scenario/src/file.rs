@@ -14,6 +14,9 @@ use stallsim_manager::Gvk;
 
 use crate::duration::Timing;
 
+mod components;
+pub(crate) use components::{Component, Coverage, OnTimeout};
+
 /// A value with the place it was written.
 pub(crate) type S<T> = Spanned<T>;
 
@@ -61,6 +64,10 @@ pub(crate) struct Spec {
     #[schemars(with = "Option<Vec<Replica>>")]
     pub replicas: Option<S<Vec<S<Replica>>>>,
     pub manager: Option<Manager>,
+    /// Components to run instead of the resource manager of `replicas` and
+    /// `manager`'s controllers.
+    #[schemars(with = "Option<Vec<Component>>")]
+    pub components: Option<S<Vec<S<Component>>>>,
     pub mitigations: Option<Mitigations>,
     pub kubelet: Option<Kubelet>,
     pub node_lifecycle: Option<NodeLifecycle>,
@@ -323,6 +330,9 @@ pub(crate) struct DeletionFlow {
     pub poll_interval: Dur,
     #[schemars(with = "Option<Timing>")]
     pub retry_after: Dur,
+    /// The components whose deployments the flow waits for (default: all).
+    #[schemars(with = "Option<Vec<String>>")]
+    pub wait_for: Option<Vec<S<String>>>,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]
@@ -391,6 +401,8 @@ pub(crate) struct ApiRequests {
 pub(crate) enum Verdict {
     Stall,
     Converges,
+    #[serde(rename = "restart-loop")]
+    RestartLoop,
 }
 
 /// What a kind field accepts, for error messages.

@@ -71,7 +71,7 @@ fn a_file_without_expect_runs_but_cannot_be_tested() {
     assert_eq!(scenario.config().seed, 3);
     assert_eq!(
         scenario.expectation().unwrap_err().to_string(),
-        "s.yaml:4:7: field `spec.expect`: missing; expected `expect: {verdict: ...}` with verdict `stall` or `converges`, which `stallsim test` checks"
+        "s.yaml:4:7: field `spec.expect`: missing; expected `expect: {verdict: ...}` with verdict `stall`, `converges` or `restart-loop`, which `stallsim test` checks"
     );
 }
 
@@ -86,7 +86,7 @@ fn header() {
         ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {description: d}\n", "s.yaml:3:11: field `metadata.name`: missing"),
         ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: Big Name}\n", "s.yaml:3:18: field `metadata.name`: `Big Name` is not a valid name"),
         ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\n", "s.yaml:1:1: field `spec`: missing; expected a spec"),
-        ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec: {expect: {}}\n", "s.yaml:4:16: field `spec.expect.verdict`: missing; expected `stall` or `converges`"),
+        ("apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec: {expect: {}}\n", "s.yaml:4:16: field `spec.expect.verdict`: missing; expected `stall`, `converges` or `restart-loop`"),
     ]);
 }
 
@@ -114,7 +114,7 @@ fn unknown_fields_name_the_accepted_ones() {
     );
 
     check_specs([
-        ("  bogus: 1\n", "s.yaml:6:3: field `spec.bogus`: unknown field `bogus`; expected one of `seed`, `duration`, `tick`, `network`, `apiServer`, `crds`, `replicas`, `manager`, `mitigations`, `kubelet`, `nodeLifecycle`, `deletionFlow`, `faults`, `check`, `expect`"),
+        ("  bogus: 1\n", "s.yaml:6:3: field `spec.bogus`: unknown field `bogus`; expected one of `seed`, `duration`, `tick`, `network`, `apiServer`, `crds`, `replicas`, `manager`, `components`, `mitigations`, `kubelet`, `nodeLifecycle`, `deletionFlow`, `faults`, `check`, `expect`"),
         ("  manager: {leaderElection: {leaseDuraton: 15s}}\n", "s.yaml:6:30: field `spec.manager.leaderElection.leaseDuraton`: unknown field `leaseDuraton`; expected one of `leaseDuration`, `renewDeadline`, `retryPeriod`, `releaseOnCancel`"),
         ("  mitigations:\n    fixEverything: true\n", "s.yaml:7:5: field `spec.mitigations.fixEverything`: unknown field `fixEverything`; expected one of `livenessCacheSyncDeadline`, `ignoreNotFound`, `rediscoverOnLeadership`, `notFoundListIsEmpty`, `lazyInformerSyncTimeout`"),
         ("  apiServer: {finalizerDelay: 1s}\n", "s.yaml:6:15: field `spec.apiServer.finalizerDelay`: unknown field `finalizerDelay`; expected one of `historyEventsMax`, `discoveryLag`, `watchChannelCapacity`, `bookmarkInterval`, `crdFinalizerDelay`, `instanceDeletionCost`, `servingRemovalLag`, `watchTeardownDelay`"),

@@ -280,12 +280,19 @@ impl Picture {
         if let Verdict::Stall(stall) = &run.report.verdict {
             last_key_ms = last_key_ms.max(stall.detected_at.as_millis() as u64);
         }
+        if let Verdict::RestartLoop(looping) = &run.report.verdict {
+            last_key_ms = last_key_ms.max(looping.detected_at.as_millis() as u64);
+        }
         ((last_key_ms as f64 * (1.0 + VIEW_MARGIN)) as u64).clamp(1, self.end_ms.max(1))
     }
 }
 
 fn read(config: &WorldConfig, run: &Run) -> Picture {
-    let mut lanes: Vec<Lane> = config.replicas.iter().map(|r| Lane::new(&r.name)).collect();
+    let mut lanes: Vec<Lane> = config
+        .all_replicas()
+        .iter()
+        .map(|r| Lane::new(&r.name))
+        .collect();
     let mut waits: Vec<Wait> = Vec::new();
     let mut deletions = Vec::new();
     let end_ms = run.report.simulated.as_millis() as u64;

@@ -18,6 +18,7 @@ pub fn markdown(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) ->
     let mut out = String::new();
     let verdict = match &report.verdict {
         Verdict::Stall(_) => "STALL",
+        Verdict::RestartLoop(_) => "RESTART LOOP",
         Verdict::Converges => "CONVERGES",
         Verdict::Inconclusive { .. } => "INCONCLUSIVE",
     };

@@ -101,6 +101,12 @@ pub fn svg(file: &Path, config: &WorldConfig, run: &Run) -> String {
             stall.replica,
             format_duration(stall.not_ready_since)
         ),
+        Verdict::RestartLoop(looping) => format!(
+            "RESTART LOOP: {} not ready since {}, {} restarts",
+            looping.replica,
+            format_duration(looping.not_ready_since),
+            looping.restarts
+        ),
         Verdict::Converges => "CONVERGES".to_string(),
         Verdict::Inconclusive { .. } => "INCONCLUSIVE".to_string(),
     };
@@ -235,12 +241,37 @@ pub fn svg(file: &Path, config: &WorldConfig, run: &Run) -> String {
         );
     }
 
-    // The stall, framed on its lane.
-    if let Verdict::Stall(stall) = &report.verdict {
-        if let Some(i) = picture.lanes.iter().position(|l| l.name == stall.replica) {
+    // The stall or the restart loop, framed on its lane.
+    let framed = match &report.verdict {
+        Verdict::Stall(stall) => Some((
+            &stall.replica,
+            stall.not_ready_since,
+            stall.detected_at,
+            stall
+                .unsynced_informers
+                .first()
+                .map(|kind| format!("STALL: informer {kind} never syncs"))
+                .unwrap_or_else(|| "STALL".to_string()),
+        )),
+        Verdict::RestartLoop(looping) => Some((
+            &looping.replica,
+            looping.not_ready_since,
+            looping.detected_at,
+            match looping.watched_kinds.first() {
+                Some(kind) => format!(
+                    "RESTART LOOP: {} restarts, waiting for {kind}",
+                    looping.restarts
+                ),
+                None => format!("RESTART LOOP: {} restarts", looping.restarts),
+            },
+        )),
+        Verdict::Converges | Verdict::Inconclusive { .. } => None,
+    };
+    if let Some((replica, since, detected, why)) = framed {
+        if let Some(i) = picture.lanes.iter().position(|l| l.name == *replica) {
             let top = lanes_top + LANE_HEIGHT * i as f64;
-            let x0 = x(stall.not_ready_since.as_millis() as u64);
-            let x1 = x(stall.detected_at.as_millis() as u64);
+            let x0 = x(since.as_millis() as u64);
+            let x1 = x(detected.as_millis() as u64);
             let _ = writeln!(
                 svg,
                 r#"<rect x="{x0:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="none" stroke="{COLOR_FAIL}" stroke-width="2.5" rx="4"/>"#,
@@ -248,11 +279,6 @@ pub fn svg(file: &Path, config: &WorldConfig, run: &Run) -> String {
                 (x1 - x0).max(2.0),
                 LANE_HEIGHT - 6.0
             );
-            let why = stall
-                .unsynced_informers
-                .first()
-                .map(|kind| format!("STALL: informer {kind} never syncs"))
-                .unwrap_or_else(|| "STALL".to_string());
             let _ = writeln!(
                 svg,
                 r#"<text x="{:.1}" y="{:.1}" fill="{COLOR_FAIL}" font-weight="bold">{}</text>"#,

@@ -36,6 +36,18 @@ pub fn run_text(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) ->
             );
         }
         Verdict::Inconclusive { .. } => {}
+        Verdict::RestartLoop(looping) => {
+            let _ = writeln!(
+                out,
+                "verdict:  RESTART LOOP: {} not ready since {}, restarted {} time(s) without getting ready; \
+                 bound of {bound} ran out at {}",
+                looping.replica,
+                format_duration(looping.not_ready_since),
+                looping.restarts,
+                format_duration(looping.detected_at),
+            );
+            let _ = writeln!(out, "why:      {}", looping.cause);
+        }
         Verdict::Stall(stall) => {
             let _ = writeln!(
                 out,

@@ -52,7 +52,7 @@ pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<
     })
 }
 
-fn probe(
+pub(super) fn probe(
     ctx: &Ctx<'_>,
     probe: Option<&file::Probe>,
     defaults: ProbeConfig,

@@ -43,6 +43,7 @@ pub(super) fn manager(
         ctx,
         m.leader_election.as_ref(),
         defaults.leader_election.clone(),
+        "spec.manager.leaderElection",
     )?;
     let mut reflector = reflector(ctx, m.reflector.as_ref())?;
     if let Some(informer) = &m.informer {
@@ -191,36 +192,36 @@ fn client_go(ctx: &Ctx<'_>, release: &S<String>) -> Result<ClientGoRelease> {
     }
 }
 
-fn leader_election(
+pub(super) fn leader_election(
     ctx: &Ctx<'_>,
     election: Option<&file::LeaderElection>,
     defaults: LeaderElectionConfig,
+    section: &str,
 ) -> Result<LeaderElectionConfig> {
     let Some(e) = election else {
         return Ok(defaults);
     };
-    const FIELD: &str = "spec.manager.leaderElection";
     let lease_duration = ctx.duration_in(
         &e.lease_duration,
         defaults.lease_duration,
-        &format!("{FIELD}.leaseDuration"),
+        &format!("{section}.leaseDuration"),
         bounds::TIMEOUT,
     )?;
     let renew_deadline = ctx.duration_in(
         &e.renew_deadline,
         defaults.renew_deadline,
-        &format!("{FIELD}.renewDeadline"),
+        &format!("{section}.renewDeadline"),
         bounds::TIMEOUT,
     )?;
     let retry_period = ctx.duration_in(
         &e.retry_period,
         defaults.retry_period,
-        &format!("{FIELD}.retryPeriod"),
+        &format!("{section}.retryPeriod"),
         bounds::RETRY_PERIOD,
     )?;
     // Compared at the ends of their ranges, so that every draw is valid.
     let ends = |value: &Dur, default: Duration, name: &str| {
-        ctx.ends(value, default, &format!("{FIELD}.{name}"))
+        ctx.ends(value, default, &format!("{section}.{name}"))
     };
     let lease = ends(&e.lease_duration, defaults.lease_duration, "leaseDuration");
     let renew = ends(&e.renew_deadline, defaults.renew_deadline, "renewDeadline");
@@ -233,7 +234,7 @@ fn leader_election(
         };
         return Err(ctx.error(
             &location,
-            format!("{FIELD}.{field}"),
+            format!("{section}.{field}"),
             format!(
                 "renewDeadline {} is not below leaseDuration {}; expected renewDeadline < leaseDuration",
                 duration::format(renew.1),
@@ -249,7 +250,7 @@ fn leader_election(
         };
         return Err(ctx.error(
             &location,
-            format!("{FIELD}.{field}"),
+            format!("{section}.{field}"),
             format!(
                 "renewDeadline {} is not above {ELECTION_JITTER_FACTOR} x retryPeriod {}; \
                  expected renewDeadline > {ELECTION_JITTER_FACTOR} x retryPeriod (as client-go requires)",

@@ -18,6 +18,7 @@ pub(super) fn deletion_flow(
     ctx: &Ctx<'_>,
     flow: &S<file::DeletionFlow>,
     crds: &[CrdSpec],
+    components: &[String],
 ) -> Result<DeletionFlowConfig> {
     const FIELD: &str = "spec.deletionFlow";
     let f = &flow.value;
@@ -59,7 +60,46 @@ pub(super) fn deletion_flow(
             out
         }
     };
-    let defaults = DeletionFlowConfig::new(delete_at, names);
+    let mut wait_for: Vec<String> = Vec::new();
+    for (i, name) in f.wait_for.iter().flatten().enumerate() {
+        let field = format!("{FIELD}.waitFor[{i}]");
+        if !components.contains(&name.value) {
+            return Err(ctx.error(
+                &name.referenced,
+                field,
+                format!(
+                    "`{}` is not a component of the run; expected one of {}",
+                    name.value,
+                    quoted(components)
+                ),
+            ));
+        }
+        if wait_for.contains(&name.value) {
+            return Err(ctx.error(
+                &name.referenced,
+                field,
+                format!(
+                    "`{}` is listed twice; expected each component once",
+                    name.value
+                ),
+            ));
+        }
+        wait_for.push(name.value.clone());
+    }
+    if f.wait_for.as_ref().is_some_and(|w| w.is_empty()) {
+        return Err(ctx.error(
+            &flow.referenced,
+            format!("{FIELD}.waitFor"),
+            format!(
+                "an empty list waits for nothing; expected one or more of {}, or no waitFor to wait for all",
+                quoted(components)
+            ),
+        ));
+    }
+    let defaults = DeletionFlowConfig {
+        wait_for,
+        ..DeletionFlowConfig::new(delete_at, names)
+    };
     Ok(DeletionFlowConfig {
         wait_timeout: ctx.duration_in(
             &f.wait_timeout,
@@ -197,7 +237,7 @@ pub(super) fn expect(
     replicas: &BTreeSet<&str>,
     has_flow: bool,
 ) -> Result<std::result::Result<Expect, ScenarioError>> {
-    const VERDICT_ACCEPTED: &str = "`stall` or `converges`";
+    const VERDICT_ACCEPTED: &str = "`stall`, `converges` or `restart-loop`";
     let Some(expect) = expect else {
         return Ok(Err(ctx.missing(
             spec,
@@ -215,13 +255,15 @@ pub(super) fn expect(
     let verdict = match verdict.value {
         file::Verdict::Stall => ExpectedVerdict::Stall,
         file::Verdict::Converges => ExpectedVerdict::Converges,
+        file::Verdict::RestartLoop => ExpectedVerdict::RestartLoop,
     };
     if let Some(r) = &e.stalled_replica {
-        if verdict != ExpectedVerdict::Stall {
+        if verdict == ExpectedVerdict::Converges {
             return Err(ctx.error(
                 &r.referenced,
                 "spec.expect.stalledReplica",
-                "a stalled replica with verdict `converges`; expected it only with `verdict: stall`",
+                "a stalled replica with verdict `converges`; expected it only with `verdict: stall` \
+                 (or `restart-loop`, for the replica that loops)",
             ));
         }
         if !replicas.contains(r.value.as_str()) {
