@@ -16,6 +16,7 @@ use crate::nodes::{replacement_name, ControllerManager, Loss, Losses, CONTROLLER
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::requests::replica_requests;
+use crate::scrape::{evaluate, Prometheus, PROMETHEUS_SOURCE};
 use crate::ticks::{next_tick, phase_of};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
 use crate::{judge, FaultAction, Report, WorldConfig, APISERVER_HOST, API_HTTP_PORT, API_PORT};
@@ -60,6 +61,8 @@ pub struct World {
     pleg_phase: Duration,
     /// The API server, for its request metrics at the end.
     server: Rc<RefCell<ApiServer>>,
+    /// The simulated Prometheus, when the scenario has one.
+    prometheus: Option<Prometheus>,
 }
 
 /// The kubelet started at some unknown moment before the run: its relists
@@ -130,8 +133,10 @@ impl World {
             }
         });
 
-        let image = |name: &str| {
+        let mut prometheus = config.prometheus.as_ref().map(|_| Prometheus::default());
+        let mut image = |name: &str| {
             Rc::new(ReplicaImage {
+                metrics: prometheus.as_mut().map(|p| p.target(name)),
                 name: name.to_string(),
                 config: config.manager.clone(),
                 client: config.client,
@@ -158,6 +163,16 @@ impl World {
             let image = image(pod);
             sim.host(pod, move || replica::run(image.clone()));
             sim.crash(pod);
+        }
+
+        if let (Some(prometheus), Some(scrape)) = (&prometheus, &config.prometheus) {
+            prometheus.start(
+                &mut sim,
+                scrape.scrape_interval,
+                config.duration,
+                &config.manager.leader_election.lease_name,
+                &config.manager.namespace,
+            );
         }
 
         let kubelet = Rc::new(Kubelet {
@@ -227,6 +242,7 @@ impl World {
             losses,
             pleg_phase: pleg_phase(config),
             server,
+            prometheus,
         }
     }
 
@@ -298,6 +314,17 @@ impl World {
     /// The trace so far, judged.
     pub fn finish(self) -> Run {
         let mut trace = self.recorder.take();
+        if let Some(prometheus) = &self.prometheus {
+            trace.extend(prometheus.records().into_iter().map(|r| TraceEvent {
+                at_ms: r.at_ms,
+                source: PROMETHEUS_SOURCE.to_string(),
+                what: What::World(WorldEvent::Scraped {
+                    target: r.target,
+                    up: r.up,
+                    samples: r.samples,
+                }),
+            }));
+        }
         // Events recorded by the driver and by hosts in the same tick: keep
         // time order, stable otherwise.
         trace.sort_by_key(|e| e.at_ms);
@@ -311,6 +338,9 @@ impl World {
             report.simulated,
         );
         drop(server);
+        if let (Some(prometheus), Some(config)) = (&self.prometheus, &self.config.prometheus) {
+            report.alerts = evaluate(config, &prometheus.store(), report.simulated);
+        }
         Run {
             report,
             trace,
@@ -504,6 +534,9 @@ impl World {
             pod.restarts
         });
         self.sim.bounce(name);
+        if let Some(prometheus) = &self.prometheus {
+            prometheus.container_started(name, restarts);
+        }
         self.record(name, WorldEvent::ContainerStarted { restarts });
     }
 }
