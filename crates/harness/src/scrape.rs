@@ -278,7 +278,7 @@ fn kube_state_metrics(
     let family = Family::<Vec<(&'static str, String)>, Counter>::default();
     registry.register(
         "kube_pod_container_status_restarts",
-        "The number of container restarts per container.",
+        "The number of container restarts per container",
         family.clone(),
     );
     for (pod, n) in restarts {

@@ -33,6 +33,21 @@ pub struct Run {
     pub trace: Vec<TraceEvent>,
     /// What crossed the simulated wire.
     pub segments: SegmentCounts,
+    /// Every sample the simulated Prometheus scraped (`None` without one).
+    pub metrics: Option<stallsim_prometheus::SeriesStore>,
+}
+
+impl Run {
+    /// The scraped samples in the OpenMetrics text format, each stamped
+    /// with the wall-clock time its scrape stands for (the run starts at
+    /// the same instant as every object timestamp of the world); `None`
+    /// when the world had no Prometheus.
+    pub fn openmetrics(&self) -> Option<String> {
+        let origin_ms = crate::epoch().as_millisecond();
+        self.metrics
+            .as_ref()
+            .map(|store| stallsim_prometheus::write_openmetrics(store, origin_ms))
+    }
 }
 
 /// Runs `config` to its end and judges it.
@@ -338,10 +353,12 @@ impl World {
             report.simulated,
         );
         drop(server);
-        if let (Some(prometheus), Some(config)) = (&self.prometheus, &self.config.prometheus) {
-            report.alerts = evaluate(config, &prometheus.store(), report.simulated);
+        let metrics = self.prometheus.as_ref().map(Prometheus::store);
+        if let (Some(store), Some(config)) = (&metrics, &self.config.prometheus) {
+            report.alerts = evaluate(config, store, report.simulated);
         }
         Run {
+            metrics,
             report,
             trace,
             segments: self.sim.segments(),

@@ -69,43 +69,43 @@ impl ProcessMetrics {
         let synced = Family::<LabelSet, Gauge>::default();
         registry.register(
             "stallsim_informer_synced",
-            "Whether the informer of a kind has synced (its first LIST succeeded): 1, or 0 while it has not.",
+            "Whether the informer of a kind has synced (its first LIST succeeded): 1, or 0 while it has not",
             synced.clone(),
         );
         let unsynced_seconds = Family::<LabelSet, Gauge<f64, AtomicU64>>::default();
         registry.register(
             "stallsim_informer_unsynced_seconds",
-            "Seconds since the informer of a kind was created, while it has not synced; 0 once it has.",
+            "Seconds since the informer of a kind was created, while it has not synced; 0 once it has",
             unsynced_seconds.clone(),
         );
         let list_failures = Family::<LabelSet, Counter>::default();
         registry.register(
             "stallsim_informer_list_failures",
-            "LISTs of the informer of a kind that failed.",
+            "LISTs of the informer of a kind that failed",
             list_failures.clone(),
         );
         let reconciles = Family::<LabelSet, Counter>::default();
         registry.register(
             "controller_runtime_reconcile",
-            "Total number of reconciliations per controller.",
+            "Total number of reconciliations per controller",
             reconciles.clone(),
         );
         let reconcile_errors = Family::<LabelSet, Counter>::default();
         registry.register(
             "controller_runtime_reconcile_errors",
-            "Total number of reconciliation errors per controller.",
+            "Total number of reconciliation errors per controller",
             reconcile_errors.clone(),
         );
         let health = Family::<LabelSet, Gauge>::default();
         registry.register(
             "stallsim_healthcheck",
-            "The last answer of a health endpoint (readyz, healthz): 1 passed, 0 failed.",
+            "The last answer of a health endpoint (readyz, healthz): 1 passed, 0 failed",
             health.clone(),
         );
         let health_total = Family::<LabelSet, Counter>::default();
         registry.register(
             "stallsim_healthchecks",
-            "Answers of a health endpoint, by status (success, error).",
+            "Answers of a health endpoint, by status (success, error)",
             health_total.clone(),
         );
         let metrics = ProcessMetrics {
