@@ -108,6 +108,21 @@ fn main() {
     }
 
     println!();
+    println!("the incident without its simulated Prometheus (spec.prometheus removed):");
+    let unscraped = WorldConfig {
+        prometheus: None,
+        ..incident.clone()
+    };
+    let without = row("incident, not scraped", &unscraped, runs);
+    if let (Some(with), Some(without)) = (rows[0].cpu, without.cpu) {
+        println!(
+            "scraping and alert rules cost {:.2} ms of cpu per run ({:+.1}%)",
+            (with.as_secs_f64() - without.as_secs_f64()) * 1e3,
+            (with.as_secs_f64() / without.as_secs_f64() - 1.0) * 100.0
+        );
+    }
+
+    println!();
     print_floor(&floor(runs), &rows[0]);
 
     println!();

@@ -94,6 +94,10 @@ fn the_incidents_list_bound_tells_kube_runtime_from_client_go() {
     let client_go = stallsim_harness::run(&scenario("grm-deletion-stall.yaml"));
     assert_eq!(expect.check(&client_go.report), Vec::<String>::new());
     let kube_rs = stallsim_harness::run(&scenario("kube-rs-controller-stalls.yaml"));
+    // The twin has no simulated Prometheus, so the incident's alert bounds
+    // have nothing to check there.
+    let mut expect = expect.clone();
+    expect.alerts.clear();
     let differences = expect.check(&kube_rs.report);
     assert_eq!(differences.len(), 1, "{differences:?}");
     assert!(

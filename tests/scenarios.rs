@@ -24,11 +24,24 @@ fn mismatches_of(
 /// `cargo insta review` accepts it, CI (`INSTA_UPDATE=no`) fails on it.
 fn snapshot_timeline(file: &str, run: &stallsim_harness::Run) {
     let name = file.trim_end_matches(".yaml");
-    let text = format!(
+    let mut text = format!(
         "verdict: {}\n{}",
         run.report.verdict.name(),
         stallsim_harness::render_timeline(&run.trace)
     );
+    // A file with a simulated Prometheus: when each alert went pending and
+    // fired (none of the others has one, so their snapshots stay as they were).
+    for alert in &run.report.alerts {
+        let at = |t: Option<std::time::Duration>| {
+            t.map_or("never".to_string(), stallsim_harness::format_duration)
+        };
+        text.push_str(&format!(
+            "alert {}: pending {}, firing {}\n",
+            alert.alert,
+            at(alert.pending_at),
+            at(alert.firing_at)
+        ));
+    }
     insta::assert_snapshot!(name, text);
 }
 

@@ -20,6 +20,11 @@ pub struct Args {
     /// Write every event of the run as JSON lines to this file.
     #[arg(long, value_name = "OUT.jsonl")]
     trace: Option<PathBuf>,
+    /// Write every sample the scenario's simulated Prometheus scraped
+    /// (`spec.prometheus`) in the OpenMetrics text format, with timestamps,
+    /// for `promtool tsdb create-blocks-from openmetrics` or any reader
+    #[arg(long, value_name = "OUT.prom")]
+    metrics: Option<PathBuf>,
     /// Draw the run's timeline (a lane per replica) as an SVG picture.
     #[arg(long, value_name = "OUT.svg")]
     timeline: Option<PathBuf>,
@@ -74,7 +79,26 @@ pub fn run(args: Args) -> u8 {
             return exit::BAD_INPUT;
         }
     }
+    let metrics = args.metrics.as_deref();
+    if metrics.is_some() && config.prometheus.is_none() {
+        eprintln!(
+            "error: --metrics: {} has no spec.prometheus, so nothing is scraped; \
+             add `prometheus: {{}}` under spec (docs/alerts.md)",
+            file.display()
+        );
+        return exit::BAD_INPUT;
+    }
+    if let Some(Err(error)) = metrics.map(|path| super::create_file(path, "metrics")) {
+        eprintln!("error: {error}");
+        return exit::BAD_INPUT;
+    }
     let run = stallsim_harness::run(config);
+    if let (Some(path), Some(text)) = (metrics, run.openmetrics()) {
+        if let Err(error) = super::write_file(path, "metrics", &text) {
+            eprintln!("error: {error}");
+            return exit::BAD_INPUT;
+        }
+    }
     let written = timeline
         .map_or(Ok(()), |path| {
             super::write_file(path, "timeline", &stallsim::show::svg(file, config, &run))

@@ -318,6 +318,7 @@ mod tests {
             report: stallsim_harness::judge(&config, &[], Duration::from_secs(1200)),
             trace: Vec::new(),
             segments: Default::default(),
+            metrics: None,
         };
         assert!(!stalls(&run), "{:?}", run.report.verdict);
         run.report.model_error = Some("model error at 1.000s: ...".to_string());

@@ -48,6 +48,10 @@ pub struct WorldConfig {
     pub faults: Vec<Fault>,
     /// How the checker judges the trace.
     pub checker: CheckerConfig,
+    /// The simulated Prometheus, when the scenario asks for one: without
+    /// it nothing is scraped and the trace has no scrape.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<crate::PrometheusConfig>,
 }
 
 impl Default for WorldConfig {
@@ -79,6 +83,7 @@ impl Default for WorldConfig {
             flow: None,
             faults: Vec::new(),
             checker: CheckerConfig::default(),
+            prometheus: None,
         }
     }
 }

@@ -1,14 +1,18 @@
 //! A replica's container: one manager process and its probe endpoint.
 
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use stallsim_client::{kube_client_over_net, ApiClient, KubeClient, RestClient, TurmoilTransport};
-use stallsim_manager::{Health, Manager, ManagerConfig, ProcessContext};
+use stallsim_manager::{
+    EventSink, Health, Manager, ManagerConfig, MetricsSink, ProcessContext, ProcessMetrics,
+};
 use stallsim_net::{OwnedReadHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::pods::Pods;
+use crate::scrape::MetricsSlot;
 use crate::trace::{Recorder, ReplicaSink};
 use crate::{epoch, mix_seed, ClientKind, APISERVER_HOST, API_HTTP_PORT, API_PORT};
 
@@ -31,6 +35,8 @@ pub(crate) struct ReplicaImage {
     pub world_seed: u64,
     pub pods: Pods,
     pub recorder: Recorder,
+    /// Where the process publishes its metrics, when a Prometheus scrapes.
+    pub metrics: Option<MetricsSlot>,
 }
 
 /// One run of the container's process, from start to exit.
@@ -58,12 +64,25 @@ async fn run_with<C: ApiClient + Clone + 'static>(image: Rc<ReplicaImage>, clien
     let mut config = image.config.clone();
     // Like controller-runtime's `hostname_uuid`: every process is a new candidate.
     config.identity = format!("{}_{:08x}", image.name, seed as u32);
+    let mut sink: Rc<dyn EventSink> = Rc::new(ReplicaSink {
+        recorder: image.recorder.clone(),
+        replica: image.name.clone(),
+    });
+    // Metrics only when scraped: the process keeps them from its events.
+    let metrics = image.metrics.as_ref().map(|slot| {
+        let metrics = Arc::new(ProcessMetrics::new(&config.leader_election.lease_name));
+        *slot.lock().expect("never poisoned") = Some(Arc::downgrade(&metrics));
+        metrics
+    });
+    if let Some(metrics) = &metrics {
+        sink = Rc::new(MetricsSink {
+            inner: sink,
+            metrics: metrics.clone(),
+        });
+    }
     let context = ProcessContext {
         client,
-        sink: Rc::new(ReplicaSink {
-            recorder: image.recorder.clone(),
-            replica: image.name.clone(),
-        }),
+        sink,
         seed,
         wall_clock_origin: epoch(),
     };
@@ -72,7 +91,7 @@ async fn run_with<C: ApiClient + Clone + 'static>(image: Rc<ReplicaImage>, clien
         // The process cannot serve its probes: it exits, as a real one would.
         return;
     };
-    tokio::task::spawn_local(serve_probes(listener, manager.health()));
+    tokio::task::spawn_local(serve_probes(listener, manager.health(), metrics));
     manager.run(image.pods.stop_signal(&image.name)).await;
 }
 
@@ -100,9 +119,11 @@ async fn bind_health() -> Option<TcpListener> {
 async fn serve_probes<C: ApiClient + Clone + 'static>(
     listener: TcpListener,
     health: Rc<Health<C>>,
+    metrics: Option<Arc<ProcessMetrics>>,
 ) {
     while let Ok((stream, _)) = listener.accept().await {
         let health = health.clone();
+        let metrics = metrics.clone();
         tokio::task::spawn_local(async move {
             let (read, mut write) = stream.into_split();
             let mut read = BufReader::new(read);
@@ -115,6 +136,9 @@ async fn serve_probes<C: ApiClient + Clone + 'static>(
                 "/healthz" => health.healthz().await,
                 other => Err(format!("no such endpoint {other}")),
             };
+            if let (Some(metrics), "/readyz" | "/healthz") = (&metrics, path.trim_end()) {
+                metrics.health_checked(path.trim_end(), result.is_ok());
+            }
             let answer = match result {
                 Ok(()) => "200 ok\n".to_string(),
                 Err(why) => format!("500 {why}\n"),

@@ -36,6 +36,10 @@ pub struct Report {
     /// other), in replica order: as the server counted the requests of the
     /// replica's host.
     pub api_by_replica: Vec<ReplicaRequests>,
+    /// Each alerting rule of the scenario's Prometheus: when it went
+    /// pending and firing (empty without `spec.prometheus`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<crate::AlertReport>,
 }
 
 impl Report {

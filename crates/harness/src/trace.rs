@@ -69,6 +69,15 @@ pub enum WorldEvent {
         /// Consecutive failed probes.
         failures: u32,
     },
+    /// The simulated Prometheus scraped a target (source `prometheus`).
+    Scraped {
+        /// The target's instance (a pod, or `kube-state-metrics`).
+        target: String,
+        /// Whether it answered (`up`).
+        up: bool,
+        /// Samples stored, `up` among them.
+        samples: u32,
+    },
     /// The flow deleted a CRD.
     CrdDeleted {
         /// The CRD.

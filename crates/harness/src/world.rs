@@ -17,6 +17,7 @@ use crate::nodes::{replacement_name, ControllerManager, Loss, Losses, CONTROLLER
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
 use crate::requests::replica_requests;
+use crate::scrape::{evaluate, Prometheus, PROMETHEUS_SOURCE};
 use crate::ticks::{next_tick, phase_of};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
 use crate::{
@@ -36,6 +37,21 @@ pub struct Run {
     pub trace: Vec<TraceEvent>,
     /// What crossed the simulated wire.
     pub segments: SegmentCounts,
+    /// Every sample the simulated Prometheus scraped (`None` without one).
+    pub metrics: Option<stallsim_prometheus::SeriesStore>,
+}
+
+impl Run {
+    /// The scraped samples in the OpenMetrics text format, each stamped
+    /// with the wall-clock time its scrape stands for (the run starts at
+    /// the same instant as every object timestamp of the world); `None`
+    /// when the world had no Prometheus.
+    pub fn openmetrics(&self) -> Option<String> {
+        let origin_ms = crate::epoch().as_millisecond();
+        self.metrics
+            .as_ref()
+            .map(|store| stallsim_prometheus::write_openmetrics(store, origin_ms))
+    }
 }
 
 /// Runs `config` to its end and judges it.
@@ -64,6 +80,8 @@ pub struct World {
     pleg_phase: Duration,
     /// The API server, for its request metrics at the end.
     server: Rc<RefCell<ApiServer>>,
+    /// The simulated Prometheus, when the scenario has one.
+    prometheus: Option<Prometheus>,
 }
 
 /// The kubelet started at some unknown moment before the run: its relists
@@ -141,8 +159,12 @@ impl World {
             .iter()
             .flat_map(|c| c.replicas.iter().map(move |r| (r.name.as_str(), c)))
             .collect();
-        let image = |name: &str, replica: &str| {
+        let mut prometheus = config.prometheus.as_ref().map(|_| Prometheus::default());
+        let mut image = |name: &str, replica: &str| {
             Rc::new(ReplicaImage {
+                metrics: prometheus
+                    .as_mut()
+                    .map(|p| p.target(name, &component_of[replica].name)),
                 name: name.to_string(),
                 config: component_of[replica].manager.clone(),
                 client: config.client,
@@ -169,6 +191,15 @@ impl World {
             let image = image(pod, replica);
             sim.host(pod, move || replica::run(image.clone()));
             sim.crash(pod);
+        }
+
+        if let (Some(prometheus), Some(scrape)) = (&prometheus, &config.prometheus) {
+            prometheus.start(
+                &mut sim,
+                scrape.scrape_interval,
+                config.duration,
+                &config.manager.namespace,
+            );
         }
 
         let kubelet = Rc::new(Kubelet {
@@ -256,6 +287,7 @@ impl World {
             losses,
             pleg_phase: pleg_phase(config),
             server,
+            prometheus,
         }
     }
 
@@ -327,6 +359,17 @@ impl World {
     /// The trace so far, judged.
     pub fn finish(self) -> Run {
         let mut trace = self.recorder.take();
+        if let Some(prometheus) = &self.prometheus {
+            trace.extend(prometheus.records().into_iter().map(|r| TraceEvent {
+                at_ms: r.at_ms,
+                source: PROMETHEUS_SOURCE.to_string(),
+                what: What::World(WorldEvent::Scraped {
+                    target: r.target,
+                    up: r.up,
+                    samples: r.samples,
+                }),
+            }));
+        }
         // Events recorded by the driver and by hosts in the same tick: keep
         // time order, stable otherwise.
         trace.sort_by_key(|e| e.at_ms);
@@ -340,7 +383,12 @@ impl World {
             report.simulated,
         );
         drop(server);
+        let metrics = self.prometheus.as_ref().map(Prometheus::store);
+        if let (Some(store), Some(config)) = (&metrics, &self.config.prometheus) {
+            report.alerts = evaluate(config, store, report.simulated);
+        }
         Run {
+            metrics,
             report,
             trace,
             segments: self.sim.segments(),
@@ -533,6 +581,9 @@ impl World {
             pod.restarts
         });
         self.sim.bounce(name);
+        if let Some(prometheus) = &self.prometheus {
+            prometheus.container_started(name, restarts);
+        }
         self.record(name, WorldEvent::ContainerStarted { restarts });
     }
 }

@@ -19,6 +19,7 @@ mod informer;
 mod log;
 mod manager;
 mod mapper;
+mod metrics;
 mod runtime_informer;
 
 pub use backoff::Backoff;
@@ -34,3 +35,4 @@ pub use health::{Health, WebhookServer};
 pub use informer::Informer;
 pub use manager::{Exit, Manager, ProcessContext};
 pub use mapper::{MapperError, RestMapper};
+pub use metrics::{MetricsSink, ProcessMetrics};

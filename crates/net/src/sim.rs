@@ -364,6 +364,20 @@ impl Sim {
         self.watch.failure.as_ref()
     }
 
+    /// Runs `task` on the simulation's runtime outside every host: an
+    /// observer that reads shared state on its own timers and touches no
+    /// socket (a socket belongs to a host's process). Its wake-ups poll no
+    /// host and sweep no kernel, so the hosts run as they would without it.
+    /// It lives as long as the simulation; a panic in it ends the run as a
+    /// failure with no host.
+    pub fn spawn_observer<F>(&mut self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let _runtime = self.runtime.enter();
+        drop(tokio::spawn(task));
+    }
+
     /// Simulated time since the start.
     pub fn elapsed(&self) -> Duration {
         let _runtime = self.runtime.enter();

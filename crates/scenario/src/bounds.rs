@@ -63,6 +63,18 @@ const fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
+/// Between two scrapes, or two rule evaluations, of the simulated
+/// Prometheus: at least 5s (a 24h run then keeps 17,280 scrapes of each
+/// target, each a few dozen samples, in memory), at most 1h.
+pub(crate) const PROMETHEUS_INTERVAL: DurationRange = durations(secs(5), secs(3600));
+
+/// Alerting rules of one file: each is evaluated over every scrape after
+/// the run, so a few dozen cost little.
+pub(crate) const ALERT_RULES: CountRange = CountRange {
+    least: 1,
+    greatest: 64,
+};
+
 /// A delay or lag that may be zero.
 pub(crate) const DELAY: DurationRange = durations(Duration::ZERO, DURATION_MAX);
 /// A timeout or deadline: above zero, at the timer's resolution.
@@ -500,6 +512,16 @@ pub(crate) const FIELDS: &[(&str, Range)] = &[
     ("spec.faults[].down", Range::Duration(DELAY)),
     ("spec.check.stallBound", Range::Duration(TIMEOUT)),
     (
+        "spec.prometheus.scrapeInterval",
+        Range::Duration(PROMETHEUS_INTERVAL),
+    ),
+    (
+        "spec.prometheus.evaluationInterval",
+        Range::Duration(PROMETHEUS_INTERVAL),
+    ),
+    ("spec.prometheus.rules", Range::Items(ALERT_RULES)),
+    ("spec.prometheus.rules[].for", Range::Duration(DELAY)),
+    (
         "spec.expect.apiRequests.listPerMinuteMax",
         Range::Count(REQUESTS_PER_MINUTE),
     ),
@@ -511,6 +533,7 @@ pub(crate) const FIELDS: &[(&str, Range)] = &[
         "spec.expect.apiRequests.leasePerMinuteMax",
         Range::Count(REQUESTS_PER_MINUTE),
     ),
+    ("spec.expect.alerts[].fires.within", Range::Duration(DELAY)),
 ];
 
 /// The range of `field` as errors name it (`spec.replicas[1].startAt`),
@@ -613,6 +636,12 @@ mod tests {
         let inner = match path {
             "spec.faults[].for" => format!("faults: [{{at: 1s, partition: grm-0, for: {value}}}]"),
             "spec.faults[].down" => format!("faults: [{{at: 1s, kill: grm-0, down: {value}}}]"),
+            "spec.prometheus.rules[].for" => {
+                format!("prometheus: {{rules: [{{alert: A, expr: up == 0, for: {value}}}]}}")
+            }
+            "spec.expect.alerts[].fires.within" => format!(
+                "prometheus: {{rules: [{{alert: A, expr: up == 0}}]}}\n  expect: {{verdict: stall, alerts: [{{fires: {{name: A, within: {value}}}}}]}}"
+            ),
             _ if path.starts_with("spec.components[].") => {
                 let rest = path.trim_start_matches("spec.components[].");
                 let segments: Vec<&str> = rest.split('.').collect();

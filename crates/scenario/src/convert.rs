@@ -7,6 +7,7 @@ mod components;
 mod ctx;
 mod kubelet;
 mod manager;
+mod prometheus;
 mod run;
 
 use std::cell::RefCell;
@@ -249,6 +250,7 @@ fn spec_to_world(
         ));
     }
     within_run(ctx, spec, duration_least)?;
+    let prometheus = prometheus::prometheus(ctx, spec.prometheus.as_ref())?;
     let expect = run::expect(
         ctx,
         spec_location,
@@ -256,6 +258,15 @@ fn spec_to_world(
         &replica_names,
         flow.is_some(),
     )?;
+    let alerts = prometheus::expect_alerts(
+        ctx,
+        spec.expect.as_ref().and_then(|e| e.value.alerts.as_ref()),
+        prometheus.as_ref(),
+    )?;
+    let expect = expect.map(|mut e| {
+        e.alerts = alerts;
+        e
+    });
 
     let config = WorldConfig {
         name: name.to_string(),
@@ -274,6 +285,7 @@ fn spec_to_world(
         flow,
         faults,
         checker: CheckerConfig { stall_bound },
+        prometheus,
     };
     check_tick(ctx, spec, &config)?;
     Ok((config, expect))

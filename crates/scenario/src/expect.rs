@@ -50,6 +50,75 @@ pub struct Expect {
     /// The most requests of each class any replica may send the API server
     /// in any sliding minute (`spec.expect.apiRequests`).
     pub api_requests: Option<ApiRequestBounds>,
+    /// Bounds on the alerts of the scenario's Prometheus (`spec.expect.alerts`).
+    pub alerts: Vec<AlertExpectation>,
+}
+
+/// A bound on one alert of `spec.prometheus.rules`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlertExpectation {
+    /// `fires: {name, within}`: it fires no later than `within` after the
+    /// stall began (the stalled replica's `not_ready_since`).
+    Fires {
+        /// The alert.
+        name: String,
+        /// The latest it may fire, after the stall's start.
+        within: std::time::Duration,
+    },
+    /// `silent: name`: it never fires.
+    Silent {
+        /// The alert.
+        name: String,
+    },
+}
+
+impl AlertExpectation {
+    /// How the report differs from the bound, as a sentence.
+    fn check(&self, report: &Report) -> Option<String> {
+        let name = match self {
+            AlertExpectation::Fires { name, .. } | AlertExpectation::Silent { name } => name,
+        };
+        let Some(alert) = report.alerts.iter().find(|a| &a.alert == name) else {
+            return Some(format!(
+                "expected the alert {name} to be evaluated, but the run has no such rule"
+            ));
+        };
+        if let Some(error) = &alert.error {
+            return Some(format!("the alert {name} could not be evaluated: {error}"));
+        }
+        match self {
+            AlertExpectation::Silent { .. } => alert.firing_at.map(|at| {
+                format!(
+                    "expected the alert {name} never to fire, but it fired at {}",
+                    duration::format(at)
+                )
+            }),
+            AlertExpectation::Fires { within, .. } => {
+                let Verdict::Stall(stall) = &report.verdict else {
+                    return Some(format!(
+                        "expected the alert {name} to fire within {} of the stall, but nothing stalled",
+                        duration::format(*within)
+                    ));
+                };
+                let start = stall.not_ready_since;
+                match alert.firing_at {
+                    None => Some(format!(
+                        "expected the alert {name} to fire within {} of the stall (which began at {}), but it never fired",
+                        duration::format(*within),
+                        duration::format(start)
+                    )),
+                    Some(at) if at.saturating_sub(start) > *within => Some(format!(
+                        "expected the alert {name} to fire within {} of the stall (which began at {}), but it fired at {}, {} after it",
+                        duration::format(*within),
+                        duration::format(start),
+                        duration::format(at),
+                        duration::format(at - start)
+                    )),
+                    Some(_) => None,
+                }
+            }
+        }
+    }
 }
 
 /// Bounds on the requests each replica sends the API server, by class, in
@@ -126,6 +195,7 @@ impl Expect {
             stalled_replica: None,
             deployment_ready_within_flow_timeout: None,
             api_requests: None,
+            alerts: Vec::new(),
         }
     }
 
@@ -246,6 +316,7 @@ impl Expect {
         if let Some(bounds) = &self.api_requests {
             differences.extend(bounds.check(report));
         }
+        differences.extend(self.alerts.iter().filter_map(|a| a.check(report)));
         differences
     }
 }

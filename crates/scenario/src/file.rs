@@ -76,8 +76,68 @@ pub(crate) struct Spec {
     #[schemars(with = "Option<Vec<Fault>>")]
     pub faults: Option<S<Vec<S<Fault>>>>,
     pub check: Option<Check>,
+    /// A simulated Prometheus that scrapes every process and evaluates
+    /// alerting rules; without it nothing is scraped (docs/alerts.md).
+    #[schemars(with = "Option<Prometheus>")]
+    pub prometheus: Option<S<Prometheus>>,
     #[schemars(with = "Option<Expect>")]
     pub expect: Option<S<Expect>>,
+}
+
+#[derive(DeriveDeserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Prometheus {
+    /// Between two scrapes of a target (default 30s, prometheus-operator's).
+    #[schemars(with = "Option<Timing>")]
+    pub scrape_interval: Dur,
+    /// Between two evaluations of the rules (default 30s, prometheus-operator's).
+    #[schemars(with = "Option<Timing>")]
+    pub evaluation_interval: Dur,
+    /// Alerting rules, in Prometheus' rule shape.
+    #[schemars(with = "Option<Vec<AlertRule>>")]
+    pub rules: Option<S<Vec<S<AlertRule>>>>,
+}
+
+#[derive(DeriveDeserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct AlertRule {
+    /// The alert's name. Required.
+    #[schemars(with = "String")]
+    pub alert: Option<S<String>>,
+    /// A PromQL expression of the supported subset (docs/alerts.md). Required.
+    #[schemars(with = "String")]
+    pub expr: Option<S<String>>,
+    /// How long the expression must hold before the alert fires (default 0s).
+    #[serde(rename = "for")]
+    #[schemars(rename = "for", with = "Option<Timing>")]
+    pub for_: Dur,
+    /// Labels added to the alert.
+    pub labels: Option<std::collections::BTreeMap<String, String>>,
+    /// Annotations, for people.
+    pub annotations: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// One bound on an alert: `fires: {name, within}` or `silent: name`.
+#[derive(DeriveDeserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct AlertExpect {
+    /// The alert must fire, at most `within` after the stall began.
+    #[schemars(with = "Option<Fires>")]
+    pub fires: Option<S<Fires>>,
+    /// The alert must never fire.
+    #[schemars(with = "Option<String>")]
+    pub silent: Option<S<String>>,
+}
+
+#[derive(DeriveDeserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct Fires {
+    /// The alert's name. Required.
+    #[schemars(with = "String")]
+    pub name: Option<S<String>>,
+    /// The latest it may fire, after the stall's start. Required.
+    #[schemars(with = "Timing")]
+    pub within: Dur,
 }
 
 #[derive(Default, DeriveDeserialize, JsonSchema)]
@@ -379,6 +439,9 @@ pub(crate) struct Expect {
     /// sliding minute, checked against every replica's busiest minute.
     #[schemars(with = "Option<ApiRequests>")]
     pub api_requests: Option<S<ApiRequests>>,
+    /// Bounds on the alerts of `spec.prometheus.rules`.
+    #[schemars(with = "Option<Vec<AlertExpect>>")]
+    pub alerts: Option<S<Vec<S<AlertExpect>>>>,
 }
 
 /// The most requests of a class any replica may send in any sliding minute.

@@ -51,7 +51,7 @@ pub use convert::{API_VERSION, KIND};
 pub use discover::{discover, FOUND_DIR};
 pub use error::ScenarioError;
 pub use estimates::{estimate_of, estimates_markdown, Estimate, ESTIMATES};
-pub use expect::{ApiRequestBounds, Expect, ExpectedVerdict};
+pub use expect::{AlertExpectation, ApiRequestBounds, Expect, ExpectedVerdict};
 pub use schema::json_schema;
 
 /// Parses a Go-style duration (`15s`, `3m`, `1m30s`, `800ms`) as scenario

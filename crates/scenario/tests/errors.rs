@@ -114,7 +114,7 @@ fn unknown_fields_name_the_accepted_ones() {
     );
 
     check_specs([
-        ("  bogus: 1\n", "s.yaml:6:3: field `spec.bogus`: unknown field `bogus`; expected one of `seed`, `duration`, `tick`, `network`, `apiServer`, `crds`, `replicas`, `manager`, `components`, `mitigations`, `kubelet`, `nodeLifecycle`, `deletionFlow`, `faults`, `check`, `expect`"),
+        ("  bogus: 1\n", "s.yaml:6:3: field `spec.bogus`: unknown field `bogus`; expected one of `seed`, `duration`, `tick`, `network`, `apiServer`, `crds`, `replicas`, `manager`, `components`, `mitigations`, `kubelet`, `nodeLifecycle`, `deletionFlow`, `faults`, `check`, `prometheus`, `expect`"),
         ("  manager: {leaderElection: {leaseDuraton: 15s}}\n", "s.yaml:6:30: field `spec.manager.leaderElection.leaseDuraton`: unknown field `leaseDuraton`; expected one of `leaseDuration`, `renewDeadline`, `retryPeriod`, `releaseOnCancel`"),
         ("  mitigations:\n    fixEverything: true\n", "s.yaml:7:5: field `spec.mitigations.fixEverything`: unknown field `fixEverything`; expected one of `livenessCacheSyncDeadline`, `ignoreNotFound`, `rediscoverOnLeadership`, `notFoundListIsEmpty`, `lazyInformerSyncTimeout`"),
         ("  apiServer: {finalizerDelay: 1s}\n", "s.yaml:6:15: field `spec.apiServer.finalizerDelay`: unknown field `finalizerDelay`; expected one of `historyEventsMax`, `discoveryLag`, `watchChannelCapacity`, `bookmarkInterval`, `crdFinalizerDelay`, `instanceDeletionCost`, `servingRemovalLag`, `watchTeardownDelay`"),
@@ -364,6 +364,67 @@ fn lists_that_multiply_work_are_bounded() {
         (
             format!("{HEAD}  replicas: [{}]\n", (0..17).map(|i| format!("{{name: r{i}}}")).collect::<Vec<_>>().join(", ")),
             "s.yaml:6:13: field `spec.replicas`: 17 replicas; expected 1 to 16",
+        ),
+    ]);
+}
+
+#[test]
+fn malformed_or_unsupported_promql_is_refused_at_the_expression() {
+    let rule = |expr: &str| {
+        format!("{HEAD}  prometheus:\n    rules:\n      - alert: A\n        expr: {expr}\n")
+    };
+    let error = error_of(&rule("'sum(rate(x[5m])'"));
+    assert_eq!((error.line, error.column), (Some(9), Some(15)));
+    assert_eq!(
+        error.field.as_deref(),
+        Some("spec.prometheus.rules[0].expr")
+    );
+    assert!(
+        error.message.contains("does not parse"),
+        "{}",
+        error.message
+    );
+    let error = error_of(&rule("histogram_quantile(0.9, x)"));
+    assert_eq!((error.line, error.column), (Some(9), Some(15)));
+    assert!(
+        error
+            .message
+            .contains("the function histogram_quantile is not supported"),
+        "{}",
+        error.message
+    );
+    check_specs([
+        (
+            "  prometheus:\n    rules:\n      - {expr: up == 0}\n",
+            "spec.prometheus.rules[0].alert",
+        ),
+        (
+            "  prometheus:\n    rules:\n      - {alert: A}\n",
+            "spec.prometheus.rules[0].expr",
+        ),
+        (
+            "  prometheus:\n    rules:\n      - {alert: A, expr: up == 0}\n      - {alert: A, expr: up == 1}\n",
+            "`A` names two rules",
+        ),
+        (
+            "  prometheus:\n    rules:\n      - {alert: A, expr: up offset 5m == 0}\n",
+            "the offset modifier is not supported",
+        ),
+        (
+            "  prometheus: {scrapeInterval: 1s}\n",
+            "spec.prometheus.scrapeInterval",
+        ),
+        (
+            "  prometheus:\n    rules:\n      - {alert: A, expr: up == 0}\n  expect:\n    verdict: stall\n    alerts:\n      - silent: B\n",
+            "`B` is not an alert of spec.prometheus.rules",
+        ),
+        (
+            "  expect:\n    verdict: stall\n    alerts:\n      - silent: B\n",
+            "no alerting rule to bound",
+        ),
+        (
+            "  prometheus:\n    rules:\n      - {alert: A, expr: up == 0}\n  expect:\n    verdict: stall\n    alerts:\n      - fires: {name: A}\n",
+            "spec.expect.alerts[0].fires.within",
         ),
     ]);
 }

@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
-use stallsim_harness::{ClassRequests, FlowOutcome, ReplicaRequests, Report, Stall, Verdict};
-use stallsim_scenario::{ApiRequestBounds, Expect, ExpectedVerdict};
+use stallsim_harness::{
+    AlertReport, ClassRequests, FlowOutcome, ReplicaRequests, Report, Stall, Verdict,
+};
+use stallsim_scenario::{AlertExpectation, ApiRequestBounds, Expect, ExpectedVerdict};
 
 fn stall(replica: &str) -> Verdict {
     Verdict::Stall(Stall {
@@ -32,11 +34,13 @@ fn report(verdict: Verdict, ready_within_timeout: Option<bool>) -> Report {
         model_error: None,
         api_requests: Default::default(),
         api_by_replica: Vec::new(),
+        alerts: Vec::new(),
     }
 }
 
 fn expect(verdict: ExpectedVerdict, stalled: Option<&str>, ready: Option<bool>) -> Expect {
     Expect {
+        alerts: Vec::new(),
         verdict,
         stalled_replica: stalled.map(str::to_string),
         deployment_ready_within_flow_timeout: ready,
@@ -135,6 +139,7 @@ fn requests(replica: &str, list: u64, lease: u64) -> ReplicaRequests {
 
 fn bounded(bounds: ApiRequestBounds) -> Expect {
     Expect {
+        alerts: Vec::new(),
         api_requests: Some(bounds),
         ..expect(ExpectedVerdict::Stall, None, None)
     }
@@ -182,4 +187,55 @@ fn an_unexpected_stall_names_the_stalled_replicas_lists() {
         &report,
         &["last LIST error: 404 NotFound; it sent 42 LISTs, at most 14 in any minute; lease held by grm-1"],
     );
+}
+
+fn alert(name: &str, firing_at: Option<u64>) -> AlertReport {
+    AlertReport {
+        alert: name.to_string(),
+        pending_at: firing_at.map(|s| Duration::from_secs(s.saturating_sub(60))),
+        firing_at: firing_at.map(Duration::from_secs),
+        labels: Default::default(),
+        error: None,
+    }
+}
+
+#[test]
+fn alert_bounds_hold_and_fail_against_the_stall_start() {
+    let mut report = report(stall("grm-1"), None);
+    let Verdict::Stall(s) = &report.verdict else {
+        unreachable!()
+    };
+    let start = s.not_ready_since.as_secs();
+    report.alerts = vec![alert("Caught", Some(start + 300)), alert("Missed", None)];
+    let mut expect = expect(ExpectedVerdict::Stall, None, None);
+    expect.alerts = vec![
+        AlertExpectation::Fires {
+            name: "Caught".to_string(),
+            within: Duration::from_secs(600),
+        },
+        AlertExpectation::Silent {
+            name: "Missed".to_string(),
+        },
+    ];
+    assert_eq!(expect.check(&report), Vec::<String>::new());
+    expect.alerts[0] = AlertExpectation::Fires {
+        name: "Caught".to_string(),
+        within: Duration::from_secs(299),
+    };
+    expect.alerts.push(AlertExpectation::Silent {
+        name: "Caught".to_string(),
+    });
+    expect.alerts.push(AlertExpectation::Fires {
+        name: "Missed".to_string(),
+        within: Duration::from_secs(600),
+    });
+    let differences = expect.check(&report);
+    assert_eq!(differences.len(), 3, "{differences:?}");
+    assert!(differences[0].contains("fired at"), "{}", differences[0]);
+    assert!(
+        differences[1].contains("never to fire"),
+        "{}",
+        differences[1]
+    );
+    assert!(differences[2].contains("never fired"), "{}", differences[2]);
 }

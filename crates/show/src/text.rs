@@ -121,6 +121,35 @@ pub fn run_text(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) ->
         .map(|(name, n)| format!("{name} {n}"))
         .collect();
     let _ = writeln!(out, "restarts: {}", restarts.join(", "));
+    let stall_start = match &report.verdict {
+        stallsim_harness::Verdict::Stall(stall) => Some(stall.not_ready_since),
+        _ => None,
+    };
+    for (i, alert) in report.alerts.iter().enumerate() {
+        let head = if i == 0 { "alerts:  " } else { "         " };
+        let relative = |at: std::time::Duration| match stall_start {
+            Some(start) if at >= start => {
+                format!(", {} after the stall began", format_duration(at - start))
+            }
+            Some(start) => format!(", {} before the stall began", format_duration(start - at)),
+            None => String::new(),
+        };
+        let what = match (alert.firing_at, alert.pending_at, &alert.error) {
+            (_, _, Some(error)) => format!("could not be evaluated: {error}"),
+            (Some(firing), pending, None) => format!(
+                "fired at {}{} (pending from {})",
+                format_duration(firing),
+                relative(firing),
+                pending.map_or("-".to_string(), format_duration)
+            ),
+            (None, Some(pending), None) => format!(
+                "never fired (pending at {}, its `for` never ran out)",
+                format_duration(pending)
+            ),
+            (None, None, None) => "never fired (its expression never held)".to_string(),
+        };
+        let _ = writeln!(out, "{head} {} {what}", alert.alert);
+    }
     let _ = writeln!(
         out,
         "api:      {} requests to the API server, at most {} in any minute",

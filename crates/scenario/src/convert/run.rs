@@ -322,5 +322,6 @@ pub(super) fn expect(
             .deployment_ready_within_flow_timeout
             .as_ref()
             .map(|r| r.value),
+        alerts: Vec::new(),
     }))
 }

@@ -1,0 +1,448 @@
+//! The PromQL subset alert rules need, evaluated at one instant over the
+//! stored series, as Prometheus' engine does (`promql/engine.go`,
+//! `promql/functions.go`, v3.x): instant selectors with the 5-minute
+//! lookback and staleness, range selectors over `(t - range, t]`,
+//! `rate`/`increase` with Prometheus' extrapolation, `changes`,
+//! `min_over_time`/`max_over_time`/`avg_over_time`, `time()`, `absent`,
+//! `sum`/`min`/`max`/`avg`/`count` by or without labels, arithmetic and
+//! comparisons (with `bool`) between scalars and vectors, and one-to-one
+//! matching of two vectors (`on`, `ignoring`). Anything else is refused
+//! by [`check_supported`] with its name.
+
+use std::collections::BTreeMap;
+
+use promql_parser::label::{MatchOp, Matchers};
+use promql_parser::parser::{
+    AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality, VectorSelector,
+};
+
+use crate::store::{Labels, SeriesStore, NAME};
+
+/// How far back an instant selector looks for a series' last sample:
+/// Prometheus' default `--query.lookback-delta`, 5m.
+pub const LOOKBACK_DELTA_MS: i64 = 5 * 60 * 1000;
+
+const FUNCTIONS: &[&str] = &[
+    "rate",
+    "increase",
+    "changes",
+    "min_over_time",
+    "max_over_time",
+    "avg_over_time",
+    "time",
+    "absent",
+];
+const AGGREGATIONS: &[&str] = &["sum", "min", "max", "avg", "count"];
+
+/// A PromQL value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Scalar(f64),
+    /// An instant vector: series labels and values, in label order.
+    Vector(Vec<(Labels, f64)>),
+    /// A range vector: series labels and their points.
+    Matrix(Vec<(Labels, Vec<(i64, f64)>)>),
+}
+
+/// Refuses what this evaluator does not implement, naming it: a function,
+/// an aggregation, a modifier (`offset`, `@`), a subquery, a set operator,
+/// `group_left`/`group_right`, a string.
+pub fn check_supported(expr: &Expr) -> Result<(), String> {
+    match expr {
+        Expr::Aggregate(AggregateExpr {
+            op, expr, param, ..
+        }) => {
+            let name = op.to_string();
+            if !AGGREGATIONS.contains(&name.as_str()) || param.is_some() {
+                return Err(format!(
+                    "the aggregation {name} is not supported (supported: {})",
+                    AGGREGATIONS.join(", ")
+                ));
+            }
+            check_supported(expr)
+        }
+        Expr::Unary(unary) => check_supported(&unary.expr),
+        Expr::Binary(binary) => {
+            let op = binary.op.to_string();
+            if matches!(op.as_str(), "and" | "or" | "unless") {
+                return Err(format!("the set operator {op} is not supported"));
+            }
+            if op == "atan2" {
+                return Err("the operator atan2 is not supported".to_string());
+            }
+            if let Some(modifier) = &binary.modifier {
+                if matches!(
+                    modifier.card,
+                    VectorMatchCardinality::ManyToOne(_) | VectorMatchCardinality::OneToMany(_)
+                ) {
+                    return Err("group_left and group_right are not supported".to_string());
+                }
+                if modifier.fill_values.lhs.is_some() || modifier.fill_values.rhs.is_some() {
+                    return Err("fill modifiers are not supported".to_string());
+                }
+            }
+            check_supported(&binary.lhs)?;
+            check_supported(&binary.rhs)
+        }
+        Expr::Paren(paren) => check_supported(&paren.expr),
+        Expr::Subquery(_) => Err("subqueries are not supported".to_string()),
+        Expr::NumberLiteral(_) => Ok(()),
+        Expr::StringLiteral(_) => Err("string literals are not supported".to_string()),
+        Expr::VectorSelector(vs) => check_selector(vs),
+        Expr::MatrixSelector(ms) => check_selector(&ms.vs),
+        Expr::Call(Call { func, args }) => {
+            if !FUNCTIONS.contains(&func.name) {
+                return Err(format!(
+                    "the function {} is not supported (supported: {})",
+                    func.name,
+                    FUNCTIONS.join(", ")
+                ));
+            }
+            args.args.iter().try_for_each(|a| check_supported(a))
+        }
+        Expr::Extension(_) => Err("extension expressions are not supported".to_string()),
+    }
+}
+
+fn check_selector(vs: &VectorSelector) -> Result<(), String> {
+    if vs.offset.is_some() {
+        return Err("the offset modifier is not supported".to_string());
+    }
+    if vs.at.is_some() {
+        return Err("the @ modifier is not supported".to_string());
+    }
+    if !vs.matchers.or_matchers.is_empty() {
+        return Err("`or` between label matchers is not supported".to_string());
+    }
+    Ok(())
+}
+
+/// Evaluates `expr` at `t_ms` over `store`. The expression should have
+/// passed [`check_supported`]; what it would refuse is an error here too.
+pub fn evaluate_instant(expr: &Expr, store: &SeriesStore, t_ms: i64) -> Result<Value, String> {
+    Eval { store, t_ms }.eval(expr)
+}
+
+struct Eval<'a> {
+    store: &'a SeriesStore,
+    t_ms: i64,
+}
+
+impl Eval<'_> {
+    fn eval(&self, expr: &Expr) -> Result<Value, String> {
+        match expr {
+            Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
+            Expr::Paren(p) => self.eval(&p.expr),
+            Expr::Unary(u) => Ok(match self.eval(&u.expr)? {
+                Value::Scalar(v) => Value::Scalar(-v),
+                Value::Vector(v) => {
+                    Value::Vector(v.into_iter().map(|(l, x)| (drop_name(l), -x)).collect())
+                }
+                Value::Matrix(_) => return Err("unary minus on a range vector".to_string()),
+            }),
+            Expr::VectorSelector(vs) => Ok(Value::Vector(self.select(vs))),
+            Expr::MatrixSelector(ms) => {
+                check_selector(&ms.vs)?;
+                let range_ms = ms.range.as_millis() as i64;
+                let vs = &ms.vs;
+                Ok(Value::Matrix(
+                    self.store
+                        .range(self.t_ms, range_ms)
+                        .filter(|(labels, _)| matches(vs, labels))
+                        .map(|(labels, points)| (labels.clone(), points))
+                        .collect(),
+                ))
+            }
+            Expr::Call(call) => self.call(call),
+            Expr::Aggregate(agg) => self.aggregate(agg),
+            Expr::Binary(binary) => self.binary(binary),
+            other => {
+                check_supported(other)?;
+                Err("not supported".to_string())
+            }
+        }
+    }
+
+    fn select(&self, vs: &VectorSelector) -> Vec<(Labels, f64)> {
+        self.store
+            .instant(self.t_ms, LOOKBACK_DELTA_MS)
+            .filter(|(labels, _)| matches(vs, labels))
+            .map(|(labels, v)| (labels.clone(), v))
+            .collect()
+    }
+
+    fn call(&self, call: &Call) -> Result<Value, String> {
+        let name = call.func.name;
+        if name == "time" {
+            return Ok(Value::Scalar(self.t_ms as f64 / 1000.0));
+        }
+        let arg = call
+            .args
+            .args
+            .first()
+            .ok_or_else(|| format!("{name} needs an argument"))?;
+        if name == "absent" {
+            let Value::Vector(v) = self.eval(arg)? else {
+                return Err("absent takes an instant vector".to_string());
+            };
+            if !v.is_empty() {
+                return Ok(Value::Vector(Vec::new()));
+            }
+            let mut labels = Labels::new();
+            if let Expr::VectorSelector(vs) = arg.as_ref() {
+                for m in &vs.matchers.matchers {
+                    if m.op == MatchOp::Equal && m.name != NAME {
+                        labels.insert(m.name.clone(), m.value.clone());
+                    }
+                }
+            }
+            return Ok(Value::Vector(vec![(labels, 1.0)]));
+        }
+        let Expr::MatrixSelector(ms) = arg.as_ref() else {
+            return Err(format!("{name} takes a range vector"));
+        };
+        let range_s = ms.range.as_secs_f64();
+        let Value::Matrix(matrix) = self.eval(arg)? else {
+            return Err(format!("{name} takes a range vector"));
+        };
+        let t_ms = self.t_ms;
+        let range_ms = ms.range.as_millis() as i64;
+        let out = matrix
+            .into_iter()
+            .filter_map(|(labels, points)| {
+                let value = match name {
+                    "rate" => extrapolated(&points, t_ms - range_ms, t_ms, true)? / range_s,
+                    "increase" => extrapolated(&points, t_ms - range_ms, t_ms, true)?,
+                    "changes" => points.windows(2).filter(|w| w[0].1 != w[1].1).count() as f64,
+                    "min_over_time" => points.iter().map(|p| p.1).fold(f64::INFINITY, f64::min),
+                    "max_over_time" => points.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max),
+                    "avg_over_time" => {
+                        points.iter().map(|p| p.1).sum::<f64>() / points.len() as f64
+                    }
+                    _ => return Some(Err(format!("the function {name} is not supported"))),
+                };
+                Some(Ok((drop_name(labels), value)))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Value::Vector(out))
+    }
+
+    fn aggregate(&self, agg: &AggregateExpr) -> Result<Value, String> {
+        let op = agg.op.to_string();
+        let Value::Vector(input) = self.eval(&agg.expr)? else {
+            return Err(format!("{op} takes an instant vector"));
+        };
+        let mut groups: BTreeMap<Labels, Vec<f64>> = BTreeMap::new();
+        for (labels, value) in input {
+            let key: Labels = match &agg.modifier {
+                Some(LabelModifier::Include(by)) => labels
+                    .into_iter()
+                    .filter(|(k, _)| by.labels.contains(k))
+                    .collect(),
+                Some(LabelModifier::Exclude(without)) => labels
+                    .into_iter()
+                    .filter(|(k, _)| k != NAME && !without.labels.contains(k))
+                    .collect(),
+                None => Labels::new(),
+            };
+            groups.entry(key).or_default().push(value);
+        }
+        let out = groups
+            .into_iter()
+            .map(|(labels, values)| {
+                let value = match op.as_str() {
+                    "sum" => values.iter().sum(),
+                    "min" => values.iter().copied().fold(f64::INFINITY, f64::min),
+                    "max" => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    "avg" => values.iter().sum::<f64>() / values.len() as f64,
+                    "count" => values.len() as f64,
+                    other => return Err(format!("the aggregation {other} is not supported")),
+                };
+                Ok((labels, value))
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Value::Vector(out))
+    }
+
+    fn binary(&self, binary: &BinaryExpr) -> Result<Value, String> {
+        let op = binary.op.to_string();
+        let comparison = binary.op.is_comparison_operator();
+        let return_bool = binary.modifier.as_ref().is_some_and(|m| m.return_bool);
+        let lhs = self.eval(&binary.lhs)?;
+        let rhs = self.eval(&binary.rhs)?;
+        let apply = |a: f64, b: f64| -> Result<f64, String> {
+            Ok(match op.as_str() {
+                "+" => a + b,
+                "-" => a - b,
+                "*" => a * b,
+                "/" => a / b,
+                "%" => a % b,
+                "^" => a.powf(b),
+                "==" => f64::from(u8::from(a == b)),
+                "!=" => f64::from(u8::from(a != b)),
+                ">" => f64::from(u8::from(a > b)),
+                "<" => f64::from(u8::from(a < b)),
+                ">=" => f64::from(u8::from(a >= b)),
+                "<=" => f64::from(u8::from(a <= b)),
+                other => return Err(format!("the operator {other} is not supported")),
+            })
+        };
+        // A comparison without `bool` filters: the vector's sample stays
+        // (with its own value) where it holds.
+        let keep =
+            |labels: Labels, own: f64, a: f64, b: f64| -> Result<Option<(Labels, f64)>, String> {
+                let result = apply(a, b)?;
+                Ok(if comparison && !return_bool {
+                    (result == 1.0).then_some((labels, own))
+                } else {
+                    Some((drop_name(labels), result))
+                })
+            };
+        match (lhs, rhs) {
+            (Value::Scalar(a), Value::Scalar(b)) => Ok(Value::Scalar(apply(a, b)?)),
+            (Value::Vector(v), Value::Scalar(b)) => Ok(Value::Vector(
+                v.into_iter()
+                    .map(|(l, a)| keep(l, a, a, b))
+                    .filter_map(Result::transpose)
+                    .collect::<Result<_, _>>()?,
+            )),
+            (Value::Scalar(a), Value::Vector(v)) => Ok(Value::Vector(
+                v.into_iter()
+                    .map(|(l, b)| keep(l, b, a, b))
+                    .filter_map(Result::transpose)
+                    .collect::<Result<_, _>>()?,
+            )),
+            (Value::Vector(left), Value::Vector(right)) => {
+                let modifier = binary.modifier.as_ref();
+                let matching = modifier.and_then(|m| m.matching.as_ref());
+                let signature = |labels: &Labels| -> Labels {
+                    match matching {
+                        Some(LabelModifier::Include(on)) => labels
+                            .iter()
+                            .filter(|(k, _)| on.labels.contains(k))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                        Some(LabelModifier::Exclude(ignoring)) => labels
+                            .iter()
+                            .filter(|(k, _)| k.as_str() != NAME && !ignoring.labels.contains(k))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                        None => drop_name(labels.clone()),
+                    }
+                };
+                let mut by_signature: BTreeMap<Labels, f64> = BTreeMap::new();
+                for (labels, value) in &right {
+                    if by_signature.insert(signature(labels), *value).is_some() {
+                        return Err(
+                            "many-to-many matching not allowed: matching labels must be unique on one side"
+                                .to_string(),
+                        );
+                    }
+                }
+                let mut out = Vec::new();
+                let mut seen = BTreeMap::new();
+                for (labels, a) in left {
+                    let sig = signature(&labels);
+                    let Some(&b) = by_signature.get(&sig) else {
+                        continue;
+                    };
+                    if seen.insert(sig.clone(), ()).is_some() {
+                        return Err(
+                            "many-to-many matching not allowed: matching labels must be unique on one side"
+                                .to_string(),
+                        );
+                    }
+                    // One-to-one: the result keeps the left side's labels,
+                    // reduced to the `on` labels or without the ignored ones.
+                    let labels = match matching {
+                        Some(LabelModifier::Include(_)) => {
+                            let mut l = sig;
+                            if let (true, Some(name)) =
+                                (comparison && !return_bool, labels.get(NAME))
+                            {
+                                l.insert(NAME.to_string(), name.clone());
+                            }
+                            l
+                        }
+                        Some(LabelModifier::Exclude(ignoring)) => labels
+                            .into_iter()
+                            .filter(|(k, _)| !ignoring.labels.contains(k))
+                            .collect(),
+                        None => labels,
+                    };
+                    if let Some(sample) = keep(labels, a, a, b)? {
+                        out.push(sample);
+                    }
+                }
+                out.sort_by(|x, y| x.0.cmp(&y.0));
+                Ok(Value::Vector(out))
+            }
+            _ => Err(format!("the operator {op} does not take a range vector")),
+        }
+    }
+}
+
+fn matches(vs: &VectorSelector, labels: &Labels) -> bool {
+    let name = labels.get(NAME).map(String::as_str).unwrap_or("");
+    if vs.name.as_deref().is_some_and(|n| n != name) {
+        return false;
+    }
+    matchers_hold(&vs.matchers, labels)
+}
+
+fn matchers_hold(matchers: &Matchers, labels: &Labels) -> bool {
+    matchers.matchers.iter().all(|m| {
+        let value = labels.get(&m.name).map(String::as_str).unwrap_or("");
+        m.is_match(value)
+    })
+}
+
+fn drop_name(mut labels: Labels) -> Labels {
+    labels.remove(NAME);
+    labels
+}
+
+/// Prometheus' `extrapolatedRate` (`promql/functions.go`) for a counter:
+/// the increase over the points in `(start, end]`, counter resets added
+/// back, extrapolated to the range's edges when the first or last point
+/// lies within 1.1 average intervals of them (else by half an interval),
+/// and not below zero at the start. `None` with fewer than two points.
+fn extrapolated(points: &[(i64, f64)], start_ms: i64, end_ms: i64, counter: bool) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    let (first, last) = (points[0], points[points.len() - 1]);
+    let mut result = last.1 - first.1;
+    if counter {
+        let mut previous = first.1;
+        for &(_, v) in &points[1..] {
+            if v < previous {
+                result += previous;
+            }
+            previous = v;
+        }
+    }
+    let mut to_start = (first.0 - start_ms) as f64 / 1000.0;
+    let to_end = (end_ms - last.0) as f64 / 1000.0;
+    let sampled = (last.0 - first.0) as f64 / 1000.0;
+    let average = sampled / (points.len() - 1) as f64;
+    if counter && result > 0.0 && first.1 >= 0.0 {
+        let to_zero = sampled * (first.1 / result);
+        if to_zero < to_start {
+            to_start = to_zero;
+        }
+    }
+    let threshold = average * 1.1;
+    let mut interval = sampled;
+    interval += if to_start < threshold {
+        to_start
+    } else {
+        average / 2.0
+    };
+    interval += if to_end < threshold {
+        to_end
+    } else {
+        average / 2.0
+    };
+    Some(result * (interval / sampled))
+}

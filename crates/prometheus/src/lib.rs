@@ -1,0 +1,27 @@
+//! A simulated Prometheus, as far as stallsim needs one: the series its
+//! scrapes collect ([`SeriesStore`], fed by [`parse_exposition`] from a
+//! target's text exposition), written out in the OpenMetrics text format
+//! with timestamps ([`write_openmetrics`]), and alerting rules in
+//! Prometheus' own shape ([`Rule`]) evaluated over the stored series with
+//! Prometheus' pending/firing `for` semantics ([`evaluate_rules`]).
+//!
+//! PromQL is parsed by `promql-parser` (GreptimeDB's port of Prometheus'
+//! own parser); the evaluator implements the subset alert rules need and
+//! refuses the rest by name ([`RuleError`]). Time is milliseconds since the
+//! run's start, never the wall clock; every collection is ordered, so the
+//! same samples give the same output byte for byte.
+//!
+//! This crate knows nothing of stallsim's world, scenario files or
+//! processes: it is handed text and times.
+
+mod eval;
+mod exposition;
+mod openmetrics;
+mod rules;
+mod store;
+
+pub use eval::{check_supported, evaluate_instant, Value, LOOKBACK_DELTA_MS};
+pub use exposition::{parse_exposition, ExpositionError, Scraped};
+pub use openmetrics::write_openmetrics;
+pub use rules::{evaluate_rules, AlertOutcome, Rule, RuleError};
+pub use store::{Labels, MetricType, Sample, SeriesStore};
