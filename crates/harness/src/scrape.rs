@@ -293,7 +293,10 @@ fn kube_state_metrics(
             .get_or_create(&vec![
                 ("namespace", namespace.to_string()),
                 ("pod", pod.clone()),
-                ("container", containers.get(pod).cloned().unwrap_or_default()),
+                (
+                    "container",
+                    containers.get(pod).cloned().unwrap_or_default(),
+                ),
             ])
             .inc_by(u64::from(*n));
     }
