@@ -101,6 +101,17 @@ impl Verdict {
         }
     }
 
+    /// When the failure began (the failing replica turned not ready) and
+    /// what it is called in a sentence (`stall`, `restart loop`): the
+    /// moment alerts are measured from.
+    pub fn failure_start(&self) -> Option<(Duration, &'static str)> {
+        match self {
+            Verdict::Stall(stall) => Some((stall.not_ready_since, "stall")),
+            Verdict::RestartLoop(looping) => Some((looping.not_ready_since, "restart loop")),
+            Verdict::Converges | Verdict::Inconclusive { .. } => None,
+        }
+    }
+
     /// `converges`, `stall`, `restart-loop` or `inconclusive`, as in
     /// scenario files.
     pub fn name(&self) -> &'static str {

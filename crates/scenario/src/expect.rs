@@ -58,11 +58,11 @@ pub struct Expect {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AlertExpectation {
     /// `fires: {name, within}`: it fires no later than `within` after the
-    /// stall began (the stalled replica's `not_ready_since`).
+    /// stall or restart loop began (the failing replica's `not_ready_since`).
     Fires {
         /// The alert.
         name: String,
-        /// The latest it may fire, after the stall's start.
+        /// The latest it may fire, after the stall's or restart loop's start.
         within: std::time::Duration,
     },
     /// `silent: name`: it never fires.
@@ -94,21 +94,20 @@ impl AlertExpectation {
                 )
             }),
             AlertExpectation::Fires { within, .. } => {
-                let Verdict::Stall(stall) = &report.verdict else {
+                let Some((start, failure)) = report.verdict.failure_start() else {
                     return Some(format!(
-                        "expected the alert {name} to fire within {} of the stall, but nothing stalled",
+                        "expected the alert {name} to fire within {} of the stall or restart loop, but nothing stalled or looped",
                         duration::format(*within)
                     ));
                 };
-                let start = stall.not_ready_since;
                 match alert.firing_at {
                     None => Some(format!(
-                        "expected the alert {name} to fire within {} of the stall (which began at {}), but it never fired",
+                        "expected the alert {name} to fire within {} of the {failure} (which began at {}), but it never fired",
                         duration::format(*within),
                         duration::format(start)
                     )),
                     Some(at) if at.saturating_sub(start) > *within => Some(format!(
-                        "expected the alert {name} to fire within {} of the stall (which began at {}), but it fired at {}, {} after it",
+                        "expected the alert {name} to fire within {} of the {failure} (which began at {}), but it fired at {}, {} after it",
                         duration::format(*within),
                         duration::format(start),
                         duration::format(at),

@@ -121,7 +121,8 @@ pub(crate) struct AlertRule {
 #[derive(DeriveDeserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct AlertExpect {
-    /// The alert must fire, at most `within` after the stall began.
+    /// The alert must fire, at most `within` after the stall or restart
+    /// loop began (its replica turned not ready).
     #[schemars(with = "Option<Fires>")]
     pub fires: Option<S<Fires>>,
     /// The alert must never fire.
@@ -135,7 +136,7 @@ pub(crate) struct Fires {
     /// The alert's name. Required.
     #[schemars(with = "String")]
     pub name: Option<S<String>>,
-    /// The latest it may fire, after the stall's start. Required.
+    /// The latest it may fire, after the stall's (or restart loop's) start. Required.
     #[schemars(with = "Timing")]
     pub within: Dur,
 }

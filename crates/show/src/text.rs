@@ -121,17 +121,16 @@ pub fn run_text(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) ->
         .map(|(name, n)| format!("{name} {n}"))
         .collect();
     let _ = writeln!(out, "restarts: {}", restarts.join(", "));
-    let stall_start = match &report.verdict {
-        stallsim_harness::Verdict::Stall(stall) => Some(stall.not_ready_since),
-        _ => None,
-    };
+    let failure_start = report.verdict.failure_start();
     for (i, alert) in report.alerts.iter().enumerate() {
         let head = if i == 0 { "alerts:  " } else { "         " };
-        let relative = |at: std::time::Duration| match stall_start {
-            Some(start) if at >= start => {
-                format!(", {} after the stall began", format_duration(at - start))
+        let relative = |at: std::time::Duration| match failure_start {
+            Some((start, what)) if at >= start => {
+                format!(", {} after the {what} began", format_duration(at - start))
             }
-            Some(start) => format!(", {} before the stall began", format_duration(start - at)),
+            Some((start, what)) => {
+                format!(", {} before the {what} began", format_duration(start - at))
+            }
             None => String::new(),
         };
         let what = match (alert.firing_at, alert.pending_at, &alert.error) {

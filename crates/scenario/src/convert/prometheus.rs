@@ -165,7 +165,7 @@ pub(super) fn expect_alerts(
                     return Err(ctx.missing(
                         &fires.referenced,
                         &format!("{field}.fires.within"),
-                        &format!("{TIMING_ACCEPTED}: the latest it may fire after the stall began"),
+                        &format!("{TIMING_ACCEPTED}: the latest it may fire after the stall or restart loop began"),
                     ));
                 }
                 let within = ctx.duration_in(
