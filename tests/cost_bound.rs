@@ -102,6 +102,98 @@ spec:
     )
 }
 
+/// A world of components: four components of four replicas each, none
+/// electing a leader, so every replica runs its own informers: `watched`
+/// kinds (their controllers keep waiting on a timeout) and `read` kinds
+/// read at every sync, all deleted at 30s, each informer then retrying its
+/// LIST as fast as the bounds allow; a Prometheus scraping every process at
+/// its shortest interval. With 1 and 1, the most informers the bounds
+/// accept (32).
+fn components_world(watched: usize, read: usize) -> String {
+    let crds: String = (0..48)
+        .map(|i| {
+            format!("    - {{group: g{i}.example.com, version: v1, kind: K{i}, plural: k{i}s}}\n")
+        })
+        .collect();
+    let kinds = |from: usize, count: usize, extra: &str| {
+        (from..from + count)
+            .map(|i| format!("{{kind: g{i}.example.com/v1/K{i}{extra}}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let components: String = (0..4)
+        .map(|c| {
+            let replicas = (0..4)
+                .map(|r| format!("{{name: c{c}-{r}}}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "    - name: c{c}
+      replicas: [{replicas}]
+      leaderElection: {{enabled: false}}
+      watches: [{}]
+      reads: [{}]
+      syncPeriod: 1s
+      probes:
+        liveness: {{initialDelay: 0s, period: 1s, timeout: 1s, failureThreshold: 1}}
+        readiness: {{initialDelay: 0s, period: 1s, timeout: 1s, failureThreshold: 1}}
+",
+                kinds(
+                    0,
+                    watched,
+                    ", cacheSyncTimeout: 24h, onTimeout: keepWaiting"
+                ),
+                kinds(24, read, "")
+            )
+        })
+        .collect();
+    format!(
+        "apiVersion: stallsim/v1alpha1
+kind: Scenario
+metadata: {{name: most-expensive-components}}
+spec:
+  duration: 10m
+  tick: 1ms
+  network: {{latencyMin: 0s, latencyMax: 0s}}
+  apiServer: {{historyEventsMax: 1, watchChannelCapacity: 1, bookmarkInterval: 1s}}
+  crds:
+{crds}  components:
+{components}  manager:
+    reflector:
+      backoff: {{initial: 800ms, factor: 1, cap: 800ms, jitter: 0, resetAfter: 1ms}}
+      watchTimeoutMin: 1s
+  kubelet:
+    crashLoopBackOff: {{initial: 10s, cap: 10s, resetAfter: 10s}}
+    terminationGracePeriod: 0s
+    containerStart: 0s
+    processStart: 0s
+  deletionFlow: {{deleteAt: 30s, pollInterval: 1s, waitTimeout: 1s, retryAfter: 1s}}
+  prometheus:
+    scrapeInterval: 5s
+    evaluationInterval: 5s
+    rules:
+      - {{alert: Unsynced, expr: \"max by (pod, kind) (stallsim_informer_unsynced_seconds) > 1\"}}
+"
+    )
+}
+
+#[test]
+fn components_are_bounded_by_the_informers_they_run_together() {
+    // Sixteen replicas without election, each with 24 watched and 24 read
+    // kinds: 768 informers, refused before anything runs.
+    let error = stallsim_scenario::parse(Path::new("c.yaml"), &components_world(24, 24))
+        .err()
+        .expect("768 informers are refused");
+    let error = error.to_string();
+    assert!(
+        error.contains("field `spec.components`: 768 informers in all; expected at most 32"),
+        "{error}"
+    );
+    // A kind more for every replica than the bound allows.
+    assert!(stallsim_scenario::parse(Path::new("c.yaml"), &components_world(2, 1)).is_err());
+    assert!(stallsim_scenario::parse(Path::new("c.yaml"), &components_world(1, 1)).is_ok());
+}
+
 #[test]
 fn the_most_expensive_accepted_worlds_stay_within_the_stated_multiple_of_the_incident() {
     let incident_path =
@@ -116,8 +208,14 @@ fn the_most_expensive_accepted_worlds_stay_within_the_stated_multiple_of_the_inc
         ("client-go, failing LISTs", false, false),
         ("kube-runtime, failing LISTs", true, false),
         ("client-go, crash loops", false, true),
+        ("components without election, scraped", false, false),
     ] {
-        let cost = cost_of(name, &most_expensive(kube_runtime, restarts));
+        let text = if name.starts_with("components") {
+            components_world(1, 1)
+        } else {
+            most_expensive(kube_runtime, restarts)
+        };
+        let cost = cost_of(name, &text);
         let ratios = [
             ("requests", cost.requests / incident.requests),
             ("segments", cost.segments / incident.segments),

@@ -189,6 +189,17 @@ pub(crate) const COMPONENTS: CountRange = CountRange {
     greatest: 4,
 };
 
+/// Informers a world's components run at once: a component that elects a
+/// leader runs its kinds' informers in the leader only, one without
+/// election in every replica. 32, as many kinds as the resource manager's
+/// leader runs at the bounds' extremes (16 extra kinds of its garbage
+/// collector, 16 of its watching controller). Counted over the world, not
+/// per component: sixteen replicas without election at
+/// [`COMPONENT_KINDS`]' greatest (24 watched, 24 read each) sent 666 times
+/// the incident's requests per simulated hour, and 48 informers in all
+/// wrote 232 times its trace events (tests/cost_bound.rs).
+pub(crate) const COMPONENT_INFORMERS_MAX: u64 = 32;
+
 /// The kinds a component watches, and those it reads: as many as the
 /// resource manager's garbage collector reads at most (its eight built-in
 /// kinds and [`EXTRA_KINDS`]).

@@ -45,7 +45,37 @@ pub(super) fn components(
             ),
         ));
     }
+    let informers: u64 = out.iter().map(informers_of).sum();
+    if informers > bounds::COMPONENT_INFORMERS_MAX {
+        return Err(ctx.error(
+            &list.referenced,
+            "spec.components",
+            format!(
+                "{informers} informers in all; expected at most {} over every component \
+                 (a component's watched and read kinds, once if it elects a leader, \
+                 else once per replica)",
+                bounds::COMPONENT_INFORMERS_MAX
+            ),
+        ));
+    }
     Ok(out)
+}
+
+/// The informers `component` runs at once: its kinds, in its leader only
+/// when it elects one, else in every replica.
+fn informers_of(component: &ComponentConfig) -> u64 {
+    let kinds: usize = component
+        .manager
+        .controllers
+        .iter()
+        .map(|c| c.watches.len() + c.reads.len())
+        .sum();
+    let processes = if component.manager.leader_elect {
+        1
+    } else {
+        component.replicas.len()
+    };
+    (kinds * processes) as u64
 }
 
 fn component(
