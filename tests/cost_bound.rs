@@ -181,9 +181,10 @@ spec:
 fn components_are_bounded_by_the_informers_they_run_together() {
     // Sixteen replicas without election, each with 24 watched and 24 read
     // kinds: 768 informers, refused before anything runs.
-    let error = stallsim_scenario::parse(Path::new("c.yaml"), &components_world(24, 24))
-        .err()
-        .expect("768 informers are refused");
+    let Err(error) = stallsim_scenario::parse(Path::new("c.yaml"), &components_world(24, 24))
+    else {
+        panic!("768 informers are refused");
+    };
     let error = error.to_string();
     assert!(
         error.contains("field `spec.components`: 768 informers in all; expected at most 32"),
