@@ -16,7 +16,8 @@ use promql_parser::parser::{
     AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality, VectorSelector,
 };
 
-use crate::store::{Labels, SeriesStore, NAME};
+use crate::labels::{Labels, NAME};
+use crate::store::SeriesStore;
 
 /// How far back an instant selector looks for a series' last sample:
 /// Prometheus' default `--query.lookback-delta`, 5m.

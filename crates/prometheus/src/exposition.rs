@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::store::{Labels, MetricType, NAME};
+use crate::labels::{Labels, MetricType, NAME};
 
 /// What one scrape read: the families' metadata and the samples, each with
 /// its family's name.

@@ -16,12 +16,14 @@
 
 mod eval;
 mod exposition;
+mod labels;
 mod openmetrics;
 mod rules;
 mod store;
 
 pub use eval::{check_supported, evaluate_instant, Value, LOOKBACK_DELTA_MS};
 pub use exposition::{parse_exposition, ExpositionError, Scraped};
+pub use labels::{Labels, MetricType};
 pub use openmetrics::write_openmetrics;
 pub use rules::{evaluate_rules, AlertOutcome, Rule, RuleError};
-pub use store::{Labels, MetricType, Sample, SeriesStore};
+pub use store::{Sample, SeriesStore};

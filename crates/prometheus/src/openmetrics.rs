@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use crate::exposition::escape;
-use crate::store::{SeriesStore, NAME};
+use crate::labels::NAME;
+use crate::store::SeriesStore;
 
 /// Writes every stored sample in the OpenMetrics text format (version
 /// 1.0.0): each family once (`# TYPE`, `# HELP`), its series one after the

@@ -13,7 +13,8 @@ use promql_parser::parser::Expr;
 use serde::Serialize;
 
 use crate::eval::{check_supported, evaluate_instant, Value};
-use crate::store::{Labels, SeriesStore, NAME};
+use crate::labels::{Labels, NAME};
+use crate::store::SeriesStore;
 
 /// One alerting rule.
 #[derive(Clone, Debug)]

@@ -1,0 +1,29 @@
+//! What names a series: its label set, with the metric's name under
+//! `__name__`, and its family's type.
+
+use std::collections::BTreeMap;
+
+/// A series' labels, its metric name under `__name__`, in name order.
+pub type Labels = BTreeMap<String, String>;
+
+/// The label holding a series' metric name.
+pub const NAME: &str = "__name__";
+
+/// A metric family's type, as its exposition's `# TYPE` line gave it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MetricType {
+    Counter,
+    Gauge,
+    Unknown,
+}
+
+impl MetricType {
+    /// The name the text formats use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricType::Counter => "counter",
+            MetricType::Gauge => "gauge",
+            MetricType::Unknown => "unknown",
+        }
+    }
+}
