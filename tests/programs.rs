@@ -4,6 +4,7 @@
 //! faults, explored, windowed, shrunk and drawn.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{ApiResource, DynamicObject, ListParams, PostParams};
 use kube::Api;
+use stallsim::explore::{MatrixQuery, SensitivityQuery, SystematicQuery, WindowQuery};
 use stallsim::{Process, Program, Scenario, Verdict};
 
 /// The Prometheus kind the program reads.
@@ -120,7 +122,14 @@ spec:
   deletionFlow:
     deleteAt: 0s..10s
     crds: [prometheuses.monitoring.coreos.com]
+  faults: [{at: 1m, partition: lister-0, for: 10s}]
 ";
+
+const DELETE_AT: &str = "spec.deletionFlow.deleteAt";
+
+fn at(delete_at: Duration) -> BTreeMap<String, Duration> {
+    [(DELETE_AT.to_string(), delete_at)].into()
+}
 
 fn scenario() -> Scenario {
     Scenario::parse("prometheus-lister.yaml", SCENARIO)
@@ -132,14 +141,7 @@ fn scenario() -> Scenario {
 #[test]
 fn a_program_deleted_under_stalls_and_names_its_probe_answer() {
     let s = scenario();
-    let run = s.run_with(
-        1,
-        &[(
-            "spec.deletionFlow.deleteAt".to_string(),
-            Duration::from_secs(30),
-        )]
-        .into(),
-    );
+    let run = s.run_with(1, &at(Duration::from_secs(10)));
     let Verdict::Stall(stall) = &run.report.verdict else {
         panic!("expected a stall, got {:?}", run.report.verdict);
     };
@@ -154,14 +156,113 @@ fn a_program_deleted_under_stalls_and_names_its_probe_answer() {
 #[test]
 fn a_program_started_after_the_deletion_converges() {
     let s = scenario();
-    let run = s.run_with(
-        1,
-        &[("spec.deletionFlow.deleteAt".to_string(), Duration::ZERO)].into(),
-    );
+    let run = s.run_with(1, &at(Duration::ZERO));
     assert_eq!(
         run.report.verdict,
         Verdict::Converges,
         "{:?}",
         run.report.verdict
     );
+}
+
+#[test]
+fn explore_counts_the_stalls_of_a_program() {
+    let e = scenario().explore().runs(24).jobs(2).run().expect("runs");
+    assert_eq!(e.runs(), 24);
+    let stalls = e.stall_rate().count;
+    // The program stalls when the CRD goes after its first LIST (about
+    // 2s into the run): most of 0s..10s, not all of it.
+    assert!((10..24).contains(&stalls), "{stalls} stalls of 24");
+}
+
+#[test]
+fn window_finds_the_edge_where_the_program_first_listed() {
+    let s = scenario();
+    let w = s.window(&WindowQuery::new(DELETE_AT, 1, 8)).expect("a range");
+    assert_eq!(w.stalling.len(), 1, "{:?}", w.stalling);
+    let (from, to) = w.stalling[0];
+    // Its process starts 2s in (processStart) and LISTs at once; the
+    // deletion answers 404 a few hundred ms after the DELETE.
+    assert!(
+        from > Duration::from_millis(1000) && from < Duration::from_millis(2500),
+        "{from:?}"
+    );
+    assert_eq!(to, Duration::from_secs(10));
+}
+
+#[test]
+fn shrink_reduces_a_stalling_run_to_the_deletion_alone() {
+    let s = scenario();
+    let seed = (1..40)
+        .find(|&seed| s.run(seed).report.verdict.is_stall())
+        .expect("a stalling seed");
+    let shrunk = s.shrink(seed, &s.property()).expect("the run fails");
+    assert!(shrunk.faults_kept.is_empty(), "{:?}", shrunk.faults_kept);
+    assert_eq!(shrunk.faults_dropped.len(), 1);
+    let (field, drawn, least) = &shrunk.times[0];
+    assert_eq!(field, DELETE_AT);
+    assert!(least <= drawn && *least < Duration::from_millis(2500), "{least:?}");
+}
+
+#[test]
+fn systematic_matrix_and_sensitivity_run_a_program() {
+    let s = scenario();
+    let query = SystematicQuery {
+        seed: 1,
+        grid_points: 4,
+        combinations_max: 64,
+        jobs: 2,
+    };
+    let found = s.systematic(&s.property(), &query).expect("a ranged time");
+    assert!(found.orderings.iter().any(|o| o.failed > 0));
+    assert!(found.orderings.iter().any(|o| o.failed < o.runs));
+    // No fix of the resource manager touches a program: every row alike.
+    let matrix = s.matrix(&MatrixQuery { runs: 6, jobs: 2 }).expect("runs");
+    let stalls: Vec<u64> = matrix.rows.iter().map(|r| r.stalls).collect();
+    assert!(stalls.iter().all(|&n| n == stalls[0]), "{stalls:?}");
+    let found = s.sensitivity(&SensitivityQuery {
+        seed: 1,
+        grid_points: 2,
+        jobs: 2,
+    });
+    assert_eq!(found.constants.len(), stallsim::explore::estimates_count());
+}
+
+#[test]
+fn a_seed_replays_a_program_byte_for_byte_and_the_pictures_draw_it() {
+    let s = scenario();
+    let seed = 3;
+    let lines = |run: &stallsim::Run| -> Vec<String> {
+        run.trace.iter().map(|e| e.to_json_line()).collect()
+    };
+    let (first, second) = (s.run(seed), s.run(seed));
+    assert_eq!(lines(&first), lines(&second));
+    assert!(first.trace.len() > 50, "{}", first.trace.len());
+    let drawn = s.world(seed);
+    let path = s.path();
+    let svg = stallsim::show::svg(path, &drawn.config, &first);
+    assert!(svg.contains("lister-0"));
+    assert!(svg.contains("wrote its ConfigMap"), "the note is drawn");
+    let markdown = stallsim::show::markdown(path, &drawn.config, &drawn.draws, &first);
+    assert!(markdown.contains("lister-0"));
+    let text = stallsim::show::run_text(path, &drawn.config, &drawn.draws, &first);
+    assert!(text.contains("note: wrote its ConfigMap"), "{text}");
+}
+
+#[test]
+fn an_unbound_program_is_a_model_error_not_a_panic() {
+    let s = Scenario::parse("prometheus-lister.yaml", SCENARIO).expect("valid");
+    assert_eq!(s.unbound_programs(), ["prometheus-lister"]);
+    let run = s.run(1);
+    let Verdict::Inconclusive { reasons } = &run.report.verdict else {
+        panic!("{:?}", run.report.verdict);
+    };
+    assert!(
+        reasons[0].contains("the program `prometheus-lister` is not bound to code"),
+        "{reasons:?}"
+    );
+    let error = s
+        .program(Program::new("other", |_| async {}))
+        .expect_err("no component runs `other`");
+    assert!(error.to_string().contains("prometheus-lister"), "{error}");
 }
