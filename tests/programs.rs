@@ -178,7 +178,9 @@ fn explore_counts_the_stalls_of_a_program() {
 #[test]
 fn window_finds_the_edge_where_the_program_first_listed() {
     let s = scenario();
-    let w = s.window(&WindowQuery::new(DELETE_AT, 1, 8)).expect("a range");
+    let w = s
+        .window(&WindowQuery::new(DELETE_AT, 1, 8))
+        .expect("a range");
     assert_eq!(w.stalling.len(), 1, "{:?}", w.stalling);
     let (from, to) = w.stalling[0];
     // Its process starts 2s in (processStart) and LISTs at once; the
@@ -201,7 +203,10 @@ fn shrink_reduces_a_stalling_run_to_the_deletion_alone() {
     assert_eq!(shrunk.faults_dropped.len(), 1);
     let (field, drawn, least) = &shrunk.times[0];
     assert_eq!(field, DELETE_AT);
-    assert!(least <= drawn && *least < Duration::from_millis(2500), "{least:?}");
+    assert!(
+        least <= drawn && *least < Duration::from_millis(2500),
+        "{least:?}"
+    );
 }
 
 #[test]
@@ -247,6 +252,13 @@ fn a_seed_replays_a_program_byte_for_byte_and_the_pictures_draw_it() {
     assert!(markdown.contains("lister-0"));
     let text = stallsim::show::run_text(path, &drawn.config, &drawn.draws, &first);
     assert!(text.contains("note: wrote its ConfigMap"), "{text}");
+    // The API load of the program's pods, summed per component.
+    let load = &first.report.api_by_component;
+    assert_eq!(load.len(), 1);
+    assert_eq!(load[0].component, "lister");
+    assert!(load[0].list >= 10 && load[0].other >= 1, "{load:?}");
+    assert!(text.contains("component lister: "), "{text}");
+    assert!(markdown.contains("component lister: "));
 }
 
 #[test]
@@ -265,4 +277,136 @@ fn an_unbound_program_is_a_model_error_not_a_panic() {
         .program(Program::new("other", |_| async {}))
         .expect_err("no component runs `other`");
     assert!(error.to_string().contains("prometheus-lister"), "{error}");
+}
+
+/// A kube-runtime watcher on a kind the server does not serve: it errors,
+/// and its default backoff (backon, jittered by fastrand) paces the
+/// retries; each error is noted with the simulated time.
+fn failing_watcher() -> Program {
+    Program::new("prometheus-lister", |process: Process| async move {
+        use futures::StreamExt;
+        let missing = ApiResource {
+            group: "example.com".into(),
+            version: "v1".into(),
+            api_version: "example.com/v1".into(),
+            kind: "Missing".into(),
+            plural: "missings".into(),
+        };
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(process.client(), process.namespace(), &missing);
+        let mut events = std::pin::pin!(kube::runtime::WatchStreamExt::default_backoff(
+            kube::runtime::watcher(api, Default::default())
+        ));
+        let mut errors = 0;
+        while let Some(event) = events.next().await {
+            if event.is_err() {
+                errors += 1;
+                process.note(format!("watch error {errors} at {}", process.now()));
+            }
+            if errors == 8 {
+                break;
+            }
+        }
+        process.shutdown().await;
+    })
+}
+
+#[test]
+fn a_kube_runtime_watcher_s_jittered_backoff_replays_from_the_seed() {
+    let s = Scenario::parse("prometheus-lister.yaml", SCENARIO)
+        .expect("valid")
+        .program(failing_watcher())
+        .expect("named");
+    assert_eq!(s.replays(5), Ok(()));
+    let notes = |seed| -> Vec<String> {
+        s.run(seed)
+            .trace
+            .iter()
+            .filter(|e| e.to_json_line().contains("watch error"))
+            .map(|e| e.to_json_line())
+            .collect()
+    };
+    let (five, six) = (notes(5), notes(6));
+    assert_eq!(five.len(), 8, "{five:?}");
+    // The jitter is drawn from the seed: another seed, other retry times.
+    assert_ne!(five, six);
+}
+
+/// The scenario with its program bound to `code`.
+fn with_code<F, Fut>(code: F) -> Scenario
+where
+    F: Fn(Process) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + 'static,
+{
+    Scenario::parse("prometheus-lister.yaml", SCENARIO)
+        .expect("valid")
+        .program(Program::new("prometheus-lister", code))
+        .expect("named")
+}
+
+fn model_error(run: &stallsim::Run) -> String {
+    match &run.report.verdict {
+        Verdict::Inconclusive { reasons } => reasons.join("; "),
+        other => panic!("expected a model error, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_real_socket_is_a_model_error_that_says_so() {
+    let s = with_code(|_process| async move {
+        let _ = tokio::net::TcpListener::bind("127.0.0.1:0").await;
+    });
+    let why = model_error(&s.run(1));
+    assert!(why.contains("used a real socket"), "{why}");
+    assert!(why.contains("Process::listen"), "{why}");
+}
+
+#[test]
+fn tokio_spawn_runs_outside_the_host_and_says_so() {
+    // A task spawned on the runtime itself has no host, so no network: its
+    // first connection stops the run with a sentence that says why.
+    let s = with_code(|process| async move {
+        let client = process.client();
+        let spawned = tokio::spawn(async move {
+            let config_maps: Api<ConfigMap> = Api::default_namespaced(client);
+            let _ = config_maps.list(&ListParams::default()).await;
+        });
+        let _ = spawned.await;
+        process.shutdown().await;
+    });
+    let why = model_error(&s.run(1));
+    assert!(why.contains("a task outside any host panicked"), "{why}");
+    assert!(why.contains("tokio::task::spawn_local"), "{why}");
+    // spawn_local keeps the task in the host: the same code works.
+    let s = with_code(|process| async move {
+        let client = process.client();
+        let spawned = tokio::task::spawn_local(async move {
+            let config_maps: Api<ConfigMap> = Api::default_namespaced(client);
+            config_maps.list(&ListParams::default()).await.is_ok()
+        });
+        process.note(format!("listed: {:?}", spawned.await));
+        process.shutdown().await;
+    });
+    let run = s.run(1);
+    assert!(
+        run.trace
+            .iter()
+            .any(|e| e.to_json_line().contains("listed: Ok(true)")),
+        "{:?}",
+        run.report.verdict
+    );
+}
+
+#[test]
+fn a_program_that_blocks_its_thread_is_named_with_the_wall_time_it_froze() {
+    let s = with_code(|process| async move {
+        tokio::time::sleep(Duration::from_secs(62)).await;
+        process.note("about to block");
+        std::thread::sleep(Duration::from_millis(2300));
+        process.shutdown().await;
+    });
+    let why = model_error(&s.run(1));
+    assert!(why.contains("lister-0 blocked its thread for 2."), "{why}");
+    assert!(why.contains("of wall time in one poll"), "{why}");
+    assert!(why.contains("model error at 1m4.000s"), "{why}");
 }
