@@ -410,3 +410,30 @@ fn a_program_that_blocks_its_thread_is_named_with_the_wall_time_it_froze() {
     assert!(why.contains("of wall time in one poll"), "{why}");
     assert!(why.contains("model error at 1m4.000s"), "{why}");
 }
+
+#[test]
+fn a_program_that_writes_the_os_clock_into_an_object_is_named() {
+    let s = with_code(|process| async move {
+        let config_maps: Api<ConfigMap> = Api::namespaced(process.client(), process.namespace());
+        let mut stamped = ConfigMap::default();
+        stamped.metadata.name = Some("stamped".to_string());
+        // Written from the simulated clock: accepted.
+        stamped.data = Some([("at".to_string(), process.now().to_string())].into());
+        let _ = config_maps.create(&PostParams::default(), &stamped).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        // Read from the OS clock: years from the run's epoch.
+        let os =
+            k8s_openapi::jiff::Timestamp::try_from(std::time::SystemTime::now()).expect("a time");
+        stamped.metadata.name = Some("os-clock".to_string());
+        stamped.data = Some([("at".to_string(), os.to_string())].into());
+        let _ = config_maps.create(&PostParams::default(), &stamped).await;
+        process.shutdown().await;
+    });
+    let why = model_error(&s.run(1));
+    assert!(
+        why.contains("lister-0 wrote at = ") && why.contains("into configmaps garden/os-clock"),
+        "{why}"
+    );
+    assert!(why.contains("at simulated 32."), "{why}");
+    assert!(why.contains("Process::now()"), "{why}");
+}

@@ -354,6 +354,37 @@ impl World {
             self.record_failure();
             return false;
         }
+        if self.wall_clock_read() {
+            self.record_failure();
+            return false;
+        }
+        true
+    }
+
+    /// A client wrote a timestamp the simulated wall clock could not have
+    /// given (the API server's `wall_clock_reads`): the first ends the run
+    /// as a model error naming the host, object, field, value and time.
+    fn wall_clock_read(&mut self) -> bool {
+        let Some(read) = self.server.borrow().wall_clock_reads().first().cloned() else {
+            return false;
+        };
+        let message = format!(
+            "{} wrote {} = {} into {} at simulated {} (the simulated wall clock said {}): \
+             a time read from the OS clock (SystemTime, chrono or jiff now()) instead of \
+             Process::now()",
+            read.client.as_deref().unwrap_or("a client"),
+            read.field,
+            read.value,
+            read.object,
+            crate::format_duration(read.at),
+            crate::epoch()
+                .checked_add(
+                    k8s_openapi::jiff::SignedDuration::try_from(read.at)
+                        .unwrap_or(k8s_openapi::jiff::SignedDuration::ZERO)
+                )
+                .unwrap_or(crate::epoch()),
+        );
+        self.sim.fail(read.client.as_deref(), message);
         true
     }
 
