@@ -777,3 +777,39 @@ fn run_says_what_its_verdict_rests_on_when_asked() {
     let plain = stdout(&stallsim(&["run", "scenarios/grm-deletion-stall.yaml"]));
     assert!(!plain.contains("estimates: "), "only when asked: {plain}");
 }
+
+#[test]
+fn a_file_that_names_a_program_is_refused_by_the_command_line() {
+    let file = scratch(
+        "program.yaml",
+        "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: p}\nspec:\n  \
+         components: [{name: widgets, program: widget-controller, replicas: [{name: w-0}]}]\n  \
+         expect: {verdict: converges}\n",
+    );
+    for command in ["run", "test", "explore"] {
+        let output = stallsim(&[command, file.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{command}: {stderr}");
+        assert!(
+            stderr.contains("runs the program `widget-controller`, which is code")
+                && stderr.contains("docs/your-controller.md"),
+            "{command}: {stderr}"
+        );
+    }
+    // Manager fields beside `program` are refused with their place.
+    let file = scratch(
+        "program-and-watches.yaml",
+        "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: p}\nspec:\n  \
+         components:\n    - name: widgets\n      program: widget-controller\n      \
+         replicas: [{name: w-0}]\n      watches: [{kind: v1/Secret}]\n",
+    );
+    let output = stallsim(&["run", file.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("program-and-watches.yaml:9:16")
+            && stderr.contains("field `spec.components[0].watches`")
+            && stderr.contains("this component runs the program `widget-controller`"),
+        "{stderr}"
+    );
+}
