@@ -73,7 +73,7 @@ pub(crate) fn far_timestamp(stored: &Stored, now: Duration) -> Option<(String, S
         }
         Some(_) => None,
         None => json_timestamps(stored.json.text())
-            .find(|(_, value)| value.parse::<Timestamp>().is_ok_and(|t| far(t))),
+            .find(|(_, value)| value.parse::<Timestamp>().is_ok_and(far)),
     }
 }
 

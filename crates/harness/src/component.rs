@@ -45,6 +45,9 @@ pub struct ComponentConfig {
 /// What a component's replicas run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "lowercase")]
+// Held once per component of a world's config, never in bulk: unboxed, so
+// that a match reads the manager's configuration directly.
+#[allow(clippy::large_enum_variant)]
 pub enum ComponentProcess {
     /// An informer-based process of the resource manager's design, as its
     /// configuration describes it; `identity` is set per replica.
