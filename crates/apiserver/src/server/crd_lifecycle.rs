@@ -57,7 +57,11 @@ impl ApiServer {
         }
         self.custom.insert(
             name.to_string(),
-            CustomResource::established(parsed.resource, parsed.short_names),
+            CustomResource::established(
+                parsed.resource,
+                parsed.short_names,
+                parsed.status_subresource,
+            ),
         );
     }
 
