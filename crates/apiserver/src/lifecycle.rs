@@ -26,8 +26,9 @@ pub(crate) enum Phase {
     Established,
     /// Deleted and finalizing: still served, creates refused. The finalizer
     /// takes its next step at `next_step_at`: marking the instance deletion
-    /// in progress (`cleaning` false), then deleting one instance at a time,
-    /// then removing the CRD object.
+    /// in progress (`cleaning` false), then deleting one instance at a time
+    /// (marking one with finalizers, and looking again every 5s until the
+    /// marked ones are gone), then removing the CRD object.
     Terminating {
         next_step_at: Duration,
         cleaning: bool,

@@ -488,7 +488,7 @@ pub(super) fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
 
 /// Marks an object with finalizers as deleted: its generation bumped on
 /// the first mark, the deletion timestamp `now`, no grace period.
-fn mark_as_deleting(metadata: &mut ObjectMeta, now: Duration) {
+pub(super) fn mark_as_deleting(metadata: &mut ObjectMeta, now: Duration) {
     if metadata.deletion_timestamp.is_none() {
         if let Some(generation) = metadata.generation.filter(|&g| g > 0) {
             metadata.generation = Some(generation + 1);

@@ -287,3 +287,47 @@ fn the_crd_object_declares_its_status_subresource() {
         .subresources
         .is_none());
 }
+
+#[test]
+fn a_deleted_crd_waits_for_the_finalizers_of_its_instances() {
+    let (mut server, resource) = with_widget(true);
+    let patch = |body: Value| Request::new(Method::Patch, path(&resource)).body(body);
+    let held = json!({"metadata": {"finalizers": ["widgets.example.com/cleanup"]}});
+    assert_eq!(send(&mut server, patch(held), s(2)).0, 200);
+    let crd = format!(
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{}",
+        widgets(true).name()
+    );
+    assert_eq!(
+        send(
+            &mut server,
+            Request::new(Method::Delete, crd.clone()),
+            s(10)
+        )
+        .0,
+        200
+    );
+    // The finalizer marks the instance instead of deleting it, and waits.
+    let (code, marked) = send(
+        &mut server,
+        Request::new(Method::Get, path(&resource)),
+        s(40),
+    );
+    assert_eq!(code, 200, "the resource is still served");
+    assert!(
+        marked["metadata"]["deletionTimestamp"].is_string(),
+        "{marked}"
+    );
+    let (code, _) = send(&mut server, Request::new(Method::Get, crd.clone()), s(40));
+    assert_eq!(code, 200, "the CRD still terminates");
+    // Its controller removes the finalizer: the instance goes, and the
+    // CRD at the finalizer's next look (every 5s).
+    let remove = json!([
+        {"op": "test", "path": "/metadata/finalizers/0", "value": "widgets.example.com/cleanup"},
+        {"op": "remove", "path": "/metadata/finalizers/0"},
+    ]);
+    assert_eq!(send(&mut server, patch(remove), s(41)).0, 200);
+    server.advance(s(46));
+    let (code, body) = send(&mut server, Request::new(Method::Get, crd), s(46));
+    assert_eq!(code, 404, "{body}");
+}
