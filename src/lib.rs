@@ -45,7 +45,8 @@ pub use stallsim_show as show;
 
 pub use stallsim_explore::{Exploration, Explore, Rate};
 pub use stallsim_harness::{
-    format_duration, FlowOutcome, Report, RestartLoop, Run, Stall, Verdict, WorldConfig,
+    format_duration, FlowOutcome, Process, Program, Report, RestartLoop, Run, Stall, Verdict,
+    WorldConfig,
 };
 pub use stallsim_scenario::{
     Draw, Drawn, Estimate, Expect, ExpectedVerdict, ScenarioError, ESTIMATES,

@@ -8,7 +8,7 @@ use stallsim_explore::{
     matrix, sensitivity, shrink, stall_window, systematic, Explore, Matrix, MatrixQuery,
     Sensitivity, SensitivityQuery, Shrunk, Systematic, SystematicQuery, Window, WindowQuery,
 };
-use stallsim_harness::{Run, WorldConfig};
+use stallsim_harness::{Program, Run, WorldConfig};
 use stallsim_scenario::{Draw, Drawn, Estimate, Expect};
 
 use crate::Error;
@@ -45,6 +45,43 @@ impl Scenario {
         Ok(Scenario {
             file: stallsim_scenario::parse(path.as_ref(), text)?,
         })
+    }
+
+    /// Binds `program`'s code to the components of the file whose
+    /// `program:` names it: every run, exploration, window, shrink and
+    /// picture of this scenario then runs that code in their pods. The
+    /// error says which programs the file names when none is `program`'s.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), stallsim::Error> {
+    /// use stallsim::{Process, Program, Scenario};
+    /// let text = "apiVersion: stallsim/v1alpha1\nkind: Scenario\nmetadata: {name: idle}\n\
+    ///     spec:\n  duration: 10m\n  \
+    ///     components: [{name: idle, program: idle, replicas: [{name: idle-0}]}]\n";
+    /// let idle = Program::new("idle", |process: Process| async move {
+    ///     process.shutdown().await;
+    /// });
+    /// let s = Scenario::parse("idle.yaml", text)?.program(idle)?;
+    /// assert_eq!(s.run(1).report.verdict, stallsim::Verdict::Converges);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn program(self, program: Program) -> Result<Scenario, Error> {
+        Ok(Scenario {
+            file: self.file.bind_program(program)?,
+        })
+    }
+
+    /// The programs the file's components name, in order.
+    pub fn program_names(&self) -> Vec<String> {
+        self.file.program_names()
+    }
+
+    /// The programs the file names that no code is bound to yet: a run of
+    /// the scenario stops at once with a model error until each is bound
+    /// ([`Scenario::program`]).
+    pub fn unbound_programs(&self) -> Vec<String> {
+        self.file.unbound_programs()
     }
 
     /// The scenario as the lower crates take it.

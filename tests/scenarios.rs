@@ -163,8 +163,9 @@ fn check_with_kube_runtime(file: &str) {
     config.client = stallsim_harness::ClientKind::Kube;
     config.manager.reflector.library = stallsim_harness::manager::InformerLibrary::KubeRuntime;
     for component in &mut config.components {
-        component.manager.reflector.library =
-            stallsim_harness::manager::InformerLibrary::KubeRuntime;
+        if let Some(manager) = component.process.manager_mut() {
+            manager.reflector.library = stallsim_harness::manager::InformerLibrary::KubeRuntime;
+        }
     }
     if config.manager.mitigations.not_found_list_is_empty {
         config.manager.mitigations.not_found_list_is_empty = false;

@@ -25,9 +25,29 @@ use std::path::Path;
 /// The scenario at `file`, or `None` after saying on stderr what is wrong
 /// with it (the caller exits with [`exit::BAD_INPUT`]).
 pub fn load_scenario(file: &Path) -> Option<stallsim::Scenario> {
-    stallsim::Scenario::from_file(file)
+    let scenario = stallsim::Scenario::from_file(file)
         .map_err(|error| eprintln!("error: {error}"))
-        .ok()
+        .ok()?;
+    if let Some(error) = unbound_programs_error(file, &scenario.unbound_programs()) {
+        eprintln!("error: {error}");
+        return None;
+    }
+    Some(scenario)
+}
+
+/// Why a file that names programs cannot run from the command line: a
+/// program is code, which only Rust can bind; `None` when it names none.
+pub fn unbound_programs_error(file: &Path, unbound: &[String]) -> Option<String> {
+    let names: Vec<String> = unbound.iter().map(|n| format!("`{n}`")).collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "{}: the scenario runs the program {}, which is code: a program is bound from Rust \
+             (stallsim::Scenario::program, in your crate's tests or binary), not by a file \
+             alone (see docs/your-controller.md)",
+            file.display(),
+            names.join(", ")
+        )
+    })
 }
 
 /// Writes `text` to `out`; the error names the file and what was written.

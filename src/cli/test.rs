@@ -52,6 +52,10 @@ pub fn run(args: Args) -> u8 {
                 return exit::BAD_INPUT;
             }
         };
+        if let Some(error) = super::unbound_programs_error(file, &scenario.unbound_programs()) {
+            eprintln!("error: {error}");
+            return exit::BAD_INPUT;
+        }
         match scenario.expectation() {
             Ok(expect) => {
                 let expect = expect.clone();

@@ -95,7 +95,11 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         },
         (None, Some((detected_at, replica, not_ready_since))) => {
             let (unsynced_informers, last_list_error) = unsynced_at(trace, &replica, detected_at);
+            let last_probe = runs_program(config, &replica)
+                .then(|| last_readiness_failure(trace, &replica, detected_at))
+                .flatten();
             Verdict::Stall(Stall {
+                last_probe,
                 lease_holder: lease_holder_at(trace, detected_at),
                 replica,
                 not_ready_since,
@@ -130,6 +134,34 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         api_by_replica: Vec::new(),
         alerts: Vec::new(),
     }
+}
+
+/// Whether `pod` (a replica, or a replacement named after one) belongs to
+/// a component that runs a program.
+fn runs_program(config: &WorldConfig, pod: &str) -> bool {
+    config.components.iter().any(|c| {
+        c.process.program().is_some()
+            && c.replicas
+                .iter()
+                .any(|r| r.name == pod || pod.starts_with(&format!("{}-", r.name)))
+    })
+}
+
+/// The detail of `pod`'s last failed readiness probe up to `until`.
+fn last_readiness_failure(trace: &[TraceEvent], pod: &str, until: Duration) -> Option<String> {
+    trace
+        .iter()
+        .take_while(|e| e.at() <= until)
+        .filter(|e| e.source == pod)
+        .filter_map(|e| match &e.what {
+            What::World(WorldEvent::ProbeResult {
+                probe: crate::Probe::Readiness,
+                ok: false,
+                detail,
+            }) => Some(detail.clone()),
+            _ => None,
+        })
+        .last()
 }
 
 /// Every pod of the run: the replicas' first pods, then each pod the

@@ -10,7 +10,7 @@
 use serde::Serialize;
 use stallsim_manager::ManagerConfig;
 
-use crate::{ProbeConfig, ReplicaSpec, WorldConfig};
+use crate::{ProbeConfig, Program, ReplicaSpec, WorldConfig};
 
 /// The resource manager's name: its deployment's, its pods' `app` label
 /// and its container's.
@@ -25,7 +25,7 @@ pub const RESERVED_HOSTS: [&str; 4] = [
     crate::nodes::CONTROLLER_MANAGER_HOST,
 ];
 
-/// One component: a deployment of replicas, each running `manager`.
+/// One component: a deployment of replicas, each running `process`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentConfig {
     /// The deployment's name, its pods' `app` label and its container's
@@ -33,12 +33,51 @@ pub struct ComponentConfig {
     pub name: String,
     /// Its pods; their names are host names, unique in the world.
     pub replicas: Vec<ReplicaSpec>,
-    /// The process every replica runs; `identity` is set per replica.
-    pub manager: ManagerConfig,
+    /// The process every replica runs (written as `manager` or `program`).
+    #[serde(flatten)]
+    pub process: ComponentProcess,
     /// The kubelet's liveness probe of its pods (`/healthz`).
     pub liveness: ProbeConfig,
     /// The kubelet's readiness probe of its pods (`/readyz`).
     pub readiness: ProbeConfig,
+}
+
+/// What a component's replicas run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentProcess {
+    /// An informer-based process of the resource manager's design, as its
+    /// configuration describes it; `identity` is set per replica.
+    Manager(ManagerConfig),
+    /// The user's own code.
+    Program(Program),
+}
+
+impl ComponentProcess {
+    /// The manager's configuration, unless the component runs a program.
+    pub fn manager(&self) -> Option<&ManagerConfig> {
+        match self {
+            ComponentProcess::Manager(manager) => Some(manager),
+            ComponentProcess::Program(_) => None,
+        }
+    }
+
+    /// The manager's configuration to change, unless the component runs a
+    /// program.
+    pub fn manager_mut(&mut self) -> Option<&mut ManagerConfig> {
+        match self {
+            ComponentProcess::Manager(manager) => Some(manager),
+            ComponentProcess::Program(_) => None,
+        }
+    }
+
+    /// The program, if the component runs one.
+    pub fn program(&self) -> Option<&Program> {
+        match self {
+            ComponentProcess::Manager(_) => None,
+            ComponentProcess::Program(program) => Some(program),
+        }
+    }
 }
 
 impl WorldConfig {
@@ -48,7 +87,7 @@ impl WorldConfig {
         let primary = (!self.replicas.is_empty()).then(|| ComponentConfig {
             name: RESOURCE_MANAGER.to_string(),
             replicas: self.replicas.clone(),
-            manager: self.manager.clone(),
+            process: ComponentProcess::Manager(self.manager.clone()),
             liveness: self.kubelet.liveness.clone(),
             readiness: self.kubelet.readiness.clone(),
         });
@@ -71,8 +110,36 @@ impl WorldConfig {
     pub fn set_mitigations(&mut self, mitigations: &stallsim_manager::Mitigations) {
         self.manager.mitigations = mitigations.clone();
         for component in &mut self.components {
-            component.manager.mitigations = mitigations.clone();
+            if let Some(manager) = component.process.manager_mut() {
+                manager.mitigations = mitigations.clone();
+            }
         }
+    }
+
+    /// Binds `program`'s code to every component that runs a program of
+    /// its name; false when none does.
+    pub fn bind_program(&mut self, program: &Program) -> bool {
+        let mut bound = false;
+        for component in &mut self.components {
+            if let ComponentProcess::Program(p) = &mut component.process {
+                if p.name() == program.name() {
+                    *p = program.clone();
+                    bound = true;
+                }
+            }
+        }
+        bound
+    }
+
+    /// The programs of the world's components not bound to code, by name.
+    pub fn unbound_programs(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for program in self.components.iter().filter_map(|c| c.process.program()) {
+            if !program.is_bound() && !names.contains(&program.name()) {
+                names.push(program.name());
+            }
+        }
+        names
     }
 }
 

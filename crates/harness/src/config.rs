@@ -178,6 +178,20 @@ pub struct ProbeConfig {
     pub timeout: Duration,
     /// Consecutive failures that fail the probe.
     pub failure_threshold: u32,
+    /// An HTTP GET of a path on a port of the pod, as the kubelet's HTTP
+    /// prober sends it; `None`: the harness's own probe endpoint (the
+    /// manager's checks, or a program's health functions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_get: Option<HttpGet>,
+}
+
+/// A probe's `httpGet`: the kubelet asks `http://<pod>:<port><path>`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HttpGet {
+    /// The path, with its query if any (`/readyz`).
+    pub path: String,
+    /// The port the pod's process listens on.
+    pub port: u16,
 }
 
 /// Container restarts back off: `initial` doubling to `cap`; the backoff is
@@ -231,12 +245,14 @@ impl Default for KubeletConfig {
                 period: Duration::from_secs(10),
                 timeout: Duration::from_secs(5),
                 failure_threshold: 5,
+                http_get: None,
             },
             readiness: ProbeConfig {
                 initial_delay: Duration::from_secs(10),
                 period: Duration::from_secs(10),
                 timeout: Duration::from_secs(1),
                 failure_threshold: 3,
+                http_get: None,
             },
             crash_loop: CrashLoopConfig {
                 initial: Duration::from_secs(10),

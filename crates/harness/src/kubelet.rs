@@ -21,6 +21,7 @@ use stallsim_client::{ApiClient, ApiError, RestClient, TurmoilTransport};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::http_probe::http_probe;
 use crate::pods::{ContainerState, Pods};
 use crate::replica::probe;
 use crate::ticks::next_tick;
@@ -232,7 +233,10 @@ impl Kubelet {
     }
 
     async fn probe(&self, name: &str, kind: Probe, path: &str, config: &ProbeConfig) -> bool {
-        let result = probe(name, path, config.timeout).await;
+        let result = match &config.http_get {
+            Some(get) => http_probe(name, get, config.timeout).await,
+            None => probe(name, path, config.timeout).await,
+        };
         let ok = result.is_ok();
         self.recorder.world(
             name,

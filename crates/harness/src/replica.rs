@@ -1,5 +1,6 @@
 //! A replica's container: one manager process and its probe endpoint.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +13,16 @@ use stallsim_net::{OwnedReadHalf, TcpListener, TcpStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::pods::Pods;
+use crate::program::{HealthFunctions, Process};
 use crate::scrape::MetricsSlot;
 use crate::trace::{Recorder, ReplicaSink};
-use crate::{epoch, mix_seed, ClientKind, APISERVER_HOST, API_HTTP_PORT, API_PORT};
+use crate::{
+    epoch, mix_seed, ClientKind, ComponentProcess, Program, APISERVER_HOST, API_HTTP_PORT, API_PORT,
+};
 
-/// The port of `/readyz` and `/healthz`.
-pub(crate) const HEALTH_PORT: u16 = 8081;
+/// The port of the harness's probe endpoint (`/readyz` and `/healthz`):
+/// a manager's checks, or a program's health functions.
+pub const HEALTH_PORT: u16 = 8081;
 /// Between tries to bind the probe port while an old connection holds it.
 const HEALTH_BIND_RETRY: Duration = Duration::from_millis(100);
 const HEALTH_BIND_TRIES_MAX: u32 = 600;
@@ -26,7 +31,13 @@ const HEALTH_BIND_TRIES_MAX: u32 = 600;
 #[derive(Clone)]
 pub(crate) struct ReplicaImage {
     pub name: String,
-    pub config: ManagerConfig,
+    pub process: ComponentProcess,
+    /// The namespace its pod runs in.
+    pub namespace: String,
+    /// Whether the kubelet probes it on the harness's probe endpoint (a
+    /// probe without `httpGet`): a program's health functions are served
+    /// there only then.
+    pub harness_probes: bool,
     pub client: ClientKind,
     /// From the container running to the manager starting; nothing listens
     /// or talks meanwhile.
@@ -42,26 +53,65 @@ pub(crate) struct ReplicaImage {
 /// One run of the container's process, from start to exit.
 pub(crate) async fn run(image: Rc<ReplicaImage>) {
     tokio::time::sleep(image.process_start).await;
+    let config = match &image.process {
+        ComponentProcess::Manager(config) => config.clone(),
+        ComponentProcess::Program(program) => {
+            let program = program.clone();
+            return Box::pin(run_program(image, program)).await;
+        }
+    };
     // The client is built afresh in every process, within its host: its
     // connections and their tasks belong to this process.
     match image.client {
         ClientKind::Rest => {
             let transport = TurmoilTransport::new(APISERVER_HOST, API_PORT);
             let client = RestClient::new(transport, image.request_timeout);
-            Box::pin(run_with(image, client)).await;
+            Box::pin(run_with(image, config, client)).await;
         }
         ClientKind::Kube => {
             let kube = kube_client_over_net(APISERVER_HOST, API_HTTP_PORT);
             let client = KubeClient::new(kube, image.request_timeout);
-            Box::pin(run_with(image, client)).await;
+            Box::pin(run_with(image, config, client)).await;
         }
     }
 }
 
-async fn run_with<C: ApiClient + Clone + 'static>(image: Rc<ReplicaImage>, client: C) {
+/// One run of a program's process: its code, called with a fresh
+/// [`Process`], and the harness's probe endpoint serving its health
+/// functions while any probe of the pod goes there.
+async fn run_program(image: Rc<ReplicaImage>, program: Program) {
+    let Some(code) = program.code() else {
+        // World::new refuses an unbound program before anything runs.
+        return;
+    };
     let generation = image.pods.with(&image.name, |pod| pod.generation);
     let seed = mix_seed(image.world_seed, &image.name, generation);
-    let mut config = image.config.clone();
+    let health = Rc::new(RefCell::new(HealthFunctions::default()));
+    if image.harness_probes {
+        let Some(listener) = bind_health().await else {
+            return;
+        };
+        tokio::task::spawn_local(serve_program_probes(listener, health.clone()));
+    }
+    let process = Process::new(
+        image.name.clone(),
+        image.namespace.clone(),
+        seed,
+        kube_client_over_net(APISERVER_HOST, API_HTTP_PORT),
+        image.pods.stop_signal(&image.name),
+        image.recorder.clone(),
+        health,
+    );
+    code(process).await;
+}
+
+async fn run_with<C: ApiClient + Clone + 'static>(
+    image: Rc<ReplicaImage>,
+    mut config: ManagerConfig,
+    client: C,
+) {
+    let generation = image.pods.with(&image.name, |pod| pod.generation);
+    let seed = mix_seed(image.world_seed, &image.name, generation);
     // Like controller-runtime's `hostname_uuid`: every process is a new candidate.
     config.identity = format!("{}_{:08x}", image.name, seed as u32);
     let mut sink: Rc<dyn EventSink> = Rc::new(ReplicaSink {
@@ -124,34 +174,71 @@ async fn serve_probes<C: ApiClient + Clone + 'static>(
     while let Ok((stream, _)) = listener.accept().await {
         let health = health.clone();
         let metrics = metrics.clone();
-        tokio::task::spawn_local(async move {
-            let (read, mut write) = stream.into_split();
-            let mut read = BufReader::new(read);
-            let mut path = String::new();
-            if !matches!(read.read_line(&mut path).await, Ok(1..)) {
-                return;
-            }
-            let result = match path.trim_end_matches('\n') {
+        tokio::task::spawn_local(answer_probe(stream, move |path| async move {
+            let result = match path.as_str() {
                 "/readyz" => health.readyz(),
                 "/healthz" => health.healthz().await,
                 other => Err(format!("no such endpoint {other}")),
             };
-            if let (Some(metrics), "/readyz" | "/healthz") = (&metrics, path.trim_end()) {
-                metrics.health_checked(path.trim_end(), result.is_ok());
+            if let (Some(metrics), "/readyz" | "/healthz") = (&metrics, path.as_str()) {
+                metrics.health_checked(&path, result.is_ok());
             }
-            let answer = match result {
-                Ok(()) => "200 ok\n".to_string(),
-                Err(why) => format!("500 {why}\n"),
-            };
-            // A failure means the kubelet is gone: nothing is left to do.
-            let _ = async {
-                write.write_all(answer.as_bytes()).await?;
-                write.shutdown().await?;
-                read_to_end(&mut read).await
-            }
-            .await;
-        });
+            result
+        }));
     }
+}
+
+/// A program's health functions on the probe endpoint, answered as
+/// [`serve_probes`] answers the manager's checks.
+async fn serve_program_probes(listener: TcpListener, health: Rc<RefCell<HealthFunctions>>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let health = health.clone();
+        tokio::task::spawn_local(answer_probe(stream, move |path| async move {
+            // Cloned out, so a check may itself set the health functions.
+            let check = {
+                let health = health.borrow();
+                match path.as_str() {
+                    "/readyz" => Ok(health.readyz.clone()),
+                    "/healthz" => Ok(health.healthz.clone()),
+                    other => Err(format!("no such endpoint {other}")),
+                }
+            };
+            match check {
+                Ok(Some(check)) => check(),
+                Ok(None) => Ok(()),
+                Err(why) => Err(why),
+            }
+        }));
+    }
+}
+
+/// Reads one line (the path) from the kubelet, answers it with `200 ok` or
+/// `500 <why>` as `check` says, then closes its side and reads the
+/// kubelet's side to its end before dropping the connection (dropping it
+/// with unread bytes or an open write side resets it).
+async fn answer_probe<F, Fut>(stream: TcpStream, check: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut path = String::new();
+    if !matches!(read.read_line(&mut path).await, Ok(1..)) {
+        return;
+    }
+    let path = path.trim_end_matches('\n').to_string();
+    let answer = match check(path).await {
+        Ok(()) => "200 ok\n".to_string(),
+        Err(why) => format!("500 {why}\n"),
+    };
+    // A failure means the kubelet is gone: nothing is left to do.
+    let _ = async {
+        write.write_all(answer.as_bytes()).await?;
+        write.shutdown().await?;
+        read_to_end(&mut read).await
+    }
+    .await;
 }
 
 /// The kubelet's side: asks `path` of `replica`, within `timeout`, on a new

@@ -139,6 +139,10 @@ pub struct Stall {
     pub last_list_error: Option<String>,
     /// Who held the lease when the bound ran out.
     pub lease_holder: Option<String>,
+    /// For a program's pod (which emits no manager events): the detail of
+    /// the last failed readiness probe before the bound ran out, its why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_probe: Option<String>,
 }
 
 /// A replica that kept restarting, never ready in between, past the bound.

@@ -170,7 +170,8 @@ fn watched_kinds(config: &WorldConfig, pod: &str, controller: &str) -> Vec<Strin
             })
         });
     component
-        .and_then(|c| c.manager.controllers.iter().find(|k| k.name == controller))
+        .and_then(|c| c.process.manager())
+        .and_then(|m| m.controllers.iter().find(|k| k.name == controller))
         .map(|k| k.watches.iter().map(|g| g.to_string()).collect())
         .unwrap_or_default()
 }

@@ -142,7 +142,10 @@ pub fn render_timeline(trace: &[TraceEvent]) -> String {
                 WorldEvent::PartitionHealed { from } => {
                     Some(format!("partition from {from} healed"))
                 }
-                WorldEvent::TaskPanicked { .. } | WorldEvent::HostFroze { .. } => world
+                WorldEvent::Note { text } => Some(format!("note: {text}")),
+                WorldEvent::TaskPanicked { .. }
+                | WorldEvent::HostFroze { .. }
+                | WorldEvent::ModelError { .. } => world
                     .failure(source, event.at())
                     .map(|failure| format!("MODEL ERROR, the run stops: {failure}")),
                 _ => None,

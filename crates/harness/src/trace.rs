@@ -151,6 +151,18 @@ pub enum WorldEvent {
         /// How often it was polled at that one instant.
         polls: u32,
     },
+    /// The world found the model broken by what a host's code did (a
+    /// program not bound to its code, a timestamp read from the OS clock
+    /// written into an object): the run stopped here.
+    ModelError {
+        /// What, in a sentence.
+        message: String,
+    },
+    /// A line a program wrote into the trace (`Process::note`).
+    Note {
+        /// The line.
+        text: String,
+    },
 }
 
 impl WorldEvent {
@@ -164,6 +176,9 @@ impl WorldEvent {
                 location: location.clone(),
             },
             FailureKind::Froze { polls } => WorldEvent::HostFroze { polls: *polls },
+            FailureKind::Model { message } => WorldEvent::ModelError {
+                message: message.clone(),
+            },
         };
         (source, event)
     }
@@ -176,6 +191,9 @@ impl WorldEvent {
                 location: location.clone(),
             },
             WorldEvent::HostFroze { polls } => FailureKind::Froze { polls: *polls },
+            WorldEvent::ModelError { message } => FailureKind::Model {
+                message: message.clone(),
+            },
             _ => return None,
         };
         Some(HostFailure {

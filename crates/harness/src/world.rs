@@ -166,7 +166,14 @@ impl World {
                     .as_mut()
                     .map(|p| p.target(name, &component_of[replica].name)),
                 name: name.to_string(),
-                config: component_of[replica].manager.clone(),
+                process: component_of[replica].process.clone(),
+                namespace: config.manager.namespace.clone(),
+                harness_probes: [
+                    &component_of[replica].liveness,
+                    &component_of[replica].readiness,
+                ]
+                .iter()
+                .any(|probe| probe.http_get.is_none()),
                 client: config.client,
                 process_start: config.kubelet.process_start,
                 request_timeout: config.network.request_timeout,
@@ -276,6 +283,17 @@ impl World {
         faults.sort_by_key(|(at, _)| *at);
         faults.reverse();
         let pod_names = pods.names().into();
+        // A program the file names but no code was bound to: the run
+        // cannot stand for anything, and stops before it starts.
+        if let Some(name) = config.unbound_programs().first() {
+            let message = format!(
+                "the program `{name}` is not bound to code: a scenario file names a program, \
+                 and its code is bound from Rust (`Scenario::program`; see docs/your-controller.md)"
+            );
+            let failure = sim.fail(None, message).clone();
+            let (source, event) = WorldEvent::of_failure(&failure);
+            recorder.record_at(0, &source, What::World(event));
+        }
         World {
             sim,
             config: config.clone(),

@@ -39,6 +39,10 @@ pub enum FailureKind {
     /// The host was polled `polls` times at one instant: more than its
     /// bound (`polls_per_instant_max`), without simulated time moving.
     Froze { polls: u32 },
+    /// The world found the model broken by what a host's code did (a
+    /// program not bound to its code, a timestamp read from the OS clock
+    /// written into an object): `message` says what, in a sentence.
+    Model { message: String },
 }
 
 impl fmt::Display for HostFailure {
@@ -64,6 +68,7 @@ impl fmt::Display for HostFailure {
                  (a task that wakes itself without waiting for time or for another task)",
                 host.unwrap_or("the runtime")
             ),
+            FailureKind::Model { message } => f.write_str(message),
         }
     }
 }

@@ -364,6 +364,16 @@ impl Sim {
         self.watch.failure.as_ref()
     }
 
+    /// Ends the run as broken by `host` (`None`: by no one host), now, for
+    /// the reason in `message` ([`FailureKind::Model`]); a failure already
+    /// recorded is kept. [`Sim::run_until`] returns [`Stop::Failed`] from
+    /// then on.
+    pub fn fail(&mut self, host: Option<&str>, message: String) -> &HostFailure {
+        let now = self.runtime_now();
+        let _ = self.watch.fail(host, now, FailureKind::Model { message });
+        self.watch.failure.as_ref().expect("just recorded")
+    }
+
     /// Runs `task` on the simulation's runtime outside every host: an
     /// observer that reads shared state on its own timers and touches no
     /// socket (a socket belongs to a host's process). Its wake-ups poll no

@@ -339,7 +339,7 @@ fn run_to_failure(sim: &mut Sim) -> stallsim_net::HostFailure {
 fn failure_location(failure: &stallsim_net::HostFailure) -> Option<String> {
     match &failure.kind {
         stallsim_net::FailureKind::Panicked { location, .. } => location.clone(),
-        stallsim_net::FailureKind::Froze { .. } => None,
+        _ => None,
     }
 }
 

@@ -213,6 +213,13 @@ pub(crate) const COMPONENT_KINDS: CountRange = CountRange {
 pub(crate) const PROBE_PERIOD: DurationRange = durations(secs(1), DURATION_MAX);
 pub(crate) const PROBE_TIMEOUT: DurationRange = durations(secs(1), DURATION_MAX);
 
+/// An `httpGet` probe's port: a TCP port, 1 to 65535 (k8s.io/api core/v1
+/// `HTTPGetAction`, validated as a port number).
+pub(crate) const PORT: CountRange = CountRange {
+    least: 1,
+    greatest: 65_535,
+};
+
 /// A probe's failure threshold: at least 1 (k8s.io/api core/v1 `Probe`);
 /// more failures than a day has periods of the shortest probe are never
 /// reached.
@@ -438,6 +445,14 @@ pub(crate) const FIELDS: &[(&str, Range)] = &[
         Range::Count(FAILURE_THRESHOLD),
     ),
     (
+        "spec.components[].probes.liveness.httpGet.port",
+        Range::Count(PORT),
+    ),
+    (
+        "spec.components[].probes.readiness.httpGet.port",
+        Range::Count(PORT),
+    ),
+    (
         "spec.mitigations.livenessCacheSyncDeadline",
         Range::Duration(TIMEOUT),
     ),
@@ -653,6 +668,13 @@ mod tests {
             "spec.expect.alerts[].fires.within" => format!(
                 "prometheus: {{rules: [{{alert: A, expr: up == 0}}]}}\n  expect: {{verdict: stall, alerts: [{{fires: {{name: A, within: {value}}}}}]}}"
             ),
+            _ if path.ends_with(".httpGet.port") => {
+                let probe = path.split('.').nth(3).expect("spec.components[].probes.<probe>");
+                format!(
+                    "components: [{{name: c, replicas: [{{name: c-0}}], program: p, \
+                     probes: {{{probe}: {{httpGet: {{path: /readyz, port: {value}}}}}}}}}]"
+                )
+            }
             _ if path.starts_with("spec.components[].") => {
                 let rest = path.trim_start_matches("spec.components[].");
                 let segments: Vec<&str> = rest.split('.').collect();

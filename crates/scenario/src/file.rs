@@ -15,7 +15,7 @@ use stallsim_manager::Gvk;
 use crate::duration::Timing;
 
 mod components;
-pub(crate) use components::{Component, Coverage, OnTimeout};
+pub(crate) use components::{Component, Coverage, OnTimeout, Probes};
 
 /// A value with the place it was written.
 pub(crate) type S<T> = Spanned<T>;
@@ -343,6 +343,23 @@ pub(crate) struct Probe {
     pub timeout: Dur,
     #[schemars(with = "Option<u32>")]
     pub failure_threshold: Option<S<u64>>,
+    /// A program's probe as an HTTP GET the kubelet sends to the pod
+    /// (components that run a program only).
+    #[schemars(with = "Option<HttpGet>")]
+    pub http_get: Option<S<HttpGet>>,
+}
+
+/// The kubelet's HTTP probe: GET `path` on `port` of the pod; a status
+/// from 200 to 399 passes.
+#[derive(DeriveDeserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct HttpGet {
+    /// Required: the path, starting with `/` (`/readyz`).
+    #[schemars(with = "String")]
+    pub path: Option<S<String>>,
+    /// Required: the port the program listens on (`Process::listen`).
+    #[schemars(with = "u16")]
+    pub port: Option<S<u64>>,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]

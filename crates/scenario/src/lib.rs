@@ -44,7 +44,7 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
-use stallsim_harness::WorldConfig;
+use stallsim_harness::{Program, WorldConfig};
 
 pub use bounds::COST_MULTIPLE_MAX;
 pub use convert::{API_VERSION, KIND};
@@ -89,6 +89,9 @@ pub struct Scenario {
     /// the file leaves unset, and whose whole plausible range its other
     /// fields allow.
     estimated: Vec<&'static Estimate>,
+    /// The code bound to the programs the file names
+    /// ([`Scenario::bind_program`]); every world is given it.
+    programs: Vec<Program>,
 }
 
 /// The world of one run, and the values drawn for it from the file's ranges.
@@ -133,6 +136,61 @@ impl std::fmt::Display for Draw {
 }
 
 impl Scenario {
+    /// Binds `program`'s code to the components whose `program:` names
+    /// it, in every world of the file from now on (a program bound again
+    /// replaces the code bound before). The error says which programs the
+    /// file names when none is `program`'s.
+    pub fn bind_program(mut self, program: Program) -> Result<Scenario, ScenarioError> {
+        let mut config = self.config.clone();
+        if !config.bind_program(&program) {
+            let named = self.program_names();
+            return Err(ScenarioError::file(
+                &self.path,
+                format!(
+                    "no component runs a program named `{}`; expected one of the programs the file names{}",
+                    program.name(),
+                    if named.is_empty() {
+                        " (it names none: a component runs one with `program: <name>`)".to_string()
+                    } else {
+                        format!(": {}", named.join(", "))
+                    }
+                ),
+            ));
+        }
+        self.programs.retain(|p| p.name() != program.name());
+        self.programs.push(program);
+        Ok(self)
+    }
+
+    /// The programs the file's components name, in order, each once.
+    pub fn program_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for component in &self.config.components {
+            if let Some(program) = component.process.program() {
+                if !names.iter().any(|n| n == program.name()) {
+                    names.push(program.name().to_string());
+                }
+            }
+        }
+        names
+    }
+
+    /// The programs the file names that no code is bound to yet.
+    pub fn unbound_programs(&self) -> Vec<String> {
+        self.program_names()
+            .into_iter()
+            .filter(|name| !self.programs.iter().any(|p| p.name() == name))
+            .collect()
+    }
+
+    /// `config` with the bound programs' code filled in.
+    fn bind(&self, mut config: WorldConfig) -> WorldConfig {
+        for program in &self.programs {
+            config.bind_program(program);
+        }
+        config
+    }
+
     /// `spec.expect`; a file without one fails here, with the place it
     /// belongs, for `stallsim test` to report (`run` needs none).
     pub fn expectation(&self) -> Result<&Expect, ScenarioError> {
@@ -176,16 +234,16 @@ impl Scenario {
     ) -> Result<Drawn, ScenarioError> {
         if !self.has_ranges && chosen.is_empty() {
             return Ok(Drawn {
-                config: WorldConfig {
+                config: self.bind(WorldConfig {
                     seed,
                     ..self.config.clone()
-                },
+                }),
                 draws: Vec::new(),
             });
         }
         let converted = convert_text(&self.path, &self.text, Some(seed), chosen)?;
         Ok(Drawn {
-            config: converted.config,
+            config: self.bind(converted.config),
             draws: converted.draws,
         })
     }
@@ -261,7 +319,8 @@ impl Scenario {
         let text = expect_converges_if_silent(&fixed);
         let saved = parse(&self.path, &text)?;
         let expected = self.expect.clone().unwrap_or_else(|_| Expect::converges());
-        if saved.expect.as_ref().ok() != Some(&expected) || saved.config != drawn.config {
+        if saved.expect.as_ref().ok() != Some(&expected) || self.bind(saved.config) != drawn.config
+        {
             return Err(ScenarioError::file(
                 &self.path,
                 "cannot write a self-contained copy of this file with its property; expected `spec:` written as a block mapping (one field a line)",
@@ -312,7 +371,7 @@ impl Scenario {
         }
         let text = set_seed(&text, seed);
         let fixed = parse(&self.path, &text)?;
-        if fixed.has_ranges || fixed.config != drawn.config {
+        if fixed.has_ranges || self.bind(fixed.config) != drawn.config {
             return Err(cannot());
         }
         Ok(text)
@@ -515,6 +574,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         has_ranges: !converted.draws.is_empty(),
         expect: converted.expect,
         estimated,
+        programs: Vec::new(),
     })
 }
 

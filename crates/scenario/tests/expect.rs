@@ -14,6 +14,7 @@ fn stall(replica: &str) -> Verdict {
         detected_at: Duration::from_secs(390),
         unsynced_informers: vec!["monitoring.coreos.com/v1, Kind=Prometheus".to_string()],
         last_list_error: Some("404 NotFound".to_string()),
+        last_probe: None,
         lease_holder: Some(replica.to_string()),
     })
 }

@@ -59,6 +59,8 @@ pub enum MarkKind {
     Evicted,
     /// The container started again.
     Restarted,
+    /// A program wrote a line into the trace (`Process::note`).
+    Note,
 }
 
 /// One event on a lane.
@@ -229,6 +231,9 @@ impl Lane {
                     Probe::Liveness => (MarkKind::LivenessFailed, "liveness"),
                 };
                 self.mark(at, kind, format!("{time} {name} probe failed: {detail}"));
+            }
+            What::World(WorldEvent::Note { text }) => {
+                self.mark(at, MarkKind::Note, format!("{time} {text}"))
             }
             _ => {}
         }

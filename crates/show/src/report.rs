@@ -117,6 +117,12 @@ fn gantt(config: &WorldConfig, run: &Run) -> String {
                 MarkKind::NodeLost => "node lost",
                 MarkKind::NodeNotReady => "node NotReady",
                 MarkKind::Evicted => "evicted",
+                MarkKind::Note => {
+                    let at = mark.at_ms;
+                    let text = mermaid_text(&mark.title);
+                    let _ = writeln!(out, "    {text} :milestone, {at}, {at}");
+                    continue;
+                }
                 _ => continue,
             };
             let at = mark.at_ms;
@@ -159,4 +165,14 @@ fn gantt(config: &WorldConfig, run: &Run) -> String {
     }
     out.push_str("```\n");
     out
+}
+
+/// A mark's title as a Mermaid gantt task's name: no `:`, `;` or `#`,
+/// which the chart's syntax reads, and at most 60 characters.
+fn mermaid_text(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| if matches!(c, ':' | ';' | '#') { ' ' } else { c })
+        .take(60)
+        .collect()
 }

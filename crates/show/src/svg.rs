@@ -247,11 +247,11 @@ pub fn svg(file: &Path, config: &WorldConfig, run: &Run) -> String {
             &stall.replica,
             stall.not_ready_since,
             stall.detected_at,
-            stall
-                .unsynced_informers
-                .first()
-                .map(|kind| format!("STALL: informer {kind} never syncs"))
-                .unwrap_or_else(|| "STALL".to_string()),
+            match (&stall.last_probe, stall.unsynced_informers.first()) {
+                (Some(probe), _) => format!("STALL: not ready: {probe}"),
+                (None, Some(kind)) => format!("STALL: informer {kind} never syncs"),
+                (None, None) => "STALL".to_string(),
+            },
         )),
         Verdict::RestartLoop(looping) => Some((
             &looping.replica,
@@ -418,6 +418,11 @@ fn draw_lane(svg: &mut String, lane: &Lane, top: f64, end_ms: u64, x: &impl Fn(u
                 bar_top + bar_height + 4.0,
                 mx + 3.0,
                 bar_top - 16.0
+            ),
+            MarkKind::Note => format!(
+                r##"<rect x="{:.1}" y="{:.1}" width="5" height="5" fill="none" stroke="#555" stroke-width="1.2"/>"##,
+                mx - 2.5,
+                marks_top + 2.0
             ),
         };
         let _ = writeln!(svg, "<g><title>{title}</title>{shape}</g>");

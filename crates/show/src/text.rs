@@ -56,7 +56,9 @@ pub fn run_text(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) ->
                 format_duration(stall.not_ready_since),
                 format_duration(stall.detected_at),
             );
-            if stall.unsynced_informers.is_empty() {
+            if let Some(probe) = &stall.last_probe {
+                let _ = writeln!(out, "why:      its readiness probe answered: {probe}");
+            } else if stall.unsynced_informers.is_empty() {
                 let _ = writeln!(
                     out,
                     "why:      no informer was unsynced (readiness failed for another reason)"

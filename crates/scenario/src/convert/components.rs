@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use stallsim_harness::{ComponentConfig, KubeletConfig};
+use serde_saphyr::Location;
+use stallsim_harness::{
+    ComponentConfig, ComponentProcess, KubeletConfig, ProbeConfig, Program, HEALTH_PROBE_PORT,
+};
 use stallsim_manager::{
     ControllerConfig, DiscoveryMode, Gvk, InformerCoverage, KindRead, ManagerConfig, OnSyncTimeout,
 };
@@ -64,13 +67,16 @@ pub(super) fn components(
 /// The informers `component` runs at once: its kinds, in its leader only
 /// when it elects one, else in every replica.
 fn informers_of(component: &ComponentConfig) -> u64 {
-    let kinds: usize = component
-        .manager
+    // A program's informers are its own affair: its code is not the file's.
+    let Some(manager) = component.process.manager() else {
+        return 0;
+    };
+    let kinds: usize = manager
         .controllers
         .iter()
         .map(|c| c.watches.len() + c.reads.len())
         .sum();
-    let processes = if component.manager.leader_elect {
+    let processes = if manager.leader_elect {
         1
     } else {
         component.replicas.len()
@@ -126,14 +132,43 @@ fn component(
         )
     })?;
     let replicas = replica_list(ctx, replicas, &format!("{prefix}.replicas"), taken)?;
+    let program = match &c.program {
+        Some(program) => Some(program_of(ctx, &prefix, c, program)?),
+        None => None,
+    };
+    let probes = c.probes.as_ref();
+    let liveness = super::kubelet::probe(
+        ctx,
+        probes.and_then(|p| p.liveness.as_ref()),
+        kubelet.liveness.clone(),
+        &format!("{prefix}.probes.liveness"),
+        program.is_some(),
+    )?;
+    let readiness = super::kubelet::probe(
+        ctx,
+        probes.and_then(|p| p.readiness.as_ref()),
+        kubelet.readiness.clone(),
+        &format!("{prefix}.probes.readiness"),
+        program.is_some(),
+    )?;
+    if let Some(program) = program {
+        probe_ports_apart(ctx, &prefix, probes, &liveness, &readiness)?;
+        return Ok(ComponentConfig {
+            name: name.value.clone(),
+            replicas,
+            process: ComponentProcess::Program(program),
+            liveness,
+            readiness,
+        });
+    }
 
     let mut manager = base.clone();
-    manager.discovery = match c.discovery {
+    manager.discovery = match c.discovery.as_ref().map(|d| d.value) {
         None => base.discovery,
         Some(file::Discovery::Eager) => DiscoveryMode::Eager,
         Some(file::Discovery::Lazy) => DiscoveryMode::Lazy,
     };
-    manager.webhook_server = c.webhook_server.unwrap_or(false);
+    manager.webhook_server = c.webhook_server.as_ref().is_some_and(|w| w.value);
     manager.graceful_shutdown_timeout = ctx.duration_in(
         &c.graceful_shutdown_timeout,
         base.graceful_shutdown_timeout,
@@ -256,28 +291,113 @@ fn component(
         Some(file::Coverage::Watched) => InformerCoverage::Kinds(watched.clone()),
         Some(file::Coverage::None) => InformerCoverage::None,
     };
-    let health = c.health.as_ref();
+    let health = c.health.as_ref().map(|h| &h.value);
     manager.readyz_informers = coverage(health.and_then(|h| h.readyz));
     manager.healthz_informers = coverage(health.and_then(|h| h.healthz));
-
-    let probes = c.probes.as_ref();
-    let liveness = super::kubelet::probe(
-        ctx,
-        probes.and_then(|p| p.liveness.as_ref()),
-        kubelet.liveness.clone(),
-        &format!("{prefix}.probes.liveness"),
-    )?;
-    let readiness = super::kubelet::probe(
-        ctx,
-        probes.and_then(|p| p.readiness.as_ref()),
-        kubelet.readiness.clone(),
-        &format!("{prefix}.probes.readiness"),
-    )?;
     Ok(ComponentConfig {
         name: name.value.clone(),
         replicas,
-        manager,
+        process: ComponentProcess::Manager(manager),
         liveness,
         readiness,
     })
+}
+
+/// What `program:` accepts, for errors.
+const PROGRAM_ACCEPTED: &str =
+    "a program's name, of lower-case letters, digits and `-`, like widget-controller";
+
+/// The program a component names, its code not bound yet; every field
+/// that describes a manager's process is refused beside it.
+fn program_of(
+    ctx: &Ctx<'_>,
+    prefix: &str,
+    c: &file::Component,
+    program: &S<String>,
+) -> Result<Program> {
+    if !is_dns_label(&program.value) {
+        return Err(ctx.error(
+            &program.referenced,
+            format!("{prefix}.program"),
+            format!(
+                "`{}` is not a valid program name; expected {PROGRAM_ACCEPTED}",
+                program.value
+            ),
+        ));
+    }
+    let beside: [(&str, Option<&Location>); 8] = [
+        ("discovery", c.discovery.as_ref().map(|f| &f.referenced)),
+        (
+            "leaderElection",
+            c.leader_election.as_ref().map(|f| &f.referenced),
+        ),
+        (
+            "webhookServer",
+            c.webhook_server.as_ref().map(|f| &f.referenced),
+        ),
+        (
+            "gracefulShutdownTimeout",
+            c.graceful_shutdown_timeout.as_ref().map(|f| &f.referenced),
+        ),
+        ("watches", c.watches.as_ref().map(|f| &f.referenced)),
+        ("reads", c.reads.as_ref().map(|f| &f.referenced)),
+        ("syncPeriod", c.sync_period.as_ref().map(|f| &f.referenced)),
+        ("health", c.health.as_ref().map(|f| &f.referenced)),
+    ];
+    if let Some((field, location)) = beside
+        .iter()
+        .find_map(|(field, location)| location.map(|l| (field, l)))
+    {
+        return Err(ctx.error(
+            location,
+            format!("{prefix}.{field}"),
+            format!(
+                "`{field}` describes a manager's process, and this component runs the program `{}`; \
+                 expected either `program` or the manager's fields, not both",
+                program.value
+            ),
+        ));
+    }
+    Ok(Program::unbound(program.value.clone()))
+}
+
+/// A program's probes that go to the harness's probe endpoint (no
+/// `httpGet`) take its port: an `httpGet` of the other probe may not.
+fn probe_ports_apart(
+    ctx: &Ctx<'_>,
+    prefix: &str,
+    probes: Option<&file::Probes>,
+    liveness: &ProbeConfig,
+    readiness: &ProbeConfig,
+) -> Result<()> {
+    let harness_port = [liveness, readiness].iter().any(|p| p.http_get.is_none());
+    for (name, probe, written) in [
+        (
+            "liveness",
+            liveness,
+            probes.and_then(|p| p.liveness.as_ref()),
+        ),
+        (
+            "readiness",
+            readiness,
+            probes.and_then(|p| p.readiness.as_ref()),
+        ),
+    ] {
+        let (Some(get), Some(written)) =
+            (&probe.http_get, written.and_then(|w| w.http_get.as_ref()))
+        else {
+            continue;
+        };
+        if harness_port && get.port == HEALTH_PROBE_PORT {
+            return Err(ctx.error(
+                &written.referenced,
+                format!("{prefix}.probes.{name}.httpGet.port"),
+                format!(
+                    "port {HEALTH_PROBE_PORT} serves the program's health functions, which the other \
+                     probe (without `httpGet`) asks; expected another port, or `httpGet` on both probes"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! The kubelet section: probes, crash-loop backoff, grace period.
 
-use stallsim_harness::{CrashLoopConfig, KubeletConfig, ProbeConfig};
+use stallsim_harness::{CrashLoopConfig, HttpGet, KubeletConfig, ProbeConfig};
 
 use super::{Ctx, Result};
 use crate::bounds;
@@ -17,12 +17,14 @@ pub(super) fn kubelet(ctx: &Ctx<'_>, kubelet: Option<&file::Kubelet>) -> Result<
             k.liveness.as_ref(),
             defaults.liveness,
             "spec.kubelet.liveness",
+            false,
         )?,
         readiness: probe(
             ctx,
             k.readiness.as_ref(),
             defaults.readiness,
             "spec.kubelet.readiness",
+            false,
         )?,
         crash_loop: crash_loop(ctx, k.crash_loop_back_off.as_ref(), defaults.crash_loop)?,
         termination_grace_period: ctx.duration_in(
@@ -57,8 +59,13 @@ pub(super) fn probe(
     probe: Option<&file::Probe>,
     defaults: ProbeConfig,
     field: &str,
+    program: bool,
 ) -> Result<ProbeConfig> {
     let Some(p) = probe else { return Ok(defaults) };
+    let http_get = match &p.http_get {
+        None => None,
+        Some(get) => Some(http_get(ctx, get, &format!("{field}.httpGet"), program)?),
+    };
     let failure_threshold = ctx.count_in(
         &p.failure_threshold,
         u64::from(defaults.failure_threshold),
@@ -85,6 +92,64 @@ pub(super) fn probe(
             bounds::PROBE_TIMEOUT,
         )?,
         failure_threshold: u32::try_from(failure_threshold).expect("the bound fits a u32"),
+        http_get,
+    })
+}
+
+/// A probe's `httpGet`, on a program's pods only: the resource manager and
+/// the manager-style components answer on the harness's probe endpoint.
+fn http_get(
+    ctx: &Ctx<'_>,
+    get: &file::S<file::HttpGet>,
+    field: &str,
+    program: bool,
+) -> Result<HttpGet> {
+    let port = get.value.port.as_ref().ok_or_else(|| {
+        ctx.missing(
+            &get.referenced,
+            &format!("{field}.port"),
+            "a port, like 8080",
+        )
+    })?;
+    let port = ctx.count_in(
+        &Some(port.clone()),
+        0,
+        &format!("{field}.port"),
+        bounds::PORT,
+    )?;
+    let path = get.value.path.as_ref().ok_or_else(|| {
+        ctx.missing(
+            &get.referenced,
+            &format!("{field}.path"),
+            "a path, like /readyz",
+        )
+    })?;
+    if !path.value.starts_with('/')
+        || path
+            .value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(ctx.error(
+            &path.referenced,
+            format!("{field}.path"),
+            format!(
+                "`{}` is not a request path; expected a path starting with `/`, like /readyz",
+                path.value
+            ),
+        ));
+    }
+    if !program {
+        return Err(ctx.error(
+            &get.referenced,
+            field.to_string(),
+            "an HTTP probe asks a program's own server; this pod runs a manager, which answers \
+             on the harness's probe endpoint; expected `httpGet` only on a component with `program`",
+        ));
+    }
+    Ok(HttpGet {
+        path: path.value.clone(),
+        port: u16::try_from(port).expect("the bound fits a u16"),
     })
 }
 

@@ -17,11 +17,19 @@ pub(crate) struct Component {
     /// Required: its pods, named uniquely across the world.
     #[schemars(with = "Vec<Replica>")]
     pub replicas: Option<S<Vec<S<Replica>>>>,
-    pub discovery: Option<Discovery>,
+    /// The program its replicas run: code bound from Rust
+    /// (`stallsim::Scenario::program`), named here. Without it, the
+    /// replicas run an informer-based process described by the fields
+    /// below, which are refused beside it.
+    #[schemars(with = "Option<String>")]
+    pub program: Option<S<String>>,
+    #[schemars(with = "Option<Discovery>")]
+    pub discovery: Option<S<Discovery>>,
     #[schemars(with = "Option<ComponentElection>")]
     pub leader_election: Option<S<ComponentElection>>,
     /// Whether the process runs a webhook server whose check `/readyz` holds.
-    pub webhook_server: Option<bool>,
+    #[schemars(with = "Option<bool>")]
+    pub webhook_server: Option<S<bool>>,
     #[schemars(with = "Option<Timing>")]
     pub graceful_shutdown_timeout: Dur,
     /// Kinds its controllers watch from the start.
@@ -34,7 +42,8 @@ pub(crate) struct Component {
     /// The reading controller's requeue period and reconcile timeout.
     #[schemars(with = "Option<Timing>")]
     pub sync_period: Dur,
-    pub health: Option<Health>,
+    #[schemars(with = "Option<Health>")]
+    pub health: Option<S<Health>>,
     pub probes: Option<Probes>,
 }
 
