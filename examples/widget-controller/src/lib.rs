@@ -10,16 +10,22 @@
 //!   as the leader once its controller's store has synced.
 //!
 //! Nothing in it reads the wall clock: the time written into the Lease
-//! comes from the [`Clock`] it is given; its timers are tokio's.
+//! comes from the [`Clock`] it is given; its timers are tokio's; every
+//! `select!` is `biased`, so that no branch is drawn from tokio's
+//! unseeded random number generator.
 
 mod error;
+mod host;
 pub mod leader;
 pub mod readiness;
 mod reconcile;
 mod run;
+#[cfg(feature = "simulation")]
+pub mod simulation;
 mod widget;
 
 pub use error::Error;
+pub use host::HostWork;
 pub use leader::{Clock, Timings};
 pub use readiness::Readiness;
 pub use reconcile::FINALIZER;

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use widget_controller::{run, Design, Readiness, Settings, Timings};
+use widget_controller::{run, Design, HostWork, Readiness, Settings, Timings};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -25,6 +25,7 @@ async fn main() -> ExitCode {
         timings: Timings::default(),
         clock: Arc::new(k8s_openapi::jiff::Timestamp::now),
         design: Design::CheckServed,
+        host: HostWork::inline(),
     };
     let readiness = Readiness::default();
     let listener = match tokio::net::TcpListener::bind("0.0.0.0:8080").await {

@@ -76,7 +76,7 @@ impl Readiness {
     /// `/readyz` answers 200 when ready, 503 when not; any other path 404.
     pub async fn serve<S>(self, stream: S) -> Result<(), hyper::Error>
     where
-        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin + 'static,
     {
         let service = service_fn(move |request: Request<Incoming>| {
             let state = self.get();

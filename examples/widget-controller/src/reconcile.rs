@@ -9,7 +9,7 @@ use kube::runtime::finalizer::{finalizer, Event};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use crate::{Error, Widget};
+use crate::{Error, HostWork, Widget};
 
 /// The finalizer each widget carries while the controller owns it.
 pub const FINALIZER: &str = "widgets.example.com/cleanup";
@@ -17,9 +17,24 @@ pub const FINALIZER: &str = "widgets.example.com/cleanup";
 /// How long after a failed reconcile a widget is tried again.
 pub(crate) const RETRY_AFTER_ERROR: Duration = Duration::from_secs(5);
 
-pub(crate) async fn reconcile(widget: Arc<Widget>, client: Arc<Client>) -> Result<Action, Error> {
+/// What every reconcile gets: the client, and where its requests run.
+pub(crate) struct Context {
+    pub(crate) client: Client,
+    pub(crate) host: HostWork,
+}
+
+pub(crate) async fn reconcile(widget: Arc<Widget>, context: Arc<Context>) -> Result<Action, Error> {
+    let client = context.client.clone();
+    context
+        .host
+        .run(reconcile_on_host(widget, client))
+        .await
+        .unwrap_or_else(|| Err(Error::Finalizer("the process is stopping".to_string())))
+}
+
+async fn reconcile_on_host(widget: Arc<Widget>, client: Client) -> Result<Action, Error> {
     let namespace = widget.namespace().unwrap_or_default();
-    let api: Api<Widget> = Api::namespaced(Client::clone(&client), &namespace);
+    let api: Api<Widget> = Api::namespaced(client, &namespace);
     finalizer(&api, FINALIZER, widget, |event| async {
         match event {
             Event::Apply(widget) => apply(&api, &widget).await,
@@ -55,6 +70,6 @@ async fn apply(api: &Api<Widget>, widget: &Widget) -> Result<Action, Error> {
     Ok(Action::await_change())
 }
 
-pub(crate) fn error_policy(_: Arc<Widget>, _: &Error, _: Arc<Client>) -> Action {
+pub(crate) fn error_policy(_: Arc<Widget>, _: &Error, _: Arc<Context>) -> Action {
     Action::requeue(RETRY_AFTER_ERROR)
 }

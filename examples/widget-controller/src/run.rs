@@ -11,8 +11,8 @@ use kube::Client;
 
 use crate::leader::{Clock, LeaderElector, Timings};
 use crate::readiness::{Readiness, State};
-use crate::reconcile::{error_policy, reconcile};
-use crate::{Error, Widget};
+use crate::reconcile::{error_policy, reconcile, Context};
+use crate::{Error, HostWork, Widget};
 
 /// How the leader starts its widget controller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +39,8 @@ pub struct Settings {
     /// Where the Lease's times come from.
     pub clock: Clock,
     pub design: Design,
+    /// Where reconciles' requests run: [`HostWork::inline`] on a cluster.
+    pub host: HostWork,
 }
 
 /// Runs one process: the election, then the controller while leading.
@@ -61,12 +63,14 @@ pub async fn run(
     readiness.set(State::Standby);
     tokio::pin!(shutdown);
     tokio::select! {
+        biased;
         () = elector.acquire() => {}
         () = &mut shutdown => return Ok(()),
     }
     let lost = {
         let lead = lead(&client, &settings, &readiness);
         tokio::select! {
+            biased;
             () = lead => false,
             () = elector.hold() => true,
             () = &mut shutdown => false,
@@ -95,7 +99,14 @@ async fn lead(client: &Client, settings: &Settings, readiness: &Readiness) {
         );
         let store = controller.store();
         let running = controller
-            .run(reconcile, error_policy, Arc::new(client.clone()))
+            .run(
+                reconcile,
+                error_policy,
+                Arc::new(Context {
+                    client: client.clone(),
+                    host: settings.host.clone(),
+                }),
+            )
             .for_each(|_| async {});
         let synced = async {
             if store.wait_until_ready().await.is_ok() {
@@ -117,6 +128,7 @@ async fn lead(client: &Client, settings: &Settings, readiness: &Readiness) {
             futures::future::pending().await
         };
         tokio::select! {
+            biased;
             _ = futures::future::join(running, synced) => return,
             () = gone => {}
         }

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use widget_controller::readiness::State;
 use widget_controller::{
-    run, Design, Error, Readiness, Settings, Timings, Widget, WidgetSpec, FINALIZER,
+    run, Design, Error, HostWork, Readiness, Settings, Timings, Widget, WidgetSpec, FINALIZER,
 };
 
 /// Starts a fake API server on a loopback port, on a thread of its own.
@@ -73,6 +73,7 @@ fn start(address: SocketAddr, identity: &str, design: Design) -> Process {
         timings: TIMINGS,
         clock: Arc::new(k8s_openapi::jiff::Timestamp::now),
         design,
+        host: HostWork::inline(),
     };
     let shutdown = async {
         let _ = stopped.await;
