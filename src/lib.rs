@@ -33,7 +33,7 @@ pub mod proptest;
 mod scenario;
 
 pub use error::Error;
-pub use scenario::Scenario;
+pub use scenario::{Divergence, Scenario};
 
 /// The engine for many runs: explorations, their tallies and statistics,
 /// shards and their merge, the fix matrix, stall windows, shrinking and

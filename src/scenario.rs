@@ -13,6 +13,34 @@ use stallsim_scenario::{Draw, Drawn, Estimate, Expect};
 
 use crate::Error;
 
+/// Where two runs of one seed parted ([`Scenario::replays`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The seed run twice.
+    pub seed: u64,
+    /// The index of the first trace event that differs.
+    pub index: usize,
+    /// That event in the first run, as its JSON line (`None`: the first
+    /// run's trace ended before it).
+    pub first: Option<String>,
+    /// That event in the second run.
+    pub second: Option<String>,
+}
+
+impl std::fmt::Display for Divergence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let none = "(the trace ended)";
+        write!(
+            f,
+            "seed {} does not replay: trace event {} differs; first run: {}; second run: {}",
+            self.seed,
+            self.index,
+            self.first.as_deref().unwrap_or(none),
+            self.second.as_deref().unwrap_or(none)
+        )
+    }
+}
+
 /// A checked scenario file: the worlds it describes (one per seed, its
 /// ranged times drawn under the seed) and what their runs must come to.
 ///
@@ -70,6 +98,28 @@ impl Scenario {
         Ok(Scenario {
             file: self.file.bind_program(program)?,
         })
+    }
+
+    /// Runs the world of `seed` twice and compares the traces event by
+    /// event: `Ok` when they are the same, byte for byte; else the first
+    /// event where they part. How a user checks that their own code (a
+    /// bound program) leaves time, randomness and iteration order to the
+    /// world (docs/your-controller.md lists what breaks it: a `HashMap`
+    /// iterated, `thread_rng`, the OS clock, `select!` without `biased;`).
+    pub fn replays(&self, seed: u64) -> Result<(), Divergence> {
+        let lines =
+            |run: Run| -> Vec<String> { run.trace.iter().map(|e| e.to_json_line()).collect() };
+        let (first, second) = (lines(self.run(seed)), lines(self.run(seed)));
+        let parted = (0..first.len().max(second.len())).find(|&i| first.get(i) != second.get(i));
+        match parted {
+            None => Ok(()),
+            Some(index) => Err(Divergence {
+                seed,
+                index,
+                first: first.get(index).cloned(),
+                second: second.get(index).cloned(),
+            }),
+        }
     }
 
     /// The programs the file's components name, in order.

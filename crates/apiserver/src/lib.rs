@@ -68,6 +68,7 @@ mod serve;
 mod server;
 mod size;
 mod status;
+mod wall_clock;
 mod watch;
 
 pub use bounds::MemoryBounds;
@@ -81,4 +82,5 @@ pub use load::{ClientId, ClientLoad, RequestClass, RequestLoad, RATE_WINDOW};
 pub use resources::{builtin_resources, crd_resource, lease_resource, pod_resource};
 pub use serve::serve;
 pub use server::{ApiServer, Reply};
+pub use wall_clock::{WallClockRead, WALL_CLOCK_SKEW_MAX};
 pub use watch::{Frame, WatchFeed};

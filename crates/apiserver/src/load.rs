@@ -198,6 +198,11 @@ impl ServerLoad {
         }
     }
 
+    /// The name of the client `id`.
+    pub(crate) fn name(&self, ClientId(i): ClientId) -> Option<&str> {
+        self.clients.get(i as usize).map(|c| c.client.as_str())
+    }
+
     /// Every client's load, by name.
     pub(crate) fn clients(&self) -> Vec<ClientLoad> {
         self.ids

@@ -37,6 +37,12 @@ pub fn kube_client_over_net(server: &str, port: u16) -> kube::Client {
     kube::Client::new(BaseUriLayer::new(base).layer(http), "default")
 }
 
+/// Why a connection may not be opened outside every host.
+pub const OUTSIDE_HOSTS: &str =
+    "a connection was opened by a task outside every simulated host: a task spawned with \
+     tokio::spawn runs on the runtime itself, where no host's network is; spawn a program's \
+     tasks with tokio::task::spawn_local, which keeps them in its host";
+
 /// Spawns hyper's connection tasks on the current host's `LocalSet`, so
 /// they run with its sockets and die with its process.
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +76,7 @@ impl tower::Service<Uri> for NetConnector {
     fn call(&mut self, _: Uri) -> Self::Future {
         let (server, port) = (self.server.clone(), self.port);
         Box::pin(async move {
+            assert!(stallsim_net::in_host(), "{OUTSIDE_HOSTS}");
             let stream = TcpStream::connect((server.as_str(), port)).await?;
             Ok(NetStream(TokioIo::new(stream)))
         })

@@ -24,7 +24,7 @@ mod typed;
 pub use api::{ApiClient, ApiObject, ListParams, WatchParams, WatchStream};
 pub use kube_api::{api_error, KubeClient, KubeWatch};
 #[cfg(feature = "turmoil")]
-pub use kube_net::kube_client_over_net;
+pub use kube_net::{kube_client_over_net, OUTSIDE_HOSTS};
 pub use rest::RestClient;
 #[cfg(feature = "turmoil")]
 pub use turmoil_net::TurmoilTransport;

@@ -132,6 +132,7 @@ pub fn judge(config: &WorldConfig, trace: &[TraceEvent], ended: Duration) -> Rep
         model_error,
         api_requests: Default::default(),
         api_by_replica: Vec::new(),
+        api_by_component: Vec::new(),
         alerts: Vec::new(),
     }
 }

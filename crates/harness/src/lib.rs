@@ -38,7 +38,9 @@ pub use config::*;
 pub use program::{HealthCheck, Process, Program, ProgramCode};
 pub use replica::HEALTH_PORT as HEALTH_PROBE_PORT;
 pub use report::*;
-pub use requests::{replica_requests, ClassRequests, ReplicaRequests};
+pub use requests::{
+    component_requests, replica_requests, ClassRequests, ComponentRequests, ReplicaRequests,
+};
 pub use restart_loop::LOOP_RESTARTS_MIN;
 pub use scrape::{AlertReport, AlertRule, PrometheusConfig};
 pub use timeline::{custom_resources, format_duration, render_timeline};

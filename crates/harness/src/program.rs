@@ -202,6 +202,11 @@ impl Process {
     /// While a previous process's connection still holds the port, tries
     /// again every 100ms for a minute (turmoil-net has no `SO_REUSEADDR`).
     pub async fn listen(&self, port: u16) -> io::Result<TcpListener> {
+        assert!(
+            stallsim_net::in_host(),
+            "{}",
+            stallsim_client::OUTSIDE_HOSTS
+        );
         let mut tries = 0;
         loop {
             match TcpListener::bind(("0.0.0.0", port)).await {

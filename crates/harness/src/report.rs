@@ -36,6 +36,9 @@ pub struct Report {
     /// other), in replica order: as the server counted the requests of the
     /// replica's host.
     pub api_by_replica: Vec<ReplicaRequests>,
+    /// What each component's pods sent the API server, summed (the
+    /// resource manager's too), in component order.
+    pub api_by_component: Vec<crate::ComponentRequests>,
     /// Each alerting rule of the scenario's Prometheus: when it went
     /// pending and firing (empty without `spec.prometheus`).
     #[serde(skip_serializing_if = "Vec::is_empty")]

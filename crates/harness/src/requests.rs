@@ -100,3 +100,79 @@ pub fn replica_requests<'a>(
         })
         .collect()
 }
+
+/// What one component's pods sent the API server over the run, summed
+/// over its replicas (and the pods that replaced them).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentRequests {
+    /// The component.
+    pub component: String,
+    /// Its requests over the run.
+    pub total: u64,
+    /// Its requests per simulated second, over the run.
+    pub per_second: f64,
+    /// Its LISTs.
+    pub list: u64,
+    /// Its WATCHes.
+    pub watch: u64,
+    /// Its lease GETs and PUTs.
+    pub lease: u64,
+    /// Everything else it sent.
+    pub other: u64,
+}
+
+impl ComponentRequests {
+    /// `1234 requests (0.51/s): LIST 300, WATCH 12, lease 0, other 922`
+    pub fn describe(&self) -> String {
+        format!(
+            "{} requests ({:.2}/s): LIST {}, WATCH {}, lease {}, other {}",
+            self.total, self.per_second, self.list, self.watch, self.lease, self.other
+        )
+    }
+}
+
+/// Each component of `components` (name, and the replicas it deploys), in
+/// order, with the sum of its pods' figures in `replicas`: a pod is a
+/// component's when it is one of its replicas or a pod that replaced one
+/// (named `<replica>-<suffix>`).
+pub fn component_requests(
+    replicas: &[ReplicaRequests],
+    components: &[(String, Vec<String>)],
+    over: Duration,
+) -> Vec<ComponentRequests> {
+    components
+        .iter()
+        .map(|(component, names)| {
+            let pods = replicas.iter().filter(|r| {
+                names.iter().any(|name| {
+                    r.replica == *name
+                        || r.replica
+                            .strip_prefix(name.as_str())
+                            .is_some_and(|rest| rest.starts_with('-'))
+                })
+            });
+            let mut sum = ComponentRequests {
+                component: component.clone(),
+                total: 0,
+                per_second: 0.0,
+                list: 0,
+                watch: 0,
+                lease: 0,
+                other: 0,
+            };
+            for pod in pods {
+                sum.list += pod.list.total;
+                sum.watch += pod.watch.total;
+                sum.lease += pod.lease.total;
+                sum.other += pod.other.total;
+            }
+            sum.total = sum.list + sum.watch + sum.lease + sum.other;
+            sum.per_second = if over.is_zero() {
+                0.0
+            } else {
+                sum.total as f64 / over.as_secs_f64()
+            };
+            sum
+        })
+        .collect()
+}

@@ -145,7 +145,8 @@ pub fn render_timeline(trace: &[TraceEvent]) -> String {
                 WorldEvent::Note { text } => Some(format!("note: {text}")),
                 WorldEvent::TaskPanicked { .. }
                 | WorldEvent::HostFroze { .. }
-                | WorldEvent::ModelError { .. } => world
+                | WorldEvent::ModelError { .. }
+                | WorldEvent::HostBlocked { .. } => world
                     .failure(source, event.at())
                     .map(|failure| format!("MODEL ERROR, the run stops: {failure}")),
                 _ => None,

@@ -158,6 +158,15 @@ pub enum WorldEvent {
         /// What, in a sentence.
         message: String,
     },
+    /// One poll of the host took longer than the watchdog's bound in wall
+    /// time: its code blocked the thread (and the world); the run stopped
+    /// here.
+    HostBlocked {
+        /// The poll's wall time, in milliseconds (reported, never used).
+        wall_ms: u64,
+        /// The simulation's count of host polls at that one.
+        poll: u64,
+    },
     /// A line a program wrote into the trace (`Process::note`).
     Note {
         /// The line.
@@ -172,12 +181,16 @@ impl WorldEvent {
         let source = failure.host.clone().unwrap_or_else(|| "world".to_string());
         let event = match &failure.kind {
             FailureKind::Panicked { message, location } => WorldEvent::TaskPanicked {
-                message: message.clone(),
+                message: explain_panic(message),
                 location: location.clone(),
             },
             FailureKind::Froze { polls } => WorldEvent::HostFroze { polls: *polls },
             FailureKind::Model { message } => WorldEvent::ModelError {
                 message: message.clone(),
+            },
+            FailureKind::Blocked { wall, poll } => WorldEvent::HostBlocked {
+                wall_ms: wall.as_millis() as u64,
+                poll: *poll,
             },
         };
         (source, event)
@@ -194,6 +207,10 @@ impl WorldEvent {
             WorldEvent::ModelError { message } => FailureKind::Model {
                 message: message.clone(),
             },
+            WorldEvent::HostBlocked { wall_ms, poll } => FailureKind::Blocked {
+                wall: Duration::from_millis(*wall_ms),
+                poll: *poll,
+            },
             _ => return None,
         };
         Some(HostFailure {
@@ -201,6 +218,23 @@ impl WorldEvent {
             at,
             kind,
         })
+    }
+}
+
+/// tokio's panic on a real socket (its I/O driver is off in the
+/// simulation), and what it means for the code that caused it.
+const REAL_SOCKET_PANIC: &str = "IO is disabled";
+
+/// A panic's message, with what it means when the model knows its cause.
+fn explain_panic(message: &str) -> String {
+    if message.contains(REAL_SOCKET_PANIC) {
+        format!(
+            "used a real socket (tokio::net or std::net), which reaches nothing inside the \
+             simulation; use Process::listen for a server and the Process's client for the API \
+             server (tokio: {message})"
+        )
+    } else {
+        message.to_string()
     }
 }
 

@@ -16,7 +16,7 @@ use crate::kubelet::{Kubelet, PodTemplate};
 use crate::nodes::{replacement_name, ControllerManager, Loss, Losses, CONTROLLER_MANAGER_HOST};
 use crate::pods::{Phase, Pods};
 use crate::replica::{self, ReplicaImage};
-use crate::requests::replica_requests;
+use crate::requests::{component_requests, replica_requests};
 use crate::scrape::{evaluate, Prometheus, PROMETHEUS_SOURCE};
 use crate::ticks::{next_tick, phase_of};
 use crate::trace::{Recorder, TraceEvent, What, WorldEvent};
@@ -124,10 +124,23 @@ fn replacements(config: &WorldConfig) -> Vec<(String, String)> {
 impl World {
     /// Builds the world of `config`, ready to step.
     pub fn new(config: &WorldConfig) -> Self {
-        let mut sim = stallsim_net::Builder::new()
+        // fastrand's thread-local generator, which backon (kube-runtime's
+        // default watcher backoff) forks for its jitter, and which a
+        // program may draw from: seeded from the run's seed, so that a
+        // run replays (a world runs on one thread from start to end).
+        fastrand::seed(crate::mix_seed(config.seed, "fastrand", 0));
+        let mut builder = stallsim_net::Builder::new()
             .seed(config.seed)
-            .latency(config.network.latency_min, config.network.latency_max)
-            .build();
+            .latency(config.network.latency_min, config.network.latency_max);
+        // Code the model does not know may block its thread: watched.
+        if config
+            .components
+            .iter()
+            .any(|c| c.process.program().is_some())
+        {
+            builder = builder.watchdog(stallsim_net::POLL_WALL_MAX, stallsim_net::POLL_WALL_ABORT);
+        }
+        let mut sim = builder.build();
         let recorder = Recorder::default();
         let pods = Pods::default();
 
@@ -341,6 +354,37 @@ impl World {
             self.record_failure();
             return false;
         }
+        if self.wall_clock_read() {
+            self.record_failure();
+            return false;
+        }
+        true
+    }
+
+    /// A client wrote a timestamp the simulated wall clock could not have
+    /// given (the API server's `wall_clock_reads`): the first ends the run
+    /// as a model error naming the host, object, field, value and time.
+    fn wall_clock_read(&mut self) -> bool {
+        let Some(read) = self.server.borrow().wall_clock_reads().first().cloned() else {
+            return false;
+        };
+        let message = format!(
+            "{} wrote {} = {} into {} at simulated {} (the simulated wall clock said {}): \
+             a time read from the OS clock (SystemTime, chrono or jiff now()) instead of \
+             Process::now()",
+            read.client.as_deref().unwrap_or("a client"),
+            read.field,
+            read.value,
+            read.object,
+            crate::format_duration(read.at),
+            crate::epoch()
+                .checked_add(
+                    k8s_openapi::jiff::SignedDuration::try_from(read.at)
+                        .unwrap_or(k8s_openapi::jiff::SignedDuration::ZERO)
+                )
+                .unwrap_or(crate::epoch()),
+        );
+        self.sim.fail(read.client.as_deref(), message);
         true
     }
 
@@ -400,6 +444,14 @@ impl World {
             pods.iter().map(String::as_str),
             report.simulated,
         );
+        let components: Vec<(String, Vec<String>)> = self
+            .config
+            .all_components()
+            .into_iter()
+            .map(|c| (c.name, c.replicas.into_iter().map(|r| r.name).collect()))
+            .collect();
+        report.api_by_component =
+            component_requests(&report.api_by_replica, &components, report.simulated);
         drop(server);
         let metrics = self.prometheus.as_ref().map(Prometheus::store);
         if let (Some(store), Some(config)) = (&metrics, &self.config.prometheus) {

@@ -43,6 +43,10 @@ pub enum FailureKind {
     /// program not bound to its code, a timestamp read from the OS clock
     /// written into an object): `message` says what, in a sentence.
     Model { message: String },
+    /// One poll of the host took `wall` of wall time (more than the
+    /// watchdog's `poll_wall_max`): its code blocked the thread, and with
+    /// it the world. `poll` counts the simulation's host polls.
+    Blocked { wall: Duration, poll: u64 },
 }
 
 impl fmt::Display for HostFailure {
@@ -69,6 +73,14 @@ impl fmt::Display for HostFailure {
                 host.unwrap_or("the runtime")
             ),
             FailureKind::Model { message } => f.write_str(message),
+            FailureKind::Blocked { wall, poll, .. } => write!(
+                f,
+                "{} blocked its thread for {:.1} s of wall time in one poll (poll #{poll}): its code \
+                 ran without reaching an .await (std::thread::sleep, a blocking lock, a loop without \
+                 .await), which freezes the single-threaded world",
+                host.unwrap_or("a task"),
+                wall.as_secs_f64()
+            ),
         }
     }
 }

@@ -28,12 +28,14 @@ mod fabric;
 mod failure;
 mod panics;
 mod sim;
+mod watchdog;
 
 pub use fabric::SegmentCounts;
 pub use failure::{FailureKind, HostFailure, POLLS_PER_INSTANT_MAX};
-pub use sim::{Builder, Sim, Stop};
+pub use sim::{in_host, Builder, Sim, Stop};
 pub use turmoil_net::shim::tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 pub use turmoil_net::shim::tokio::net::{TcpListener, TcpStream};
+pub use watchdog::{POLL_WALL_ABORT, POLL_WALL_MAX};
 
 use std::net::IpAddr;
 use std::rc::Rc;

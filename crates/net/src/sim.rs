@@ -19,6 +19,19 @@ use turmoil_net::{EnterGuard, HostId, KernelConfig, Net};
 
 use crate::fabric::{Fabric, SegmentCounts};
 use crate::failure::{FailureKind, HostFailure, POLLS_PER_INSTANT_MAX};
+use crate::watchdog::Watchdog;
+
+thread_local! {
+    /// True while a host's process is polled on this thread.
+    static IN_HOST: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the caller runs inside a simulated host's process: false in a
+/// task the runtime runs outside every host (as `tokio::spawn` from a
+/// host's task makes one), where no socket may be opened.
+pub fn in_host() -> bool {
+    IN_HOST.with(|h| h.get())
+}
 use crate::panics;
 
 thread_local! {
@@ -54,6 +67,8 @@ pub struct Builder {
     latency_min: Duration,
     latency_max: Duration,
     polls_per_instant_max: u32,
+    /// The watchdog's bounds, when it watches (`poll_wall_max`, abort).
+    watchdog: Option<(Duration, Duration)>,
 }
 
 impl Default for Builder {
@@ -63,6 +78,7 @@ impl Default for Builder {
             latency_min: Duration::from_millis(1),
             latency_max: Duration::from_millis(1),
             polls_per_instant_max: POLLS_PER_INSTANT_MAX,
+            watchdog: None,
         }
     }
 }
@@ -89,6 +105,19 @@ impl Builder {
     /// frozen, and ends the run ([`POLLS_PER_INSTANT_MAX`] by default).
     pub fn polls_per_instant_max(mut self, polls: u32) -> Self {
         self.polls_per_instant_max = polls;
+        self
+    }
+
+    /// Watches every poll of a host with a watchdog (`watchdog.rs`): a
+    /// poll longer than `poll_wall_max` of wall time fails the run
+    /// ([`FailureKind::Blocked`]); one that outlasts `poll_wall_abort`
+    /// aborts the process with a sentence on stderr. For worlds that run
+    /// code the model does not know ([`POLL_WALL_MAX`], [`POLL_WALL_ABORT`]).
+    ///
+    /// [`POLL_WALL_MAX`]: crate::POLL_WALL_MAX
+    /// [`POLL_WALL_ABORT`]: crate::POLL_WALL_ABORT
+    pub fn watchdog(mut self, poll_wall_max: Duration, poll_wall_abort: Duration) -> Self {
+        self.watchdog = Some((poll_wall_max, poll_wall_abort));
         self
     }
 
@@ -137,6 +166,8 @@ impl Builder {
                 origin,
                 polls_per_instant_max: self.polls_per_instant_max,
                 failure: None,
+                dog: self.watchdog.map(|(max, abort)| Watchdog::new(max, abort)),
+                names: Vec::new(),
             },
         }
     }
@@ -181,9 +212,11 @@ impl Process {
             });
         }
         let tasks = &mut self.tasks;
+        IN_HOST.with(|h| h.set(true));
         let polled = panic::catch_unwind(AssertUnwindSafe(|| {
             let _ = Pin::new(tasks).poll(&mut Context::from_waker(waker));
         }));
+        IN_HOST.with(|h| h.set(false));
         match (panics::take(), polled) {
             (Some(caught), _) => Err(FailureKind::Panicked {
                 message: caught.message,
@@ -249,6 +282,10 @@ struct Watch {
     origin: Instant,
     polls_per_instant_max: u32,
     failure: Option<HostFailure>,
+    /// The watchdog, when the simulation has one.
+    dog: Option<Watchdog>,
+    /// The hosts' names, in order, for the watchdog's report.
+    names: Vec<String>,
 }
 
 impl Watch {
@@ -313,6 +350,7 @@ impl Sim {
         let ip = net.lookup(name);
         let software: Software = Rc::new(move || Box::pin(software()));
         HOST_NAMES.with(|names| names.borrow_mut().push((ip, Rc::from(name))));
+        self.watch.names.push(name.to_string());
         self.hosts.push(Host {
             name: name.to_string(),
             id,
@@ -576,7 +614,7 @@ fn poll_hosts(
         }
         fabric.deliver_due(net, now);
         let mut ended = false;
-        for host in hosts.iter_mut() {
+        for (index, host) in hosts.iter_mut().enumerate() {
             let Some(process) = host.process.as_mut() else {
                 continue;
             };
@@ -592,7 +630,21 @@ fn poll_hosts(
             }
             turmoil_net::set_current(host.id);
             let waker = Waker::from(Arc::clone(&process.waker));
-            if let Err(kind) = process.poll(&waker, now, watch.polls_per_instant_max) {
+            let at_ms = now.saturating_duration_since(watch.origin).as_millis() as u64;
+            let polling = match &mut watch.dog {
+                Some(dog) => Some(dog.begin(index, at_ms, &watch.names)),
+                None => None,
+            };
+            let polled = process.poll(&waker, now, watch.polls_per_instant_max);
+            let blocked = match (&watch.dog, polling) {
+                (Some(dog), Some(polling)) => dog.end(polling),
+                _ => None,
+            };
+            if let Err(kind) = polled {
+                drop(host.process.take());
+                return watch.fail(Some(&host.name), now, kind);
+            }
+            if let Some(kind) = blocked {
                 drop(host.process.take());
                 return watch.fail(Some(&host.name), now, kind);
             }

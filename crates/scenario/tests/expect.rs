@@ -35,6 +35,7 @@ fn report(verdict: Verdict, ready_within_timeout: Option<bool>) -> Report {
         model_error: None,
         api_requests: Default::default(),
         api_by_replica: Vec::new(),
+        api_by_component: Vec::new(),
         alerts: Vec::new(),
     }
 }

@@ -164,6 +164,14 @@ pub fn run_text(file: &Path, config: &WorldConfig, draws: &[Draw], run: &Run) ->
             requests.describe()
         );
     }
+    for requests in &report.api_by_component {
+        let _ = writeln!(
+            out,
+            "          component {}: {}",
+            requests.component,
+            requests.describe()
+        );
+    }
     let _ = writeln!(out, "replay:   {}", replay_command(file, report.seed));
     let _ = writeln!(
         out,

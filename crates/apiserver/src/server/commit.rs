@@ -7,8 +7,10 @@ use stallsim_core::{ApiError, ResourceRef};
 
 use super::ApiServer;
 use crate::history::{Change, ChangeKind};
+use crate::load::ClientId;
 use crate::object::{Object, ObjectKey, ResourceKey, Stored};
 use crate::status::insufficient_storage;
+use crate::wall_clock::{far_timestamp, WallClockRead};
 
 /// What a write does to one object.
 pub(super) enum Write {
@@ -58,6 +60,9 @@ impl ApiServer {
             }
             Write::Finalize { object, previous } => (ChangeKind::Deleted, object, Some(previous)),
         };
+        if let (Some(client), ChangeKind::Added | ChangeKind::Modified) = (self.answering, &kind) {
+            self.check_wall_clock(client, resource, &object);
+        }
         self.resource_version += 1;
         let resource_version = self.resource_version;
         debug_assert_eq!(
@@ -96,6 +101,27 @@ impl ApiServer {
             previous,
         });
         Ok(object)
+    }
+
+    /// Notes a timestamp in `object`, written by `client`, that the
+    /// simulated wall clock could not have given (`wall_clock.rs`).
+    fn check_wall_clock(&mut self, client: ClientId, resource: &ResourceKey, object: &Stored) {
+        let Some((field, value)) = far_timestamp(object, self.now) else {
+            return;
+        };
+        let meta = object.meta();
+        let name = meta.name.as_deref().unwrap_or("");
+        let object = match meta.namespace.as_deref() {
+            Some(namespace) => format!("{} {namespace}/{name}", resource.plural),
+            None => format!("{} {name}", resource.plural),
+        };
+        self.wall_clock_reads.push(WallClockRead {
+            client: self.load.name(client).map(str::to_string),
+            object,
+            field,
+            value,
+            at: self.now,
+        });
     }
 
     /// Whether the store has room for `object` in place of `previous`;

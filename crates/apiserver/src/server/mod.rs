@@ -30,6 +30,7 @@ use crate::load::{ClientId, ClientLoad, RequestLoad, ServerLoad};
 use crate::object::{Object, ObjectKey, ResourceKey, Stored};
 use crate::resources::{builtin_resources, crd_resource};
 use crate::status::failure;
+use crate::wall_clock::WallClockRead;
 use crate::watch::{WatchFeed, Watcher};
 
 /// The answer to one request.
@@ -79,6 +80,11 @@ pub struct ApiServer {
     /// The requests answered through [`ApiServer::handle`] and
     /// [`ApiServer::handle_from`].
     load: ServerLoad,
+    /// The client whose request is being answered, when named.
+    answering: Option<ClientId>,
+    /// Timestamps written by clients that the simulated wall clock could
+    /// not have given (`wall_clock.rs`), in the order committed.
+    wall_clock_reads: Vec<WallClockRead>,
 }
 
 impl ApiServer {
@@ -106,7 +112,16 @@ impl ApiServer {
             announced_due: None,
             due_changed: Rc::new(Notify::new()),
             load: ServerLoad::default(),
+            answering: None,
+            wall_clock_reads: Vec::new(),
         }
+    }
+
+    /// Every timestamp a client wrote that the simulated wall clock could
+    /// not have given (more than `WALL_CLOCK_SKEW_MAX` from it): read from
+    /// the OS clock. Empty in a run whose clients use the simulated one.
+    pub fn wall_clock_reads(&self) -> &[WallClockRead] {
+        &self.wall_clock_reads
     }
 
     /// The requests answered so far, and their busiest minute.
@@ -188,7 +203,10 @@ impl ApiServer {
         now: Duration,
     ) -> Reply {
         self.load.count(client, &request, now);
-        self.answer(request, now)
+        self.answering = client;
+        let reply = self.answer(request, now);
+        self.answering = None;
+        reply
     }
 
     fn answer(&mut self, request: Request, now: Duration) -> Reply {
