@@ -4,7 +4,8 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::{
     CustomResourceDefinition, CustomResourceDefinitionCondition, CustomResourceDefinitionNames,
     CustomResourceDefinitionSpec, CustomResourceDefinitionStatus, CustomResourceDefinitionVersion,
-    CustomResourceValidation, JSONSchemaProps,
+    CustomResourceSubresourceStatus, CustomResourceSubresources, CustomResourceValidation,
+    JSONSchemaProps,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::Serialize;
@@ -23,6 +24,15 @@ pub struct CrdSpec {
     pub plural: String,
     /// Namespaced (`true`) or cluster-scoped.
     pub namespaced: bool,
+    /// Whether its version serves the `status` subresource: `…/status`
+    /// reads and writes only `.status`, and a write of the object leaves
+    /// `.status` as it was.
+    #[serde(skip_serializing_if = "is_false")]
+    pub status_subresource: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
 }
 
 impl CrdSpec {
@@ -71,6 +81,10 @@ impl CrdSpec {
                             ..JSONSchemaProps::default()
                         }),
                     }),
+                    subresources: self.status_subresource.then(|| CustomResourceSubresources {
+                        status: Some(CustomResourceSubresourceStatus(serde_json::json!({}))),
+                        scale: None,
+                    }),
                     ..CustomResourceDefinitionVersion::default()
                 }],
                 ..CustomResourceDefinitionSpec::default()
@@ -96,6 +110,7 @@ impl CrdSpec {
             kind: kind.to_string(),
             plural: plural.to_string(),
             namespaced: true,
+            status_subresource: false,
         }
     }
 }
@@ -122,6 +137,8 @@ pub(crate) struct ParsedCrd {
     pub(crate) resource: ResourceRef,
     /// Its `spec.names.shortNames`, as discovery lists them.
     pub(crate) short_names: Vec<String>,
+    /// Whether the served version declares the `status` subresource.
+    pub(crate) status_subresource: bool,
 }
 
 /// Reads a CRD object as a create or update carries it; 422 Invalid when it
@@ -162,9 +179,14 @@ pub(crate) fn parse_crd(crd: &CustomResourceDefinition) -> Result<ParsedCrd, Api
         namespaced,
     );
     let short_names = spec.names.short_names.clone().unwrap_or_default();
+    let status_subresource = version
+        .subresources
+        .as_ref()
+        .is_some_and(|subresources| subresources.status.is_some());
     Ok(ParsedCrd {
         resource,
         short_names,
+        status_subresource,
     })
 }
 

@@ -22,6 +22,11 @@
 //! then the CRD object goes, the resource answers 404, its watches end, and
 //! discovery drops it, each after its own lag in [`ApiServerConfig`].
 //!
+//! Objects with finalizers are marked on DELETE and deleted by the write
+//! that removes their last finalizer; PATCH takes a merge or a JSON patch;
+//! a custom resource whose CRD declares the status subresource serves
+//! `…/status` ([`CrdSpec::status_subresource`]).
+//!
 //! It selects on `metadata.name` and `metadata.namespace` (`fieldSelector`),
 //! answers a LIST from a version it has not reached with kube-apiserver's
 //! 504 "Too large resource version", and holds its memory within
@@ -49,6 +54,7 @@ mod field_selector;
 mod history;
 mod http;
 mod in_process;
+mod json_patch;
 mod lifecycle;
 mod load;
 mod merge_patch;

@@ -13,6 +13,9 @@ pub(crate) struct CustomResource {
     pub(crate) resource: ResourceRef,
     /// The CRD's `spec.names.shortNames`, as discovery lists them.
     pub(crate) short_names: Vec<String>,
+    /// Whether `…/status` is served: writes of the object then keep its
+    /// status, and writes of its status keep the rest.
+    pub(crate) status_subresource: bool,
     pub(crate) phase: Phase,
 }
 
@@ -23,8 +26,9 @@ pub(crate) enum Phase {
     Established,
     /// Deleted and finalizing: still served, creates refused. The finalizer
     /// takes its next step at `next_step_at`: marking the instance deletion
-    /// in progress (`cleaning` false), then deleting one instance at a time,
-    /// then removing the CRD object.
+    /// in progress (`cleaning` false), then deleting one instance at a time
+    /// (marking one with finalizers, and looking again every 5s until the
+    /// marked ones are gone), then removing the CRD object.
     Terminating {
         next_step_at: Duration,
         cleaning: bool,
@@ -40,10 +44,15 @@ pub(crate) enum Phase {
 }
 
 impl CustomResource {
-    pub(crate) fn established(resource: ResourceRef, short_names: Vec<String>) -> Self {
+    pub(crate) fn established(
+        resource: ResourceRef,
+        short_names: Vec<String>,
+        status_subresource: bool,
+    ) -> Self {
         CustomResource {
             resource,
             short_names,
+            status_subresource,
             phase: Phase::Established,
         }
     }
@@ -115,6 +124,7 @@ mod tests {
         CustomResource {
             resource: ResourceRef::new("example.com", "v1", "widgets", "Widget", true),
             short_names: Vec::new(),
+            status_subresource: false,
             phase: Phase::Removed {
                 removed_at: Duration::from_secs(seconds),
                 watches_ended: false,

@@ -160,16 +160,23 @@ impl Object {
     }
 
     /// Whether both have the same desired state: every field but
-    /// `metadata`, `status` and the type, which the server or a controller
-    /// own. A change of it bumps `metadata.generation`.
-    pub(crate) fn same_desired_state(&self, other: &Object) -> bool {
+    /// `metadata` and the type, which the server owns, and `status` unless
+    /// `status_is_desired`. A change of it bumps `metadata.generation`.
+    ///
+    /// A custom resource's status is part of it when its CRD serves no
+    /// status subresource (apiextensions-apiserver pkg/registry/
+    /// customresource/strategy.go, `PrepareForUpdate`: everything but
+    /// `metadata`, and `status` too when the subresource is served).
+    pub(crate) fn same_desired_state(&self, other: &Object, status_is_desired: bool) -> bool {
         match (self, other) {
             (Object::Lease(a), Object::Lease(b)) => a.spec == b.spec,
             (Object::Pod(a), Object::Pod(b)) => a.spec == b.spec,
             (Object::Crd(a), Object::Crd(b)) => a.spec == b.spec,
             (Object::Json(a), Object::Json(b)) => {
-                let desired = |(key, _): &(&String, &Value)| {
-                    !matches!(key.as_str(), "status" | "apiVersion" | "kind")
+                let desired = |(key, _): &(&String, &Value)| match key.as_str() {
+                    "apiVersion" | "kind" => false,
+                    "status" => status_is_desired,
+                    _ => true,
                 };
                 a.fields
                     .iter()
@@ -177,6 +184,26 @@ impl Object {
                     .eq(b.fields.iter().filter(desired))
             }
             _ => false,
+        }
+    }
+
+    /// The `status` of an object kept as JSON (a custom resource's), if
+    /// it has one.
+    pub(crate) fn status(&self) -> Option<&Value> {
+        match self {
+            Object::Json(object) => object.fields.get("status"),
+            _ => None,
+        }
+    }
+
+    /// Sets (or, with `None`, removes) the `status` of an object kept as
+    /// JSON; a typed object keeps its own.
+    pub(crate) fn set_status(&mut self, status: Option<Value>) {
+        if let Object::Json(object) = self {
+            match status {
+                Some(status) => object.fields.insert("status".to_string(), status),
+                None => object.fields.remove("status"),
+            };
         }
     }
 }
@@ -426,7 +453,9 @@ mod tests {
         let a = read(json!({"metadata": {"name": "a"}, "data": {"k": "v"}, "status": 1}));
         let b = read(json!({"metadata": {"name": "b"}, "data": {"k": "v"}, "kind": "ConfigMap"}));
         let c = read(json!({"metadata": {"name": "a"}, "data": {"k": "w"}}));
-        assert!(a.same_desired_state(&b));
-        assert!(!a.same_desired_state(&c));
+        assert!(a.same_desired_state(&b, false));
+        assert!(!a.same_desired_state(&c, false));
+        // Without a status subresource, the status is desired state too.
+        assert!(!a.same_desired_state(&b, true));
     }
 }

@@ -22,12 +22,23 @@ pub(crate) enum Route {
         target: Target,
         namespace: Option<String>,
     },
-    /// `…/{plural}/{name}` or `…/namespaces/{namespace}/{plural}/{name}`
+    /// `…/{plural}/{name}` or `…/namespaces/{namespace}/{plural}/{name}`,
+    /// and its `/status` subresource
     Object {
         target: Target,
         namespace: Option<String>,
         name: String,
+        part: Part,
     },
+}
+
+/// Which part of an object a path addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// The object: `…/{name}`.
+    Main,
+    /// Its status subresource: `…/{name}/status`.
+    Status,
 }
 
 /// The resource a collection or object path names, before it is looked up.
@@ -87,11 +98,25 @@ impl Route {
                 target: target(plural),
                 namespace: Some(namespace.to_string()),
                 name: name.to_string(),
+                part: Part::Main,
+            },
+            ["namespaces", namespace, plural, name, "status"] => Route::Object {
+                target: target(plural),
+                namespace: Some(namespace.to_string()),
+                name: name.to_string(),
+                part: Part::Status,
             },
             [plural, name] => Route::Object {
                 target: target(plural),
                 namespace: None,
                 name: name.to_string(),
+                part: Part::Main,
+            },
+            [plural, name, "status"] => Route::Object {
+                target: target(plural),
+                namespace: None,
+                name: name.to_string(),
+                part: Part::Status,
             },
             _ => return None,
         };
@@ -144,6 +169,7 @@ mod tests {
                     target: target("", "namespaces"),
                     namespace: None,
                     name: "garden".to_string(),
+                    part: Part::Main,
                 }),
             ),
             (
@@ -159,6 +185,7 @@ mod tests {
                     target: target("coordination.k8s.io", "leases"),
                     namespace: Some("garden".to_string()),
                     name: "grm".to_string(),
+                    part: Part::Main,
                 }),
             ),
             ("/openapi/v3", Some(Route::OpenApiRoot)),
@@ -172,7 +199,16 @@ mod tests {
             ("/openapi/v2", None),
             ("/", None),
             ("/metrics", None),
-            ("/api/v1/namespaces/garden/pods/p/status", None),
+            (
+                "/apis/example.com/v1/namespaces/ns/widgets/w/status",
+                Some(Route::Object {
+                    target: target("example.com", "widgets"),
+                    namespace: Some("ns".to_string()),
+                    name: "w".to_string(),
+                    part: Part::Status,
+                }),
+            ),
+            ("/api/v1/namespaces/garden/pods/p/scale", None),
         ];
         for (path, expected) in cases {
             assert_eq!(Route::parse(path), expected, "{path}");

@@ -25,7 +25,8 @@ pub enum Method {
     Post,
     Put,
     Delete,
-    /// The body is a JSON merge patch (RFC 7386) of the object.
+    /// The body is a JSON merge patch (RFC 7386) of the object when it is
+    /// a JSON object, a JSON patch (RFC 6902) when it is a list.
     Patch,
 }
 

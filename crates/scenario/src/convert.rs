@@ -638,6 +638,7 @@ fn crds(ctx: &Ctx<'_>, crds: Option<&S<Vec<S<file::Crd>>>>) -> Result<Vec<CrdSpe
                 "a plural resource name, like prometheuses",
             )?,
             namespaced: c.namespaced.unwrap_or(true),
+            status_subresource: c.status_subresource.unwrap_or(false),
         };
         if out.iter().any(|o| o.name() == spec.name()) {
             return Err(ctx.error(

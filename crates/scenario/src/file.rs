@@ -185,6 +185,8 @@ pub(crate) struct Crd {
     #[schemars(with = "Option<String>")]
     pub plural: Option<S<String>>,
     pub namespaced: Option<bool>,
+    /// Whether its version serves the `status` subresource (default false).
+    pub status_subresource: Option<bool>,
 }
 
 #[derive(DeriveDeserialize, JsonSchema)]

@@ -20,12 +20,17 @@ pub const REQUEST_BODY_BYTES_MAX: usize = 3 * 1024 * 1024;
 /// The media type of a created or replaced object.
 const JSON: &str = "application/json";
 
-/// The media types of a PATCH read as a JSON merge patch (RFC 7386). A
-/// strategic merge patch is read as one too: on the objects the fake
-/// serves, it differs only for lists with merge keys, which it replaces.
-const MERGE_PATCHES: &[&str] = &[
+/// The media type of a JSON patch (RFC 6902): a list of operations.
+const JSON_PATCH: &str = "application/json-patch+json";
+
+/// The media types a PATCH may name: a JSON merge patch (RFC 7386), a
+/// strategic merge patch, read as one (on the objects the fake serves, it
+/// differs only for lists with merge keys, which it replaces), and a JSON
+/// patch.
+const PATCHES: &[&str] = &[
     "application/merge-patch+json",
     "application/strategic-merge-patch+json",
+    JSON_PATCH,
 ];
 
 /// Query parameters whose value is a boolean.
@@ -76,7 +81,7 @@ pub(crate) async fn read(
         .to_bytes();
     let accepted: &[&str] = match method {
         Method::Post | Method::Put => &[JSON],
-        Method::Patch => MERGE_PATCHES,
+        Method::Patch => PATCHES,
         Method::Get | Method::Delete => &[],
     };
     let body = match method {
@@ -102,6 +107,21 @@ pub(crate) async fn read(
             let body: Body = serde_json::from_slice(&bytes).map_err(|error| {
                 bad_request(format!("the request body is not valid JSON: {error}"))
             })?;
+            // The server tells the patches apart by their body: a JSON
+            // patch is a list, a merge patch an object.
+            if method == Method::Patch {
+                let is_list = body.text().starts_with('[');
+                if media_type.eq_ignore_ascii_case(JSON_PATCH) != is_list {
+                    return Err(bad_request(format!(
+                        "the body of a {media_type} patch must be a JSON {}",
+                        if is_list {
+                            "object"
+                        } else {
+                            "list of operations"
+                        }
+                    )));
+                }
+            }
             Some(body)
         }
         Method::Get | Method::Delete => None,

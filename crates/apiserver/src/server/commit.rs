@@ -23,6 +23,13 @@ pub(super) enum Write {
     },
     /// Removes the object (taken out of the store already, or still in it).
     Delete(Rc<Stored>),
+    /// Removes `previous`, an object marked for deletion, by the write of
+    /// `object` (stamped) that removed its last finalizer: the `DELETED`
+    /// event carries `object`.
+    Finalize {
+        object: Rc<Stored>,
+        previous: Rc<Stored>,
+    },
 }
 
 impl ApiServer {
@@ -51,6 +58,7 @@ impl ApiServer {
                 let deleted = self.stamp(object.object()?.into_owned())?;
                 (ChangeKind::Deleted, deleted, Some(object))
             }
+            Write::Finalize { object, previous } => (ChangeKind::Deleted, object, Some(previous)),
         };
         if let (Some(client), ChangeKind::Added | ChangeKind::Modified) = (self.answering, &kind) {
             self.check_wall_clock(client, resource, &object);

@@ -9,6 +9,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use stallsim_core::{ApiError, ResourceRef, Response};
 
 use super::commit::Write;
+use super::verbs::mark_as_deleting;
 use super::ApiServer;
 use crate::crd::{
     is_marked_for_deletion, mark_for_deletion, mark_instance_deletion_in_progress, parse_crd,
@@ -18,6 +19,12 @@ use crate::lifecycle::{CustomResource, Phase};
 use crate::object::{time_at, Object, ObjectKey, ResourceKey, Stored};
 use crate::resources::crd_resource;
 use crate::status::{invalid, object_not_found};
+
+/// How often the CRD finalizer looks again whether the instances it
+/// deleted are gone, while finalizers hold some (apiextensions-apiserver
+/// pkg/controller/finalizer/crd_finalizer.go, `deleteInstances`: it polls
+/// the list every 5 seconds).
+const INSTANCES_GONE_POLL: Duration = Duration::from_secs(5);
 
 impl ApiServer {
     /// For a CRD object: reads it, and refuses one that would shadow a
@@ -57,7 +64,11 @@ impl ApiServer {
         }
         self.custom.insert(
             name.to_string(),
-            CustomResource::established(parsed.resource, parsed.short_names),
+            CustomResource::established(
+                parsed.resource,
+                parsed.short_names,
+                parsed.status_subresource,
+            ),
         );
     }
 
@@ -109,7 +120,7 @@ impl ApiServer {
                 self.clean_or_remove(name, &key, at);
             }
             Phase::Terminating { cleaning: true, .. } => {
-                self.delete_first_instance(&key);
+                self.delete_next_instance(&key, at);
                 self.clean_or_remove(name, &key, at);
             }
             Phase::Removed { removed_at, .. } => {
@@ -124,33 +135,69 @@ impl ApiServer {
         }
     }
 
-    /// After a finalizer step at `at`: the next instance deletion if any
-    /// instance is left, else the CRD object's removal, now.
+    /// After a finalizer step at `at`: the next instance deletion if an
+    /// instance is left unmarked; a look again `INSTANCES_GONE_POLL` later
+    /// if only instances marked for deletion are left (their finalizers
+    /// hold them); else the CRD object's removal, now.
     pub(super) fn clean_or_remove(&mut self, name: &str, key: &ResourceKey, at: Duration) {
-        let phase = if self.objects.get(key).is_some_and(|o| !o.is_empty()) {
-            Phase::Terminating {
-                next_step_at: at.saturating_add(self.config.instance_deletion_cost),
-                cleaning: true,
-            }
-        } else {
-            self.remove_crd_object(name);
-            Phase::Removed {
-                removed_at: at,
-                watches_ended: false,
-            }
-        };
+        let left = self.objects.get(key);
+        let phase =
+            if left.is_some_and(|o| o.values().any(|i| i.meta().deletion_timestamp.is_none())) {
+                Phase::Terminating {
+                    next_step_at: at.saturating_add(self.config.instance_deletion_cost),
+                    cleaning: true,
+                }
+            } else if left.is_some_and(|o| !o.is_empty()) {
+                Phase::Terminating {
+                    next_step_at: at.saturating_add(INSTANCES_GONE_POLL),
+                    cleaning: true,
+                }
+            } else {
+                self.remove_crd_object(name);
+                Phase::Removed {
+                    removed_at: at,
+                    watches_ended: false,
+                }
+            };
         if let Some(custom) = self.custom.get_mut(name) {
             custom.phase = phase;
         }
     }
 
     /// Deletes the first instance of a resource in LIST order (namespace,
-    /// then name): a `DELETED` event.
-    pub(super) fn delete_first_instance(&mut self, key: &ResourceKey) {
+    /// then name) not yet marked for deletion, as the finalizer's
+    /// DeleteCollection does: a `DELETED` event, or, for an instance with
+    /// finalizers, its deletion marks (`MODIFIED`); it then stays until a
+    /// write removes its last finalizer.
+    pub(super) fn delete_next_instance(&mut self, key: &ResourceKey, now: Duration) {
         let Some(objects) = self.objects.get_mut(key) else {
             return;
         };
-        let Some((at, object)) = objects.pop_first() else {
+        let Some(at) = objects
+            .iter()
+            .find(|(_, object)| object.meta().deletion_timestamp.is_none())
+            .map(|(at, _)| at.clone())
+        else {
+            return;
+        };
+        let has_finalizers = objects[&at]
+            .meta()
+            .finalizers
+            .as_ref()
+            .is_some_and(|f| !f.is_empty());
+        if has_finalizers {
+            let previous = Rc::clone(&objects[&at]);
+            // A stored object always reads back and serializes.
+            let Ok(mut object) = previous.object().map(std::borrow::Cow::into_owned) else {
+                return;
+            };
+            mark_as_deleting(object.meta_mut(), now);
+            if let Ok(object) = self.stamp(object) {
+                let _ = self.commit(key, at, Write::Update { object, previous });
+            }
+            return;
+        }
+        let Some(object) = objects.remove(&at) else {
             return;
         };
         // A deletion is written from the stored object, which always serializes.

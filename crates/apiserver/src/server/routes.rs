@@ -9,7 +9,7 @@ use crate::discovery::{self, Listed};
 use crate::lifecycle::CustomResource;
 use crate::object::{Object, ObjectKey, ResourceKey};
 use crate::openapi;
-use crate::route::{Route, Target};
+use crate::route::{Part, Route, Target};
 use crate::status::{bad_request, method_not_allowed, no_route};
 
 impl ApiServer {
@@ -67,9 +67,13 @@ impl ApiServer {
                 target,
                 namespace,
                 name,
+                part,
             } => {
                 let resource = self.lookup(&target, namespace.as_deref())?;
                 if resource.namespaced && namespace.is_none() {
+                    return Err(no_route());
+                }
+                if part == Part::Status && !self.status_subresource(&resource) {
                     return Err(no_route());
                 }
                 let at: ObjectKey = (namespace.unwrap_or_default(), name);
@@ -77,11 +81,11 @@ impl ApiServer {
                     Method::Get => self.get(&resource, &at)?,
                     Method::Put => {
                         let object = read_object(&resource, request.body.as_ref())?;
-                        self.update(&resource, at, object, now)?
+                        self.update(&resource, at, object, part, now)?
                     }
-                    Method::Delete => self.delete(&resource, &at, now)?,
-                    Method::Patch => self.patch(&resource, at, request.body, now)?,
-                    Method::Post => return Err(method_not_allowed()),
+                    Method::Delete if part == Part::Main => self.delete(&resource, &at, now)?,
+                    Method::Patch => self.patch(&resource, at, part, request.body, now)?,
+                    Method::Post | Method::Delete => return Err(method_not_allowed()),
                 };
                 Ok(Reply::Response(response))
             }

@@ -18,9 +18,11 @@ use crate::continuation::ContinueToken;
 use crate::crd::established_status;
 use crate::field_selector::FieldSelector;
 use crate::history::{Change, ChangeKind};
+use crate::json_patch::apply_json_patch;
 use crate::lifecycle::CustomResource;
 use crate::merge_patch::merge_patch;
 use crate::object::{time_at, Object, ObjectKey, ResourceKey, Stored};
+use crate::route::Part;
 use crate::selector::LabelSelector;
 use crate::status::{
     bad_request, create_forbidden_while_terminating, invalid, object_not_found,
@@ -165,7 +167,8 @@ impl ApiServer {
 
     /// POST: stores a new object under the name it carries (or one made
     /// from its `generateName`), with a uid, a creation time and
-    /// generation 1. A CRD is served at once.
+    /// generation 1. A CRD is served at once. A custom resource whose CRD
+    /// serves the status subresource is stored without a status.
     pub(super) fn create(
         &mut self,
         resource: &ResourceRef,
@@ -209,6 +212,11 @@ impl ApiServer {
         metadata.creation_timestamp = Some(time_at(now));
         metadata.generation = Some(1);
         object.set_type(resource);
+        if self.status_subresource(resource) {
+            // The status is written through `/status` only (customresource/
+            // strategy.go, `PrepareForCreate`).
+            object.set_status(None);
+        }
         if let Object::Crd(definition) = &mut object {
             definition.status = Some(established_status(definition, time_at(now)));
         }
@@ -226,13 +234,24 @@ impl ApiServer {
     }
 
     /// PUT: replaces the object, if the `resourceVersion` it carries (if
-    /// any) is the stored one (409 otherwise); the uid and creation time
-    /// stay, the generation grows when the desired state changed.
+    /// any) is the stored one (409 otherwise); the uid, creation time and
+    /// deletion marks stay, the generation grows when the desired state
+    /// changed.
+    ///
+    /// `part` is what the write may change, as kube-apiserver's strategies
+    /// for a custom resource with a status subresource decide it
+    /// (apiextensions-apiserver pkg/registry/customresource/strategy.go
+    /// and status_strategy.go, `PrepareForUpdate`): a write of the object
+    /// keeps the stored status; a write of `/status` keeps everything but
+    /// the status. An object marked for deletion whose last finalizer the
+    /// write removes is deleted (k8s.io/apiserver/pkg/registry/generic/
+    /// registry/store.go, `Update` and `ShouldDeleteDuringUpdate`).
     pub(super) fn update(
         &mut self,
         resource: &ResourceRef,
         at: ObjectKey,
         mut object: Object,
+        part: Part,
         now: Duration,
     ) -> Result<Response, ApiError> {
         let name = at.1.clone();
@@ -255,6 +274,18 @@ impl ApiServer {
         {
             return Err(conflict(resource, &name));
         }
+        let status_subresource = self.status_subresource(resource);
+        match part {
+            Part::Status => {
+                let status = object.status().cloned();
+                object = previous.object()?.into_owned();
+                object.set_status(status);
+            }
+            Part::Main if status_subresource => {
+                object.set_status(previous.object()?.status().cloned());
+            }
+            Part::Main => {}
+        }
         let metadata = object.meta_mut();
         metadata.name = Some(name.clone());
         metadata.namespace = path_namespace.map(str::to_string);
@@ -262,11 +293,18 @@ impl ApiServer {
 
         let kept = previous.meta();
         let generation = kept.generation.unwrap_or(1);
-        let spec_changed = !previous.object()?.same_desired_state(&object);
+        let status_is_desired = self.served_custom_of(resource).is_some() && !status_subresource;
+        let spec_changed = !previous
+            .object()?
+            .same_desired_state(&object, status_is_desired);
         let metadata = object.meta_mut();
         metadata.uid = kept.uid.clone();
         metadata.creation_timestamp = kept.creation_timestamp.clone();
         metadata.generation = Some(generation + i64::from(spec_changed));
+        // The server owns the deletion marks (k8s.io/apiserver/pkg/
+        // registry/rest/update.go, `BeforeUpdate`).
+        metadata.deletion_timestamp = kept.deletion_timestamp.clone();
+        metadata.deletion_grace_period_seconds = kept.deletion_grace_period_seconds;
         object.set_type(resource);
         let mut serve = None;
         if let (Some(parsed), Object::Crd(definition)) = (crd, &mut object) {
@@ -280,31 +318,37 @@ impl ApiServer {
                 }
             }
         }
+        let finalized = is_finalized(object.meta());
         let object = self.stamp(object)?;
         self.check_room(Some(&previous), &object)?;
         if let Some(parsed) = serve {
             self.serve_crd(&name, parsed);
         }
-        let object = self.commit(
-            &ResourceKey::of(resource),
-            at,
-            Write::Update { object, previous },
-        )?;
+        let write = if finalized {
+            Write::Finalize { object, previous }
+        } else {
+            Write::Update { object, previous }
+        };
+        let object = self.commit(&ResourceKey::of(resource), at, write)?;
         Ok(Response::ok(object.json.clone()))
     }
 
-    /// PATCH: the stored object with the merge patch applied, written as
-    /// an update; a `metadata.resourceVersion` in the patch must match
-    /// (409 otherwise), as on a real server.
+    /// PATCH: the stored object with the patch applied, written as an
+    /// update of `part`. A body that is a JSON object is a JSON merge
+    /// patch (RFC 7386), one that is an array a JSON patch (RFC 6902); the
+    /// HTTP front checks that the media type names the one it is. A
+    /// `metadata.resourceVersion` the patch sets must match (409
+    /// otherwise), as on a real server.
     pub(super) fn patch(
         &mut self,
         resource: &ResourceRef,
         at: ObjectKey,
+        part: Part,
         body: Option<Body>,
         now: Duration,
     ) -> Result<Response, ApiError> {
         let patch = match &body {
-            Some(body) if body.text().starts_with('{') => body.decode::<Value>()?,
+            Some(body) if body.text().starts_with(['{', '[']) => body.decode::<Value>()?,
             _ => return Err(bad_request("the request body must be a JSON object")),
         };
         let stored = self
@@ -312,7 +356,11 @@ impl ApiServer {
             .ok_or_else(|| object_not_found(resource, &at.1))?;
         let stored_version = stored.meta().resource_version.clone();
         let mut object = stored.json.to_value();
-        merge_patch(&mut object, &patch);
+        if patch.is_array() {
+            apply_json_patch(&mut object, &patch)?;
+        } else {
+            merge_patch(&mut object, &patch);
+        }
         let asked_version = object
             .get("metadata")
             .and_then(|metadata| metadata.get("resourceVersion"))
@@ -322,22 +370,46 @@ impl ApiServer {
             return Err(conflict(resource, &at.1));
         }
         let object = Object::from_value(resource, object)?;
-        self.update(resource, at, object, now)
+        self.update(resource, at, object, part, now)
     }
 
+    /// DELETE. An object without finalizers goes at once (`DELETED`). One
+    /// with finalizers is marked, as kube-apiserver's store marks it
+    /// (k8s.io/apiserver/pkg/registry/generic/registry/store.go,
+    /// `markAsDeleting`): a deletion timestamp, a grace period of 0, and
+    /// its generation bumped; it stays until a write removes its last
+    /// finalizer ([`ApiServer::update`]). Deleting it again changes
+    /// nothing. A CRD goes through its own registry ([`ApiServer::delete_crd`]).
     pub(super) fn delete(
         &mut self,
         resource: &ResourceRef,
         at: &ObjectKey,
         now: Duration,
     ) -> Result<Response, ApiError> {
-        if self.stored(resource, at).is_none() {
+        let Some(stored) = self.stored(resource, at) else {
             return Err(object_not_found(resource, &at.1));
-        }
+        };
         if is_crd_resource(resource) && self.custom.contains_key(&at.1) {
             return self.delete_crd(&at.1, now);
         }
         let key = ResourceKey::of(resource);
+        if stored
+            .meta()
+            .finalizers
+            .as_ref()
+            .is_some_and(|f| !f.is_empty())
+        {
+            if stored.meta().deletion_timestamp.is_some() {
+                return Ok(Response::ok(stored.json.clone()));
+            }
+            let previous = Rc::clone(stored);
+            let mut object = previous.object()?.into_owned();
+            mark_as_deleting(object.meta_mut(), now);
+            let object = self.stamp(object)?;
+            self.check_room(Some(&previous), &object)?;
+            let object = self.commit(&key, at.clone(), Write::Update { object, previous })?;
+            return Ok(Response::ok(object.json.clone()));
+        }
         let object = self
             .objects
             .get_mut(&key)
@@ -345,6 +417,13 @@ impl ApiServer {
             .ok_or_else(|| object_not_found(resource, &at.1))?;
         let object = self.commit(&key, at.clone(), Write::Delete(object))?;
         Ok(Response::ok(object.json.clone()))
+    }
+
+    /// Whether `resource` is a custom resource whose CRD serves the status
+    /// subresource.
+    pub(super) fn status_subresource(&self, resource: &ResourceRef) -> bool {
+        self.served_custom_of(resource)
+            .is_some_and(|custom| custom.status_subresource)
     }
 
     /// Which objects a LIST or WATCH selects: the path's namespace, the
@@ -405,6 +484,24 @@ pub(super) fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
          please apply your changes to the latest version and try again",
         resource.qualified_name()
     ))
+}
+
+/// Marks an object with finalizers as deleted: its generation bumped on
+/// the first mark, the deletion timestamp `now`, no grace period.
+pub(super) fn mark_as_deleting(metadata: &mut ObjectMeta, now: Duration) {
+    if metadata.deletion_timestamp.is_none() {
+        if let Some(generation) = metadata.generation.filter(|&g| g > 0) {
+            metadata.generation = Some(generation + 1);
+        }
+        metadata.deletion_timestamp = Some(time_at(now));
+    }
+    metadata.deletion_grace_period_seconds = Some(0);
+}
+
+/// Whether an object marked for deletion has no finalizer left: its
+/// write is its deletion.
+fn is_finalized(metadata: &ObjectMeta) -> bool {
+    metadata.deletion_timestamp.is_some() && metadata.finalizers.as_ref().is_none_or(Vec::is_empty)
 }
 
 /// A set, non-empty string field of metadata.

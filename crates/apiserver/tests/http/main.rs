@@ -2,6 +2,7 @@
 //! stream, and `kube::Client` over a loopback socket.
 
 mod bad_input;
+mod controller;
 mod guard;
 mod kube_client;
 mod paging;

@@ -345,12 +345,29 @@ async fn a_patch_merges_and_checks_the_version_it_names() {
         exchange(&face, patch(&path, "application/merge-patch+json", &stale))
             .await
             .assert_status(409, "Conflict");
-        // JSON patch and server-side apply are not served.
-        for media in [
-            "application/json-patch+json",
-            "application/apply-patch+yaml",
-            "application/json",
-        ] {
+        // A JSON patch is a list of operations, and nothing else.
+        let operations = json!([{"op": "replace", "path": "/data/value", "value": "4"}]);
+        let patched = exchange(
+            &face,
+            patch(&path, "application/json-patch+json", &operations),
+        )
+        .await
+        .json();
+        assert_eq!(patched["data"], json!({"value": "4"}));
+        exchange(
+            &face,
+            patch(&path, "application/json-patch+json", &json!({})),
+        )
+        .await
+        .assert_status(400, "BadRequest");
+        exchange(
+            &face,
+            patch(&path, "application/merge-patch+json", &operations),
+        )
+        .await
+        .assert_status(400, "BadRequest");
+        // Server-side apply is not served.
+        for media in ["application/apply-patch+yaml", "application/json"] {
             exchange(&face, patch(&path, media, &json!({})))
                 .await
                 .assert_status(415, "UnsupportedMediaType");
@@ -364,7 +381,7 @@ async fn a_patch_merges_and_checks_the_version_it_names() {
         .assert_status(404, "NotFound");
         assert_eq!(
             call(&face, "GET", &path, None).await.json()["data"],
-            json!({"value": "2"})
+            json!({"value": "4"})
         );
     })
     .await;

@@ -96,6 +96,7 @@ fn an_invalid_crd_is_refused() {
         kind: "Lease".to_string(),
         plural: "leases".to_string(),
         namespaced: true,
+        status_subresource: false,
     }
     .to_crd();
     let mut unserved = CrdSpec::alertmanager().to_crd();

@@ -3,6 +3,7 @@
 mod bounds;
 mod crd;
 mod discovery;
+mod finalizers;
 mod lease;
 mod load;
 mod net;
