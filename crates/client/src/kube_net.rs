@@ -39,9 +39,11 @@ pub fn kube_client_over_net(server: &str, port: u16) -> kube::Client {
 
 /// Why a connection may not be opened outside every host.
 pub const OUTSIDE_HOSTS: &str =
-    "a connection was opened by a task outside every simulated host: a task spawned with \
-     tokio::spawn runs on the runtime itself, where no host's network is; spawn a program's \
-     tasks with tokio::task::spawn_local, which keeps them in its host";
+    "a connection was used by a task outside every simulated host: a task spawned with \
+     tokio::spawn (or Handle::spawn, as kube-runtime's Controller::run spawns each reconcile) \
+     runs on the runtime itself, where no host's network is; spawn a program's tasks with \
+     tokio::task::spawn_local, which keeps them in its host, and hand a reconcile's requests \
+     to a future the process polls (docs/your-controller.md, the worked example's HostWork)";
 
 /// Spawns hyper's connection tasks on the current host's `LocalSet`, so
 /// they run with its sockets and die with its process.
@@ -53,6 +55,7 @@ where
     F: Future<Output = ()> + 'static,
 {
     fn execute(&self, future: F) {
+        assert!(stallsim_net::in_host(), "{OUTSIDE_HOSTS}");
         tokio::task::spawn_local(future);
     }
 }

@@ -11,8 +11,8 @@
 //!
 //! Nothing in it reads the wall clock: the time written into the Lease
 //! comes from the [`Clock`] it is given; its timers are tokio's; every
-//! `select!` is `biased`, so that no branch is drawn from tokio's
-//! unseeded random number generator.
+//! `select!` is `biased`, so that the order in which a stop, a lost lease
+//! and the work are noticed is the code's, not a random draw's.
 
 mod error;
 mod host;
