@@ -9,7 +9,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use stallsim_core::{ApiError, ResourceRef, Response};
 
 use super::commit::Write;
-use super::verbs::mark_as_deleting;
+use super::deletion::mark_as_deleting;
 use super::ApiServer;
 use crate::crd::{
     is_marked_for_deletion, mark_for_deletion, mark_instance_deletion_in_progress, parse_crd,

@@ -9,6 +9,7 @@
 
 mod commit;
 mod crd_lifecycle;
+mod deletion;
 mod routes;
 mod verbs;
 mod watches;

@@ -13,6 +13,7 @@ use stallsim_core::{ApiError, Body, ResourceRef, Response};
 
 use super::commit::Write;
 use super::crd_lifecycle::{is_crd_resource, keep_deletion_marks};
+use super::deletion::{is_finalized, mark_as_deleting};
 use super::ApiServer;
 use crate::continuation::ContinueToken;
 use crate::crd::established_status;
@@ -484,24 +485,6 @@ pub(super) fn conflict(resource: &ResourceRef, name: &str) -> ApiError {
          please apply your changes to the latest version and try again",
         resource.qualified_name()
     ))
-}
-
-/// Marks an object with finalizers as deleted: its generation bumped on
-/// the first mark, the deletion timestamp `now`, no grace period.
-pub(super) fn mark_as_deleting(metadata: &mut ObjectMeta, now: Duration) {
-    if metadata.deletion_timestamp.is_none() {
-        if let Some(generation) = metadata.generation.filter(|&g| g > 0) {
-            metadata.generation = Some(generation + 1);
-        }
-        metadata.deletion_timestamp = Some(time_at(now));
-    }
-    metadata.deletion_grace_period_seconds = Some(0);
-}
-
-/// Whether an object marked for deletion has no finalizer left: its
-/// write is its deletion.
-fn is_finalized(metadata: &ObjectMeta) -> bool {
-    metadata.deletion_timestamp.is_some() && metadata.finalizers.as_ref().is_none_or(Vec::is_empty)
 }
 
 /// A set, non-empty string field of metadata.
