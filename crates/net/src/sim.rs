@@ -19,6 +19,7 @@ use turmoil_net::{EnterGuard, HostId, KernelConfig, Net};
 
 use crate::fabric::{Fabric, SegmentCounts};
 use crate::failure::{FailureKind, HostFailure, POLLS_PER_INSTANT_MAX};
+use crate::panics;
 use crate::watchdog::Watchdog;
 
 thread_local! {
@@ -32,7 +33,6 @@ thread_local! {
 pub fn in_host() -> bool {
     IN_HOST.with(|h| h.get())
 }
-use crate::panics;
 
 thread_local! {
     /// The running simulation's start, for [`crate::elapsed`].
