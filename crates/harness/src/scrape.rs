@@ -143,6 +143,18 @@ impl Prometheus {
         slot
     }
 
+    /// `pod`'s node is lost: its process no longer answers, so a scrape
+    /// of it fails (`up 0`) from now on, as a scrape of a process that
+    /// died does. A pod that never started stays no target.
+    pub fn target_lost(&self, pod: &str) {
+        for (_, _, slot) in self.processes.iter().filter(|(p, _, _)| p == pod) {
+            let mut slot = slot.lock().expect("never poisoned");
+            if slot.is_some() {
+                *slot = Some(Weak::new());
+            }
+        }
+    }
+
     /// A pod's container started with `restarts` restarts before it.
     pub fn container_started(&self, pod: &str, restarts: u32) {
         self.restarts

@@ -558,8 +558,11 @@ impl World {
         for peer in [APISERVER_HOST, KUBELET_HOST] {
             self.sim.partition(pod, peer);
         }
-        if self.sim.is_host_running(pod) {
-            self.sim.crash(pod);
+        // The process stops dead with its node: frozen, not dropped, so
+        // its sockets send not even a FIN (the partition would cut it).
+        self.sim.freeze(pod);
+        if let Some(prometheus) = &self.prometheus {
+            prometheus.target_lost(pod);
         }
         self.pods.lose(pod);
         self.record(pod, WorldEvent::NodeLost);

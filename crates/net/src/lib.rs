@@ -18,7 +18,9 @@
 //! [`Stop::Failed`] from then on.
 //!
 //! [`Sim::crash`] drops a host's process: its sockets close as a dying
-//! process's do (a FIN, or a reset where unread bytes remain). [`Sim::partition`] cuts two hosts apart until
+//! process's do (a FIN, or a reset where unread bytes remain);
+//! [`Sim::freeze`] stops it dead, as a lost node does, sending nothing.
+//! [`Sim::partition`] cuts two hosts apart until
 //! [`Sim::repair`]. [`TcpStream`] is `AsyncRead + AsyncWrite`, so an
 //! HTTP client can run over it unchanged.
 //!

@@ -162,6 +162,7 @@ impl Builder {
             timer,
             net,
             runtime,
+            frozen: Vec::new(),
             watch: Watch {
                 origin,
                 polls_per_instant_max: self.polls_per_instant_max,
@@ -235,6 +236,9 @@ impl Process {
 /// processes marked.
 struct ProcessWaker {
     woken: AtomicBool,
+    /// Set when the process is frozen ([`Sim::freeze`]): its wake-ups
+    /// wake nothing.
+    frozen: AtomicBool,
     /// The loop's own waker (its `block_on`).
     parent: Mutex<Option<Waker>>,
 }
@@ -244,6 +248,7 @@ impl ProcessWaker {
         Arc::new(ProcessWaker {
             // A new process has its first task to run.
             woken: AtomicBool::new(true),
+            frozen: AtomicBool::new(false),
             parent: Mutex::new(None),
         })
     }
@@ -255,6 +260,9 @@ impl Wake for ProcessWaker {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        if self.frozen.load(Ordering::Relaxed) {
+            return;
+        }
         self.woken.store(true, Ordering::Relaxed);
         if let Some(parent) = self.parent.lock().expect("never poisoned").as_ref() {
             parent.wake_by_ref();
@@ -274,6 +282,9 @@ pub struct Sim {
     net: NetState,
     runtime: Runtime,
     watch: Watch,
+    /// Processes of frozen hosts ([`Sim::freeze`]), each with its host,
+    /// kept unpolled until the simulation is dropped.
+    frozen: Vec<(HostId, Process)>,
 }
 
 /// What watches the run for a broken model: the bound on polls at one
@@ -446,6 +457,24 @@ impl Sim {
         self.stop(i);
     }
 
+    /// `name`'s machine stops dead, as a node that lost its power or its
+    /// network does: its process is never polled again and its sockets
+    /// stay as they are, sending nothing, not even the FIN a closed socket
+    /// would send. Unlike [`Sim::crash`], nothing of the process is
+    /// dropped before the simulation is: a dropped socket would go on
+    /// waiting in its kernel for the acknowledgement of that FIN, and
+    /// every pass over the wire would visit it. The host counts as not
+    /// running; a later start runs a new process beside the frozen one's
+    /// sockets.
+    pub fn freeze(&mut self, name: &str) {
+        let i = self.index(name).expect("a known host");
+        let host = &mut self.hosts[i];
+        if let Some(process) = host.process.take() {
+            process.waker.frozen.store(true, Ordering::Relaxed);
+            self.frozen.push((host.id, process));
+        }
+    }
+
     /// Kills `name`'s process, if one runs, and starts a new one.
     pub fn bounce(&mut self, name: &str) {
         let i = self.index(name).expect("a known host");
@@ -584,6 +613,15 @@ impl Drop for Sim {
     fn drop(&mut self) {
         for i in 0..self.hosts.len() {
             self.stop(i);
+        }
+        let installed = matches!(self.net, NetState::Installed(_));
+        for (id, process) in std::mem::take(&mut self.frozen) {
+            let _runtime = self.runtime.enter();
+            // Its sockets are dropped in its own host's kernel.
+            if installed {
+                turmoil_net::set_current(id);
+            }
+            drop(process);
         }
         self.net = NetState::Gone;
         ORIGIN.with(|o| o.set(None));
