@@ -37,31 +37,63 @@ impl ResourceRef {
 
     /// The group/version prefix of every path: `/api/v1` or `/apis/g/v`.
     pub fn group_version_path(&self) -> String {
-        if self.group.is_empty() {
-            format!("/api/{}", self.version)
-        } else {
-            format!("/apis/{}/{}", self.group, self.version)
-        }
+        let mut path = String::with_capacity(self.path_len(None, 0));
+        self.push_group_version_path(&mut path);
+        path
     }
 
     /// The collection path, namespaced when a namespace is given.
     pub fn collection_path(&self, namespace: Option<&str>) -> String {
-        match namespace {
-            Some(ns) if self.namespaced => {
-                format!(
-                    "{}/namespaces/{}/{}",
-                    self.group_version_path(),
-                    ns,
-                    self.plural
-                )
-            }
-            _ => format!("{}/{}", self.group_version_path(), self.plural),
-        }
+        let namespace = namespace.filter(|_| self.namespaced);
+        let mut path = String::with_capacity(self.path_len(namespace, 0));
+        self.push_collection_path(&mut path, namespace);
+        path
     }
 
     /// The path of one object.
     pub fn object_path(&self, namespace: Option<&str>, name: &str) -> String {
-        format!("{}/{}", self.collection_path(namespace), name)
+        let namespace = namespace.filter(|_| self.namespaced);
+        let mut path = String::with_capacity(self.path_len(namespace, name.len() + 1));
+        self.push_collection_path(&mut path, namespace);
+        path.push('/');
+        path.push_str(name);
+        path
+    }
+
+    // A client builds a path per request: each is pushed into one string
+    // allocated to size, not made of nested `format!`s.
+
+    fn push_group_version_path(&self, path: &mut String) {
+        if self.group.is_empty() {
+            path.push_str("/api/");
+        } else {
+            path.push_str("/apis/");
+            path.push_str(&self.group);
+            path.push('/');
+        }
+        path.push_str(&self.version);
+    }
+
+    /// `namespace` only when the resource is namespaced.
+    fn push_collection_path(&self, path: &mut String, namespace: Option<&str>) {
+        self.push_group_version_path(path);
+        if let Some(namespace) = namespace {
+            path.push_str("/namespaces/");
+            path.push_str(namespace);
+        }
+        path.push('/');
+        path.push_str(&self.plural);
+    }
+
+    /// The length of a path with `namespace` and `more` bytes after it.
+    fn path_len(&self, namespace: Option<&str>, more: usize) -> usize {
+        "/apis//".len()
+            + self.group.len()
+            + self.version.len()
+            + namespace.map_or(0, |ns| "/namespaces/".len() + ns.len())
+            + 1
+            + self.plural.len()
+            + more
     }
 
     /// `plural.group` (or the plural alone for the core group), as in a CRD name.
