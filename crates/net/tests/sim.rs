@@ -1,5 +1,6 @@
 //! The simulated network: in-order delivery under a latency spread, resets
-//! counted, crashes closing sockets, partitions cutting links, and time
+//! counted, crashes closing sockets, a frozen process sending nothing,
+//! partitions cutting links, and time
 //! jumping over idle stretches.
 
 use std::cell::{Cell, RefCell};
@@ -148,6 +149,47 @@ fn a_crashed_process_closes_its_connections_and_a_restart_listens_again() {
     sim.bounce("server");
     sim.run_until(Duration::from_secs(5), &mut || false);
     assert_eq!(*answer.borrow(), "again\n");
+}
+
+#[test]
+fn a_frozen_process_runs_no_more_and_sends_nothing() {
+    let mut sim = Builder::new().seed(1).build();
+    let ticks = Rc::new(Cell::new(0u32));
+    let counted = Rc::clone(&ticks);
+    sim.host("server", move || {
+        let ticks = Rc::clone(&counted);
+        async move {
+            let listener = TcpListener::bind(("0.0.0.0", PORT)).await.expect("free");
+            let (_stream, _) = listener.accept().await.expect("one client");
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                ticks.set(ticks.get() + 1);
+            }
+        }
+    });
+    let ended = Rc::new(Cell::new(false));
+    let seen_ended = Rc::clone(&ended);
+    sim.host("client", move || {
+        let ended = Rc::clone(&seen_ended);
+        async move {
+            let mut stream = TcpStream::connect(("server", PORT))
+                .await
+                .expect("connects");
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest).await;
+            ended.set(true);
+        }
+    });
+    sim.run_until(Duration::from_secs(1), &mut || false);
+    let before = ticks.get();
+    assert!(before > 0, "the server runs until frozen");
+    let sent = sim.segments();
+    sim.freeze("server");
+    assert!(!sim.is_host_running("server"));
+    sim.run_until(Duration::from_secs(60), &mut || false);
+    assert_eq!(ticks.get(), before, "a frozen process is never polled");
+    assert!(!ended.get(), "no FIN or reset leaves a frozen process");
+    assert_eq!(sim.segments(), sent, "nothing is sent after the freeze");
 }
 
 #[test]
