@@ -3,7 +3,9 @@
 //! process; what one API request of a run costs, against the floor of the
 //! same election, client and server code called in-process; then how the
 //! cost grows with replicas and with simulated time, and whether memory
-//! stays flat from run to run.
+//! stays flat from run to run; last, an exploration of the ranged incident
+//! on one worker thread and on every core, its failures drawn as `explore`
+//! saves them.
 //!
 //! `cargo run --release --example bench -- [RUNS]`
 //!
@@ -43,6 +45,12 @@ const DURATIONS: [Duration; 2] = [Duration::from_secs(20 * 60), Duration::from_s
 const FLOOR_HOLD: Duration = Duration::from_secs(20 * 60);
 /// Lease encode+decode round trips timed per run of the floor.
 const ROUND_TRIPS: u32 = 10_000;
+/// The exploration measured on one thread and on every core.
+const EXPLORED: &str = "scenarios/grm-deletion-stall-ranged.yaml";
+/// Runs of that exploration per run of the other measurements.
+const EXPLORE_RUNS_PER_RUN: u64 = 40;
+/// Failures drawn per exploration, as `stallsim explore` saves at most.
+const EXPLORE_DRAWN_MAX: usize = 100;
 
 fn main() {
     let runs: u32 = std::env::args()
@@ -139,6 +147,61 @@ fn main() {
             after
         ),
         _ => println!("memory: not measurable here (no /proc/self/status)"),
+    }
+
+    println!();
+    explore_rows(&root.join(EXPLORED), u64::from(runs) * EXPLORE_RUNS_PER_RUN);
+}
+
+/// Explores `file` for `runs` seeds on one worker thread, then on every
+/// core, each failure drawn (its timeline picture and its regression
+/// file, in memory) inside the worker that ran it, as `stallsim explore`
+/// does; prints the wall time of each and the speedup.
+fn explore_rows(file: &Path, runs: u64) {
+    let scenario = match stallsim::Scenario::from_file(file) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(2);
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    println!(
+        "exploring {} ({runs} runs, failures drawn as explore saves them) on 1 and {cores} threads:",
+        file.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let draw = |found: &stallsim::explore::FoundFailure<'_>| {
+        let svg = stallsim::show::svg(file, &found.drawn.config, found.run);
+        let text = scenario.regression_text(found.seed).ok();
+        (svg, text)
+    };
+    let mut walls = Vec::new();
+    for jobs in [1, cores] {
+        let start = Instant::now();
+        let explored = scenario
+            .explore()
+            .runs(runs)
+            .jobs(jobs)
+            .run_keeping(EXPLORE_DRAWN_MAX, &draw);
+        let wall = start.elapsed();
+        let Ok((exploration, drawn)) = explored else {
+            println!("  the exploration could not be planned");
+            return;
+        };
+        println!(
+            "  {jobs} thread(s): {:.2} s wall, {:.1} runs/s, {} failed, {} drawn",
+            wall.as_secs_f64(),
+            runs as f64 / wall.as_secs_f64(),
+            exploration.failed(),
+            drawn.len()
+        );
+        walls.push(wall);
+    }
+    if let [one, all] = walls[..] {
+        println!(
+            "  {cores} threads: {:.2}x one thread (wall; other load on the machine lowers it)",
+            one.as_secs_f64() / all.as_secs_f64()
+        );
     }
 }
 
