@@ -27,9 +27,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use stallsim_manager::ProcessMetrics;
-use stallsim_prometheus::{
-    evaluate_rules, parse_exposition, AlertOutcome, Labels, Rule, RuleError, SeriesStore,
-};
+use stallsim_prometheus::{evaluate_rules, AlertOutcome, Labels, Rule, RuleError, SeriesStore};
 
 /// The simulated Prometheus of a run: how often it scrapes and evaluates,
 /// and its alerting rules.
@@ -269,20 +267,19 @@ fn scrape(
             containers,
         )),
     };
-    // An exposition that does not parse fails the scrape (`up 0`), as in
-    // Prometheus; what prometheus-client writes always parses.
-    let scraped = text.and_then(|t| parse_exposition(&t).ok());
     let at_ms = at.as_millis() as u64;
-    let samples =
-        store
-            .lock()
-            .expect("never poisoned")
-            .ingest(labels, at_ms as i64, scraped.as_ref());
+    // An exposition that does not read fails the scrape (`up 0`), as in
+    // Prometheus; what prometheus-client writes always reads.
+    let ingested = store.lock().expect("never poisoned").ingest_exposition(
+        labels,
+        at_ms as i64,
+        text.as_deref(),
+    );
     records.lock().expect("never poisoned").push(ScrapeRecord {
         at_ms,
         target: labels["instance"].clone(),
-        up: scraped.is_some(),
-        samples: samples as u32,
+        up: ingested.up,
+        samples: ingested.samples as u32,
     });
 }
 
