@@ -27,9 +27,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use stallsim_manager::ProcessMetrics;
-use stallsim_prometheus::{
-    evaluate_rules, parse_exposition, AlertOutcome, Labels, Rule, RuleError, SeriesStore,
-};
+use stallsim_prometheus::{evaluate_rules, AlertOutcome, Labels, Rule, RuleError, SeriesStore};
 
 /// The simulated Prometheus of a run: how often it scrapes and evaluates,
 /// and its alerting rules.
@@ -99,7 +97,6 @@ const KSM_JOB: &str = "kube-state-metrics";
 pub(crate) const PROMETHEUS_SOURCE: &str = "prometheus";
 
 /// What a target is scraped from.
-#[derive(Clone)]
 enum Source {
     Process(MetricsSlot),
     /// kube-state-metrics: each pod's container restarts, from the
@@ -110,6 +107,9 @@ enum Source {
         namespace: String,
         /// Each pod's container: its component's name.
         containers: BTreeMap<String, String>,
+        /// The restart counts the last exposition was written from, and
+        /// that exposition: it is written again only when one changed.
+        written: Option<(BTreeMap<String, u32>, String)>,
     },
 }
 
@@ -191,9 +191,10 @@ impl Prometheus {
                 restarts: self.restarts.clone(),
                 namespace: namespace.to_string(),
                 containers,
+                written: None,
             },
         ));
-        for (labels, source) in targets {
+        for (labels, mut source) in targets {
             let offset = offset(&labels, interval);
             let store = self.store.clone();
             let records = self.records.clone();
@@ -203,7 +204,7 @@ impl Prometheus {
                 let mut at = offset;
                 while at < duration {
                     tokio::time::sleep_until(origin + at).await;
-                    scrape(&labels, &source, at, &store, &records);
+                    scrape(&labels, &mut source, at, &store, &records);
                     at += interval;
                 }
             });
@@ -246,43 +247,53 @@ fn offset(labels: &Labels, interval: Duration) -> Duration {
 
 fn scrape(
     labels: &Labels,
-    source: &Source,
+    source: &mut Source,
     at: Duration,
     store: &Mutex<SeriesStore>,
     records: &Mutex<Vec<ScrapeRecord>>,
 ) {
+    // A process's exposition is written for each scrape; kube-state-metrics'
+    // is kept in its source.
+    let written_now;
     let text = match source {
         Source::Process(slot) => {
             let Some(handle) = slot.lock().expect("never poisoned").clone() else {
                 // Not started yet: not discovered yet.
                 return;
             };
-            handle.upgrade().map(|metrics| metrics.scrape())
+            written_now = handle.upgrade().map(|metrics| metrics.scrape());
+            written_now.as_deref()
         }
         Source::KubeStateMetrics {
             restarts,
             namespace,
             containers,
-        } => Some(kube_state_metrics(
-            &restarts.lock().expect("never poisoned"),
-            namespace,
-            containers,
-        )),
+            written,
+        } => {
+            let restarts = restarts.lock().expect("never poisoned");
+            if written
+                .as_ref()
+                .is_none_or(|(counts, _)| *counts != *restarts)
+            {
+                let text = kube_state_metrics(&restarts, namespace, containers);
+                *written = Some((restarts.clone(), text));
+            }
+            written.as_ref().map(|(_, text)| text.as_str())
+        }
     };
-    // An exposition that does not parse fails the scrape (`up 0`), as in
-    // Prometheus; what prometheus-client writes always parses.
-    let scraped = text.and_then(|t| parse_exposition(&t).ok());
     let at_ms = at.as_millis() as u64;
-    let samples =
+    // An exposition that does not read fails the scrape (`up 0`), as in
+    // Prometheus; what prometheus-client writes always reads.
+    let ingested =
         store
             .lock()
             .expect("never poisoned")
-            .ingest(labels, at_ms as i64, scraped.as_ref());
+            .ingest_exposition(labels, at_ms as i64, text);
     records.lock().expect("never poisoned").push(ScrapeRecord {
         at_ms,
         target: labels["instance"].clone(),
-        up: scraped.is_some(),
-        samples: samples as u32,
+        up: ingested.up,
+        samples: ingested.samples as u32,
     });
 }
 

@@ -9,14 +9,16 @@
 //! matching of two vectors (`on`, `ignoring`). Anything else is refused
 //! by [`check_supported`] with its name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use promql_parser::label::{MatchOp, Matchers};
 use promql_parser::parser::{
     AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality, VectorSelector,
 };
 
+use crate::index::SeriesIndex;
 use crate::labels::{Labels, NAME};
+use crate::series_labels::SeriesLabels;
 use crate::store::SeriesStore;
 
 /// How far back an instant selector looks for a series' last sample:
@@ -121,38 +123,64 @@ fn check_selector(vs: &VectorSelector) -> Result<(), String> {
 /// Evaluates `expr` at `t_ms` over `store`. The expression should have
 /// passed [`check_supported`]; what it would refuse is an error here too.
 pub fn evaluate_instant(expr: &Expr, store: &SeriesStore, t_ms: i64) -> Result<Value, String> {
-    Eval { store, t_ms }.eval(expr)
+    let index = SeriesIndex::new(store);
+    Ok(match evaluate(expr, &index, t_ms)? {
+        Evaluated::Scalar(v) => Value::Scalar(v),
+        Evaluated::Vector(v) => Value::Vector(
+            v.into_iter()
+                .map(|(labels, x)| (labels.to_labels(), x))
+                .collect(),
+        ),
+        Evaluated::Matrix(m) => Value::Matrix(
+            m.into_iter()
+                .map(|(labels, points)| (labels.clone(), points))
+                .collect(),
+        ),
+    })
 }
 
-struct Eval<'a> {
-    store: &'a SeriesStore,
+/// A value as evaluated: labels stay borrowed from the store and the
+/// expression.
+pub(crate) enum Evaluated<'a> {
+    Scalar(f64),
+    Vector(Vec<(SeriesLabels<'a>, f64)>),
+    Matrix(Vec<(&'a Labels, Vec<(i64, f64)>)>),
+}
+
+/// Evaluates `expr` at `t_ms` over the series `index` holds.
+pub(crate) fn evaluate<'a>(
+    expr: &'a Expr,
+    index: &SeriesIndex<'a>,
+    t_ms: i64,
+) -> Result<Evaluated<'a>, String> {
+    Eval { index, t_ms }.eval(expr)
+}
+
+const MANY_TO_MANY: &str =
+    "many-to-many matching not allowed: matching labels must be unique on one side";
+
+struct Eval<'i, 'a> {
+    index: &'i SeriesIndex<'a>,
     t_ms: i64,
 }
 
-impl Eval<'_> {
-    fn eval(&self, expr: &Expr) -> Result<Value, String> {
+impl<'a> Eval<'_, 'a> {
+    fn eval(&self, expr: &'a Expr) -> Result<Evaluated<'a>, String> {
         match expr {
-            Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
+            Expr::NumberLiteral(n) => Ok(Evaluated::Scalar(n.val)),
             Expr::Paren(p) => self.eval(&p.expr),
             Expr::Unary(u) => Ok(match self.eval(&u.expr)? {
-                Value::Scalar(v) => Value::Scalar(-v),
-                Value::Vector(v) => {
-                    Value::Vector(v.into_iter().map(|(l, x)| (drop_name(l), -x)).collect())
+                Evaluated::Scalar(v) => Evaluated::Scalar(-v),
+                Evaluated::Vector(v) => {
+                    Evaluated::Vector(v.into_iter().map(|(l, x)| (l.without_name(), -x)).collect())
                 }
-                Value::Matrix(_) => return Err("unary minus on a range vector".to_string()),
+                Evaluated::Matrix(_) => return Err("unary minus on a range vector".to_string()),
             }),
-            Expr::VectorSelector(vs) => Ok(Value::Vector(self.select(vs))),
+            Expr::VectorSelector(vs) => Ok(Evaluated::Vector(self.select(vs))),
             Expr::MatrixSelector(ms) => {
                 check_selector(&ms.vs)?;
                 let range_ms = ms.range.as_millis() as i64;
-                let vs = &ms.vs;
-                Ok(Value::Matrix(
-                    self.store
-                        .range(self.t_ms, range_ms)
-                        .filter(|(labels, _)| matches(vs, labels))
-                        .map(|(labels, points)| (labels.clone(), points))
-                        .collect(),
-                ))
+                Ok(Evaluated::Matrix(self.select_range(&ms.vs, range_ms)))
             }
             Expr::Call(call) => self.call(call),
             Expr::Aggregate(agg) => self.aggregate(agg),
@@ -164,18 +192,53 @@ impl Eval<'_> {
         }
     }
 
-    fn select(&self, vs: &VectorSelector) -> Vec<(Labels, f64)> {
-        self.store
-            .instant(self.t_ms, LOOKBACK_DELTA_MS)
-            .filter(|(labels, _)| matches(vs, labels))
-            .map(|(labels, v)| (labels.clone(), v))
+    /// The selected series' last points at or before the evaluation time,
+    /// no older than the lookback and not staleness markers.
+    fn select(&self, vs: &VectorSelector) -> Vec<(SeriesLabels<'a>, f64)> {
+        let (t_ms, since_ms) = (self.t_ms, self.t_ms - LOOKBACK_DELTA_MS);
+        self.index
+            .named(vs.name.as_deref())
+            .iter()
+            .filter(|(labels, _)| matchers_hold(&vs.matchers, labels))
+            .filter_map(|&(labels, points)| {
+                let end = points.partition_point(|p| p.t_ms <= t_ms);
+                let last = points[..end].last()?;
+                if last.t_ms <= since_ms {
+                    return None;
+                }
+                last.value.map(|v| (SeriesLabels::stored(labels), v))
+            })
             .collect()
     }
 
-    fn call(&self, call: &Call) -> Result<Value, String> {
+    /// The selected series' points in `(t - range_ms, t]`, markers left
+    /// out; a series with none is left out.
+    fn select_range(
+        &self,
+        vs: &VectorSelector,
+        range_ms: i64,
+    ) -> Vec<(&'a Labels, Vec<(i64, f64)>)> {
+        let t_ms = self.t_ms;
+        self.index
+            .named(vs.name.as_deref())
+            .iter()
+            .filter(|(labels, _)| matchers_hold(&vs.matchers, labels))
+            .filter_map(|&(labels, points)| {
+                let end = points.partition_point(|p| p.t_ms <= t_ms);
+                let start = points.partition_point(|p| p.t_ms <= t_ms - range_ms);
+                let points: Vec<(i64, f64)> = points[start..end]
+                    .iter()
+                    .filter_map(|p| p.value.map(|v| (p.t_ms, v)))
+                    .collect();
+                (!points.is_empty()).then_some((labels, points))
+            })
+            .collect()
+    }
+
+    fn call(&self, call: &'a Call) -> Result<Evaluated<'a>, String> {
         let name = call.func.name;
         if name == "time" {
-            return Ok(Value::Scalar(self.t_ms as f64 / 1000.0));
+            return Ok(Evaluated::Scalar(self.t_ms as f64 / 1000.0));
         }
         let arg = call
             .args
@@ -183,27 +246,30 @@ impl Eval<'_> {
             .first()
             .ok_or_else(|| format!("{name} needs an argument"))?;
         if name == "absent" {
-            let Value::Vector(v) = self.eval(arg)? else {
+            let Evaluated::Vector(v) = self.eval(arg)? else {
                 return Err("absent takes an instant vector".to_string());
             };
             if !v.is_empty() {
-                return Ok(Value::Vector(Vec::new()));
+                return Ok(Evaluated::Vector(Vec::new()));
             }
-            let mut labels = Labels::new();
+            // A label matched twice keeps the last value, as a label
+            // set's insert does.
+            let mut labels = BTreeMap::new();
             if let Expr::VectorSelector(vs) = arg.as_ref() {
                 for m in &vs.matchers.matchers {
                     if m.op == MatchOp::Equal && m.name != NAME {
-                        labels.insert(m.name.clone(), m.value.clone());
+                        labels.insert(m.name.as_str(), m.value.as_str());
                     }
                 }
             }
-            return Ok(Value::Vector(vec![(labels, 1.0)]));
+            let labels = SeriesLabels::Made(labels.into_iter().collect());
+            return Ok(Evaluated::Vector(vec![(labels, 1.0)]));
         }
         let Expr::MatrixSelector(ms) = arg.as_ref() else {
             return Err(format!("{name} takes a range vector"));
         };
         let range_s = ms.range.as_secs_f64();
-        let Value::Matrix(matrix) = self.eval(arg)? else {
+        let Evaluated::Matrix(matrix) = self.eval(arg)? else {
             return Err(format!("{name} takes a range vector"));
         };
         let t_ms = self.t_ms;
@@ -222,50 +288,54 @@ impl Eval<'_> {
                     }
                     _ => return Some(Err(format!("the function {name} is not supported"))),
                 };
-                Some(Ok((drop_name(labels), value)))
+                Some(Ok((SeriesLabels::stored(labels).without_name(), value)))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Value::Vector(out))
+        Ok(Evaluated::Vector(out))
     }
 
-    fn aggregate(&self, agg: &AggregateExpr) -> Result<Value, String> {
+    fn aggregate(&self, agg: &'a AggregateExpr) -> Result<Evaluated<'a>, String> {
         let op = agg.op.to_string();
-        let Value::Vector(input) = self.eval(&agg.expr)? else {
+        let Evaluated::Vector(input) = self.eval(&agg.expr)? else {
             return Err(format!("{op} takes an instant vector"));
         };
-        let mut groups: BTreeMap<Labels, Vec<f64>> = BTreeMap::new();
-        for (labels, value) in input {
-            let key: Labels = match &agg.modifier {
-                Some(LabelModifier::Include(by)) => labels
-                    .into_iter()
-                    .filter(|(k, _)| by.labels.contains(k))
-                    .collect(),
-                Some(LabelModifier::Exclude(without)) => labels
-                    .into_iter()
-                    .filter(|(k, _)| k != NAME && !without.labels.contains(k))
-                    .collect(),
-                None => Labels::new(),
-            };
-            groups.entry(key).or_default().push(value);
-        }
-        let out = groups
-            .into_iter()
-            .map(|(labels, values)| {
-                let value = match op.as_str() {
-                    "sum" => values.iter().sum(),
-                    "min" => values.iter().copied().fold(f64::INFINITY, f64::min),
-                    "max" => values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                    "avg" => values.iter().sum::<f64>() / values.len() as f64,
-                    "count" => values.len() as f64,
-                    other => return Err(format!("the aggregation {other} is not supported")),
+        // Each sample under its group's labels, grouped by a stable sort:
+        // the groups in label order, each group's values in input order.
+        let mut keyed: Vec<(Vec<(&'a str, &'a str)>, f64)> = input
+            .iter()
+            .map(|(labels, value)| {
+                let key = match &agg.modifier {
+                    Some(LabelModifier::Include(by)) => labels
+                        .iter()
+                        .filter(|(k, _)| by.labels.iter().any(|l| l == k))
+                        .collect(),
+                    Some(LabelModifier::Exclude(without)) => labels
+                        .iter()
+                        .filter(|(k, _)| *k != NAME && !without.labels.iter().any(|l| l == k))
+                        .collect(),
+                    None => Vec::new(),
                 };
-                Ok((labels, value))
+                (key, *value)
             })
-            .collect::<Result<Vec<_>, String>>()?;
-        Ok(Value::Vector(out))
+            .collect();
+        keyed.sort_by(|x, y| x.0.cmp(&y.0));
+        let mut out = Vec::new();
+        for group in keyed.chunk_by(|x, y| x.0 == y.0) {
+            let values = group.iter().map(|(_, v)| *v);
+            let value = match op.as_str() {
+                "sum" => values.sum(),
+                "min" => values.fold(f64::INFINITY, f64::min),
+                "max" => values.fold(f64::NEG_INFINITY, f64::max),
+                "avg" => values.sum::<f64>() / group.len() as f64,
+                "count" => group.len() as f64,
+                other => return Err(format!("the aggregation {other} is not supported")),
+            };
+            out.push((SeriesLabels::Made(group[0].0.clone()), value));
+        }
+        Ok(Evaluated::Vector(out))
     }
 
-    fn binary(&self, binary: &BinaryExpr) -> Result<Value, String> {
+    fn binary(&self, binary: &'a BinaryExpr) -> Result<Evaluated<'a>, String> {
         let op = binary.op.to_string();
         let comparison = binary.op.is_comparison_operator();
         let return_bool = binary.modifier.as_ref().is_some_and(|m| m.return_bool);
@@ -290,105 +360,98 @@ impl Eval<'_> {
         };
         // A comparison without `bool` filters: the vector's sample stays
         // (with its own value) where it holds.
-        let keep =
-            |labels: Labels, own: f64, a: f64, b: f64| -> Result<Option<(Labels, f64)>, String> {
-                let result = apply(a, b)?;
-                Ok(if comparison && !return_bool {
-                    (result == 1.0).then_some((labels, own))
-                } else {
-                    Some((drop_name(labels), result))
-                })
-            };
+        let keep = |labels: SeriesLabels<'a>,
+                    own: f64,
+                    a: f64,
+                    b: f64|
+         -> Result<Option<(SeriesLabels<'a>, f64)>, String> {
+            let result = apply(a, b)?;
+            Ok(if comparison && !return_bool {
+                (result == 1.0).then_some((labels, own))
+            } else {
+                Some((labels.without_name(), result))
+            })
+        };
         match (lhs, rhs) {
-            (Value::Scalar(a), Value::Scalar(b)) => Ok(Value::Scalar(apply(a, b)?)),
-            (Value::Vector(v), Value::Scalar(b)) => Ok(Value::Vector(
+            (Evaluated::Scalar(a), Evaluated::Scalar(b)) => Ok(Evaluated::Scalar(apply(a, b)?)),
+            (Evaluated::Vector(v), Evaluated::Scalar(b)) => Ok(Evaluated::Vector(
                 v.into_iter()
                     .map(|(l, a)| keep(l, a, a, b))
                     .filter_map(Result::transpose)
                     .collect::<Result<_, _>>()?,
             )),
-            (Value::Scalar(a), Value::Vector(v)) => Ok(Value::Vector(
+            (Evaluated::Scalar(a), Evaluated::Vector(v)) => Ok(Evaluated::Vector(
                 v.into_iter()
                     .map(|(l, b)| keep(l, b, a, b))
                     .filter_map(Result::transpose)
                     .collect::<Result<_, _>>()?,
             )),
-            (Value::Vector(left), Value::Vector(right)) => {
+            (Evaluated::Vector(left), Evaluated::Vector(right)) => {
                 let modifier = binary.modifier.as_ref();
                 let matching = modifier.and_then(|m| m.matching.as_ref());
-                let signature = |labels: &Labels| -> Labels {
+                let signature = |labels: &SeriesLabels<'a>| -> Vec<(&'a str, &'a str)> {
                     match matching {
                         Some(LabelModifier::Include(on)) => labels
                             .iter()
-                            .filter(|(k, _)| on.labels.contains(k))
-                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .filter(|(k, _)| on.labels.iter().any(|l| l == k))
                             .collect(),
                         Some(LabelModifier::Exclude(ignoring)) => labels
                             .iter()
-                            .filter(|(k, _)| k.as_str() != NAME && !ignoring.labels.contains(k))
-                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .filter(|(k, _)| *k != NAME && !ignoring.labels.iter().any(|l| l == k))
                             .collect(),
-                        None => drop_name(labels.clone()),
+                        None => labels.iter().filter(|(k, _)| *k != NAME).collect(),
                     }
                 };
-                let mut by_signature: BTreeMap<Labels, f64> = BTreeMap::new();
+                let mut by_signature = BTreeMap::new();
                 for (labels, value) in &right {
                     if by_signature.insert(signature(labels), *value).is_some() {
-                        return Err(
-                            "many-to-many matching not allowed: matching labels must be unique on one side"
-                                .to_string(),
-                        );
+                        return Err(MANY_TO_MANY.to_string());
                     }
                 }
                 let mut out = Vec::new();
-                let mut seen = BTreeMap::new();
+                let mut seen = BTreeSet::new();
                 for (labels, a) in left {
-                    let sig = signature(&labels);
+                    let mut sig = signature(&labels);
                     let Some(&b) = by_signature.get(&sig) else {
                         continue;
                     };
-                    if seen.insert(sig.clone(), ()).is_some() {
-                        return Err(
-                            "many-to-many matching not allowed: matching labels must be unique on one side"
-                                .to_string(),
-                        );
+                    if !seen.insert(sig.clone()) {
+                        return Err(MANY_TO_MANY.to_string());
                     }
                     // One-to-one: the result keeps the left side's labels,
                     // reduced to the `on` labels or without the ignored ones.
                     let labels = match matching {
                         Some(LabelModifier::Include(_)) => {
-                            let mut l = sig;
                             if let (true, Some(name)) =
                                 (comparison && !return_bool, labels.get(NAME))
                             {
-                                l.insert(NAME.to_string(), name.clone());
+                                let at = sig.partition_point(|(k, _)| *k < NAME);
+                                if sig.get(at).is_some_and(|(k, _)| *k == NAME) {
+                                    sig[at].1 = name;
+                                } else {
+                                    sig.insert(at, (NAME, name));
+                                }
                             }
-                            l
+                            SeriesLabels::Made(sig)
                         }
-                        Some(LabelModifier::Exclude(ignoring)) => labels
-                            .into_iter()
-                            .filter(|(k, _)| !ignoring.labels.contains(k))
-                            .collect(),
+                        Some(LabelModifier::Exclude(ignoring)) => SeriesLabels::Made(
+                            labels
+                                .iter()
+                                .filter(|(k, _)| !ignoring.labels.iter().any(|l| l == k))
+                                .collect(),
+                        ),
                         None => labels,
                     };
                     if let Some(sample) = keep(labels, a, a, b)? {
                         out.push(sample);
                     }
                 }
-                out.sort_by(|x, y| x.0.cmp(&y.0));
-                Ok(Value::Vector(out))
+                out.sort_by(|x, y| x.0.order(&y.0));
+                Ok(Evaluated::Vector(out))
             }
             _ => Err(format!("the operator {op} does not take a range vector")),
         }
     }
-}
-
-fn matches(vs: &VectorSelector, labels: &Labels) -> bool {
-    let name = labels.get(NAME).map(String::as_str).unwrap_or("");
-    if vs.name.as_deref().is_some_and(|n| n != name) {
-        return false;
-    }
-    matchers_hold(&vs.matchers, labels)
 }
 
 fn matchers_hold(matchers: &Matchers, labels: &Labels) -> bool {
@@ -396,11 +459,6 @@ fn matchers_hold(matchers: &Matchers, labels: &Labels) -> bool {
         let value = labels.get(&m.name).map(String::as_str).unwrap_or("");
         m.is_match(value)
     })
-}
-
-fn drop_name(mut labels: Labels) -> Labels {
-    labels.remove(NAME);
-    labels
 }
 
 /// Prometheus' `extrapolatedRate` (`promql/functions.go`) for a counter:

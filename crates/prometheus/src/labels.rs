@@ -1,5 +1,5 @@
 //! What names a series: its label set, with the metric's name under
-//! `__name__`, and its family's type.
+//! `__name__`, its id in the store, and its family's type.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,10 @@ pub type Labels = BTreeMap<String, String>;
 
 /// The label holding a series' metric name.
 pub const NAME: &str = "__name__";
+
+/// A series' place in the store: the order in which the scrapes first
+/// found it.
+pub(crate) type SeriesId = usize;
 
 /// A metric family's type, as its exposition's `# TYPE` line gave it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

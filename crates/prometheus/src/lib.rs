@@ -1,6 +1,6 @@
 //! A simulated Prometheus, as far as stallsim needs one: the series its
-//! scrapes collect ([`SeriesStore`], fed by [`parse_exposition`] from a
-//! target's text exposition), written out in the OpenMetrics text format
+//! scrapes collect ([`SeriesStore`], fed each target's text exposition by
+//! [`SeriesStore::ingest_exposition`]), written out in the OpenMetrics text format
 //! with timestamps ([`write_openmetrics`]), and alerting rules in
 //! Prometheus' own shape ([`Rule`]) evaluated over the stored series with
 //! Prometheus' pending/firing `for` semantics ([`evaluate_rules`]).
@@ -16,14 +16,16 @@
 
 mod eval;
 mod exposition;
+mod index;
 mod labels;
 mod openmetrics;
 mod rules;
+mod series_labels;
 mod store;
+mod target;
 
 pub use eval::{check_supported, evaluate_instant, Value, LOOKBACK_DELTA_MS};
-pub use exposition::{parse_exposition, ExpositionError, Scraped};
 pub use labels::{Labels, MetricType};
 pub use openmetrics::write_openmetrics;
 pub use rules::{evaluate_rules, AlertOutcome, Rule, RuleError};
-pub use store::{Sample, SeriesStore};
+pub use store::{Ingested, Sample, SeriesStore};

@@ -18,8 +18,9 @@ pub fn write_openmetrics(store: &SeriesStore, origin_ms: i64) -> String {
     let mut out = String::new();
     for (family, meta) in &store.families {
         let series: Vec<_> = store
-            .series
+            .ids
             .iter()
+            .map(|(labels, &id)| (labels, &store.series[id]))
             .filter(|(_, s)| &s.family == family && s.points.iter().any(|p| p.value.is_some()))
             .collect();
         if series.is_empty() {

@@ -12,8 +12,9 @@ use promql_parser::parser::value::ValueType;
 use promql_parser::parser::Expr;
 use serde::Serialize;
 
-use crate::eval::{check_supported, evaluate_instant, Value};
-use crate::labels::{Labels, NAME};
+use crate::eval::{check_supported, evaluate, Evaluated};
+use crate::index::SeriesIndex;
+use crate::labels::Labels;
 use crate::store::SeriesStore;
 
 /// One alerting rule.
@@ -112,6 +113,7 @@ pub fn evaluate_rules(
     store: &SeriesStore,
     evaluations: &[i64],
 ) -> Vec<AlertOutcome> {
+    let index = SeriesIndex::new(store);
     rules
         .iter()
         .map(|rule| {
@@ -124,8 +126,8 @@ pub fn evaluate_rules(
             };
             let mut active: BTreeMap<Labels, Active> = BTreeMap::new();
             for &t_ms in evaluations {
-                let result = match evaluate_instant(&rule.parsed, store, t_ms) {
-                    Ok(Value::Vector(v)) => v,
+                let result = match evaluate(&rule.parsed, &index, t_ms) {
+                    Ok(Evaluated::Vector(v)) => v,
                     Ok(_) => Vec::new(),
                     Err(error) => {
                         outcome.error.get_or_insert(format!("at {t_ms}ms: {error}"));
@@ -134,8 +136,7 @@ pub fn evaluate_rules(
                 };
                 let mut now: BTreeMap<Labels, Active> = BTreeMap::new();
                 for (labels, _) in result {
-                    let mut labels = labels;
-                    labels.remove(NAME);
+                    let mut labels = labels.without_name().to_labels();
                     labels.extend(rule.labels.clone());
                     labels.insert("alertname".to_string(), rule.alert.clone());
                     let mut alert = active.get(&labels).copied().unwrap_or(Active {
@@ -165,7 +166,7 @@ pub fn evaluate_rules(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exposition::parse_exposition;
+    use crate::eval::{evaluate_instant, Value};
 
     fn target() -> Labels {
         [("job", "j"), ("instance", "i")]
@@ -185,7 +186,7 @@ mod tests {
             (120_000, 1.0),
         ] {
             let text = format!("# TYPE g gauge\ng {v}\n");
-            store.ingest(&target(), t, Some(&parse_exposition(&text).unwrap()));
+            store.ingest_exposition(&target(), t, Some(&text));
         }
         let rule = Rule::new("G", "g > 0", 60_000, BTreeMap::new(), BTreeMap::new()).unwrap();
         let evals: Vec<i64> = (0..5).map(|i| i * 30_000).collect();
@@ -198,9 +199,8 @@ mod tests {
     #[test]
     fn a_target_down_makes_its_series_stale() {
         let mut store = SeriesStore::new();
-        let scraped = parse_exposition("# TYPE g gauge\ng 1\n").unwrap();
-        store.ingest(&target(), 0, Some(&scraped));
-        store.ingest(&target(), 30_000, None);
+        store.ingest_exposition(&target(), 0, Some("# TYPE g gauge\ng 1\n"));
+        store.ingest_exposition(&target(), 30_000, None);
         let rule = Rule::new("G", "g > 0", 0, BTreeMap::new(), BTreeMap::new()).unwrap();
         let outcome = &evaluate_rules(&[rule], &store, &[0, 30_000])[0];
         assert_eq!(outcome.firing_at_ms, Some(0));
@@ -214,7 +214,7 @@ mod tests {
         let mut store = SeriesStore::new();
         for (t, v) in [(0, 0.0), (30_000, 1.0), (60_000, 2.0)] {
             let text = format!("# TYPE c counter\nc_total {v}\n");
-            store.ingest(&target(), t, Some(&parse_exposition(&text).unwrap()));
+            store.ingest_exposition(&target(), t, Some(&text));
         }
         let expr = promql_parser::parser::parse("increase(c_total[2m])").unwrap();
         let Value::Vector(v) = evaluate_instant(&expr, &store, 60_000).unwrap() else {
