@@ -304,17 +304,10 @@ impl<'a> Eval<'_, 'a> {
         let mut keyed: Vec<(Vec<(&'a str, &'a str)>, f64)> = input
             .iter()
             .map(|(labels, value)| {
-                let key = match &agg.modifier {
-                    Some(LabelModifier::Include(by)) => labels
-                        .iter()
-                        .filter(|(k, _)| by.labels.iter().any(|l| l == k))
-                        .collect(),
-                    Some(LabelModifier::Exclude(without)) => labels
-                        .iter()
-                        .filter(|(k, _)| *k != NAME && !without.labels.iter().any(|l| l == k))
-                        .collect(),
-                    None => Vec::new(),
-                };
+                let key = agg
+                    .modifier
+                    .as_ref()
+                    .map_or_else(Vec::new, |by| reduced(labels, by));
                 (key, *value)
             })
             .collect();
@@ -391,14 +384,7 @@ impl<'a> Eval<'_, 'a> {
                 let matching = modifier.and_then(|m| m.matching.as_ref());
                 let signature = |labels: &SeriesLabels<'a>| -> Vec<(&'a str, &'a str)> {
                     match matching {
-                        Some(LabelModifier::Include(on)) => labels
-                            .iter()
-                            .filter(|(k, _)| on.labels.iter().any(|l| l == k))
-                            .collect(),
-                        Some(LabelModifier::Exclude(ignoring)) => labels
-                            .iter()
-                            .filter(|(k, _)| *k != NAME && !ignoring.labels.iter().any(|l| l == k))
-                            .collect(),
+                        Some(on) => reduced(labels, on),
                         None => labels.iter().filter(|(k, _)| *k != NAME).collect(),
                     }
                 };
@@ -454,6 +440,22 @@ impl<'a> Eval<'_, 'a> {
     }
 }
 
+/// The labels a `by` or `on` list keeps, or those a `without` or
+/// `ignoring` list leaves (never the metric name): the key of a group or
+/// of a match.
+fn reduced<'a>(labels: &SeriesLabels<'a>, modifier: &LabelModifier) -> Vec<(&'a str, &'a str)> {
+    match modifier {
+        LabelModifier::Include(kept) => labels
+            .iter()
+            .filter(|(k, _)| kept.labels.iter().any(|l| l == k))
+            .collect(),
+        LabelModifier::Exclude(dropped) => labels
+            .iter()
+            .filter(|(k, _)| *k != NAME && !dropped.labels.iter().any(|l| l == k))
+            .collect(),
+    }
+}
+
 fn matchers_hold(matchers: &Matchers, labels: &Labels) -> bool {
     matchers.matchers.iter().all(|m| {
         let value = labels.get(&m.name).map(String::as_str).unwrap_or("");
@@ -504,4 +506,94 @@ fn extrapolated(points: &[(i64, f64)], start_ms: i64, end_ms: i64, counter: bool
         average / 2.0
     };
     Some(result * (interval / sampled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two targets of one job, each with a gauge `g` in two pods and a
+    /// gauge `h` for one of them.
+    fn store() -> SeriesStore {
+        let mut store = SeriesStore::new();
+        for (instance, offset) in [("a", 0.0), ("b", 10.0)] {
+            let target: Labels = [("job", "j"), ("instance", instance)]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let text = format!(
+                "# TYPE g gauge\ng{{pod=\"p\"}} {}\ng{{pod=\"q\"}} {}\n# TYPE h gauge\nh{{pod=\"p\"}} {}\n",
+                offset + 1.0,
+                offset + 2.0,
+                offset + 5.0
+            );
+            store.ingest_exposition(&target, 0, Some(&text));
+        }
+        store
+    }
+
+    /// `expr` at time 0, each sample as its labels written `k=v,...` and its value.
+    fn vector(expr: &str) -> Vec<(String, f64)> {
+        let expr = promql_parser::parser::parse(expr).expect("parses");
+        let Value::Vector(samples) = evaluate_instant(&expr, &store(), 0).expect("evaluates")
+        else {
+            panic!("an instant vector")
+        };
+        samples
+            .into_iter()
+            .map(|(labels, value)| {
+                let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                (labels.join(","), value)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn by_and_without_group_on_the_labels_they_leave() {
+        assert_eq!(
+            vector("sum by (pod) (g)"),
+            [("pod=p".to_string(), 12.0), ("pod=q".to_string(), 14.0)]
+        );
+        assert_eq!(
+            vector("sum without (pod, job) (g)"),
+            [
+                ("instance=a".to_string(), 3.0),
+                ("instance=b".to_string(), 23.0)
+            ]
+        );
+        assert_eq!(vector("sum(g)"), [(String::new(), 26.0)]);
+    }
+
+    #[test]
+    fn on_and_ignoring_match_on_the_labels_they_leave() {
+        // `on (instance)`: each `h` matches the one `g` of its instance
+        // with pod p, once the right side is reduced to one per instance.
+        assert_eq!(
+            vector("h - on (instance) (g{pod=\"p\"})"),
+            [
+                ("instance=a".to_string(), 4.0),
+                ("instance=b".to_string(), 4.0)
+            ]
+        );
+        assert_eq!(
+            vector("h - ignoring (pod) g{pod=\"q\"}"),
+            [
+                ("instance=a,job=j".to_string(), 3.0),
+                ("instance=b,job=j".to_string(), 3.0)
+            ]
+        );
+        // Two `g`s of one instance and job on the left: many-to-one,
+        // which a one-to-one operation refuses, as Prometheus does.
+        let expr = promql_parser::parser::parse("g - ignoring (pod) h").expect("parses");
+        let refused = evaluate_instant(&expr, &store(), 0).expect_err("refused");
+        assert!(refused.contains("many-to-many"), "{refused}");
+        // No modifier: every label but the name must match.
+        assert_eq!(
+            vector("h - g"),
+            [
+                ("instance=a,job=j,pod=p".to_string(), 4.0),
+                ("instance=b,job=j,pod=p".to_string(), 4.0)
+            ]
+        );
+    }
 }
