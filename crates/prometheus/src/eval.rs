@@ -16,7 +16,7 @@ use promql_parser::parser::{
     AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality, VectorSelector,
 };
 
-use crate::index::SeriesIndex;
+use crate::index::{SeriesIndex, Stored};
 use crate::labels::{Labels, NAME};
 use crate::series_labels::SeriesLabels;
 use crate::store::SeriesStore;
@@ -192,14 +192,19 @@ impl<'a> Eval<'_, 'a> {
         }
     }
 
-    /// The selected series' last points at or before the evaluation time,
-    /// no older than the lookback and not staleness markers.
-    fn select(&self, vs: &VectorSelector) -> Vec<(SeriesLabels<'a>, f64)> {
-        let (t_ms, since_ms) = (self.t_ms, self.t_ms - LOOKBACK_DELTA_MS);
+    /// The stored series `vs` names whose labels its matchers hold.
+    fn selected<'s>(&'s self, vs: &'s VectorSelector) -> impl Iterator<Item = &'s Stored<'a>> {
         self.index
             .named(vs.name.as_deref())
             .iter()
             .filter(|(labels, _)| matchers_hold(&vs.matchers, labels))
+    }
+
+    /// The selected series' last points at or before the evaluation time,
+    /// no older than the lookback and not staleness markers.
+    fn select(&self, vs: &VectorSelector) -> Vec<(SeriesLabels<'a>, f64)> {
+        let (t_ms, since_ms) = (self.t_ms, self.t_ms - LOOKBACK_DELTA_MS);
+        self.selected(vs)
             .filter_map(|&(labels, points)| {
                 let end = points.partition_point(|p| p.t_ms <= t_ms);
                 let last = points[..end].last()?;
@@ -219,10 +224,7 @@ impl<'a> Eval<'_, 'a> {
         range_ms: i64,
     ) -> Vec<(&'a Labels, Vec<(i64, f64)>)> {
         let t_ms = self.t_ms;
-        self.index
-            .named(vs.name.as_deref())
-            .iter()
-            .filter(|(labels, _)| matchers_hold(&vs.matchers, labels))
+        self.selected(vs)
             .filter_map(|&(labels, points)| {
                 let end = points.partition_point(|p| p.t_ms <= t_ms);
                 let start = points.partition_point(|p| p.t_ms <= t_ms - range_ms);
@@ -511,16 +513,14 @@ fn extrapolated(points: &[(i64, f64)], start_ms: i64, end_ms: i64, counter: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::labels::labels_of;
 
     /// Two targets of one job, each with a gauge `g` in two pods and a
     /// gauge `h` for one of them.
     fn store() -> SeriesStore {
         let mut store = SeriesStore::new();
         for (instance, offset) in [("a", 0.0), ("b", 10.0)] {
-            let target: Labels = [("job", "j"), ("instance", instance)]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
+            let target = labels_of(&[("job", "j"), ("instance", instance)]);
             let text = format!(
                 "# TYPE g gauge\ng{{pod=\"p\"}} {}\ng{{pod=\"q\"}} {}\n# TYPE h gauge\nh{{pod=\"p\"}} {}\n",
                 offset + 1.0,

@@ -31,3 +31,12 @@ impl MetricType {
         }
     }
 }
+
+/// A label set from `(name, value)` pairs, for tests.
+#[cfg(test)]
+pub(crate) fn labels_of(pairs: &[(&str, &str)]) -> Labels {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

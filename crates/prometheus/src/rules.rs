@@ -167,12 +167,10 @@ pub fn evaluate_rules(
 mod tests {
     use super::*;
     use crate::eval::{evaluate_instant, Value};
+    use crate::labels::labels_of;
 
     fn target() -> Labels {
-        [("job", "j"), ("instance", "i")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        labels_of(&[("job", "j"), ("instance", "i")])
     }
 
     #[test]

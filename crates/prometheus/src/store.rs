@@ -265,12 +265,10 @@ impl SeriesStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::labels::labels_of;
 
     fn target() -> Labels {
-        [("job", "j"), ("instance", "i")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        labels_of(&[("job", "j"), ("instance", "i")])
     }
 
     fn points(store: &SeriesStore, name: &str) -> Vec<Sample> {
